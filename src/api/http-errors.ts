@@ -1,0 +1,59 @@
+import type { ErrorRequestHandler, Response } from "express";
+import { z } from "zod";
+import { EngineError, isEngineError } from "../errors.js";
+import type { Logger } from "../logger.js";
+
+export function sendError(res: Response, error: EngineError): void {
+  const body: { code: string; message: string; retryable: boolean; details?: unknown } = {
+    code: error.code,
+    message: error.message,
+    retryable: error.retryable,
+  };
+  if (error.details !== undefined) body.details = error.details;
+  if (error.code === "unauthorized") res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
+  if (error.code === "max_sessions" || error.code === "rate_limited") res.setHeader("Retry-After", "5");
+  res.status(error.status).json({ error: body });
+}
+
+/** Parses with a zod schema or throws `invalid_request` listing every failing field. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query" | "path"): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  throw new EngineError("invalid_request", `invalid request ${where}`, { details });
+}
+
+/** body-parser failures carry `type` (e.g. `entity.parse.failed`); nothing else is trusted from them. */
+function bodyParserFailure(error: unknown): string | null {
+  if (typeof error !== "object" || error === null || !("type" in error)) return null;
+  return typeof error.type === "string" ? error.type : null;
+}
+
+/** Last middleware: every failure becomes `{ error: { code, message, retryable } }`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (isEngineError(error)) {
+      if (error.status >= 500) logger.error({ err: error, code: error.code, path: req.path }, "request failed");
+      sendError(res, error);
+      return;
+    }
+    const parserFailure = bodyParserFailure(error);
+    if (parserFailure === "entity.parse.failed") {
+      sendError(res, new EngineError("invalid_request", "the body is not valid JSON"));
+      return;
+    }
+    if (parserFailure === "entity.too.large") {
+      sendError(res, new EngineError("payload_too_large", "the body is too large"));
+      return;
+    }
+    if (parserFailure !== null) {
+      sendError(res, new EngineError("invalid_request", `the body could not be read (${parserFailure})`));
+      return;
+    }
+    logger.error({ err: error, path: req.path }, "unexpected request failure");
+    sendError(res, new EngineError("internal", "internal error", { retryable: true }));
+  };
+}

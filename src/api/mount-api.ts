@@ -1,0 +1,69 @@
+import express, { type Application } from "express";
+import { matchMaker } from "@colyseus/core";
+import { EngineError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { SessionStore } from "../persistence/store.js";
+import { requireAdminKey } from "./admin-auth.js";
+import { errorHandler, sendError } from "./http-errors.js";
+import { docsPage, openApiDocument } from "./openapi.js";
+import { limitRequests } from "./request-limiter.js";
+import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
+import type { SessionsService } from "./sessions-service.js";
+
+/** JSON bodies above this are refused with 413 `payload_too_large`. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApiDeps {
+  service: SessionsService;
+  store: SessionStore;
+  adminApiKey: string;
+  /** Read per request: with PORT=0 it is known only once the server listens. */
+  engineUrl: () => string;
+  version: string;
+  logger: Logger;
+}
+
+/** Mounts the management API, health probes and docs on the engine's Express app (same port as the WebSocket). */
+export function mountApi(app: Application, deps: ApiDeps): void {
+  app.disable("x-powered-by");
+  const document = openApiDocument(deps.version);
+
+  app.get("/health", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/ready", async (_req, res) => {
+    const accepting = matchMaker.state === matchMaker.MatchMakerState.READY;
+    try {
+      await deps.store.ping();
+    } catch (error) {
+      deps.logger.warn({ err: error }, "readiness: database unreachable");
+      sendError(res, new EngineError("not_ready", "the database is unreachable", { retryable: true }));
+      return;
+    }
+    if (!accepting) {
+      sendError(res, new EngineError("not_ready", "rooms are not accepting clients", { retryable: true }));
+      return;
+    }
+    res.json({ status: "ready", database: "ok", rooms: "accepting" });
+  });
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+  app.get("/docs", (_req, res) => {
+    res.type("html").send(docsPage(document));
+  });
+
+  const management = express.Router();
+  management.use(limitRequests());
+  management.use(requireAdminKey(deps.adminApiKey));
+  management.use(express.json({ limit: MAX_BODY_BYTES, strict: false }));
+  const own = sessionRoutes(deps.service, deps.engineUrl);
+  const seed = seedSessionRoutes(deps.service, deps.engineUrl);
+  app.use("/api/v1", management, own);
+  app.use("/v1", management, seed);
+  app.use("/mgmt/v1", management, seed);
+  app.use(["/api", "/v1", "/mgmt"], (_req, res) => {
+    sendError(res, new EngineError("not_found", "no such route"));
+  });
+  app.use(errorHandler(deps.logger));
+}

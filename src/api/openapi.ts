@@ -1,0 +1,87 @@
+import { z } from "zod";
+import {
+  createdSession,
+  createSessionBody,
+  errorBody,
+  issuedToken,
+  issueTokenBody,
+  seedCreatedSession,
+  seedCreateSessionBody,
+  sessionDetail,
+  sessionList,
+} from "./schemas.js";
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const schema = (type: z.ZodType, io: "input" | "output" = "output") => z.toJSONSchema(type, { io, unrepresentable: "any" });
+  const json = (type: z.ZodType, io: "input" | "output" = "output") => ({ content: { "application/json": { schema: schema(type, io) } } });
+  const error = (description: string) => ({ description, ...json(errorBody) });
+  const standardErrors = {
+    "400": error("invalid_request: malformed JSON or failing fields (listed in details)"),
+    "401": error("unauthorized: missing or wrong admin API key"),
+    "429": error("rate_limited"),
+  };
+  const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
+  const listParams = [
+    { name: "status", in: "query", schema: { type: "string" }, description: "comma-separated statuses" },
+    { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+    { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+  ];
+  const sessionPaths = (prefix: string, seed: boolean) => ({
+    [`${prefix}/sessions`]: {
+      post: {
+        summary: seed ? "Create a tutoring session (seed contract)" : "Create a session",
+        requestBody: { required: true, ...json(seed ? seedCreateSessionBody : createSessionBody, "input") },
+        responses: {
+          "201": { description: "created; the room exists and engine_token joins it", ...json(seed ? seedCreatedSession : createdSession) },
+          ...standardErrors,
+          "503": error("max_sessions: the engine holds its maximum of open sessions"),
+        },
+      },
+      get: { summary: "List sessions, newest first", parameters: listParams, responses: { "200": { description: "a page", ...json(sessionList) }, ...standardErrors } },
+    },
+    [`${prefix}/sessions/{id}`]: {
+      get: { summary: "A session with its participants", parameters: idParam, responses: { "200": { description: "the session", ...json(sessionDetail) }, ...standardErrors, "404": error("session_not_found") } },
+      delete: { summary: "End a session: clients get session.ended and are disconnected", parameters: idParam, responses: { "204": { description: "ended" }, ...standardErrors, "404": error("session_not_found") } },
+    },
+  });
+  return {
+    openapi: "3.1.0",
+    info: { title: "Realtime session engine — management API", version },
+    components: { securitySchemes: { adminKey: { type: "http", scheme: "bearer", description: "ADMIN_API_KEY" } } },
+    security: [{ adminKey: [] }],
+    paths: {
+      ...sessionPaths("/api/v1", false),
+      "/api/v1/sessions/{id}/tokens": {
+        post: {
+          summary: "Issue a join token for a participant",
+          parameters: idParam,
+          requestBody: { required: true, ...json(issueTokenBody, "input") },
+          responses: { "201": { description: "a token", ...json(issuedToken) }, ...standardErrors, "404": error("session_not_found"), "409": error("session_ended") },
+        },
+      },
+      ...sessionPaths("/v1", true),
+      ...sessionPaths("/mgmt/v1", true),
+      "/health": { get: { summary: "Process up", security: [], responses: { "200": { description: "ok" } } } },
+      "/ready": { get: { summary: "Database reachable and rooms accepting", security: [], responses: { "200": { description: "ready" }, "503": error("not_ready") } } },
+    },
+  };
+}
+
+/** A small HTML page for `/docs`: every path and method of the document, without any external asset. */
+export function docsPage(document: Record<string, unknown>): string {
+  const paths = (document["paths"] ?? {}) as Record<string, Record<string, { summary?: string }>>;
+  const rows = Object.entries(paths)
+    .flatMap(([path, methods]) =>
+      Object.entries(methods).map(
+        ([method, operation]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${path}</code></td><td>${operation.summary ?? ""}</td></tr>`,
+      ),
+    )
+    .join("\n");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Session engine API</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td{padding:.25rem .75rem;border-bottom:1px solid #ddd;vertical-align:top}</style></head>
+<body><h1>Session engine — management API</h1><p>The full OpenAPI document: <a href="/openapi.json">/openapi.json</a>. Management routes need <code>Authorization: Bearer &lt;ADMIN_API_KEY&gt;</code>.</p>
+<table><thead><tr><th>Method</th><th>Path</th><th>What it does</th></tr></thead><tbody>
+${rows}
+</tbody></table></body></html>`;
+}

@@ -1,0 +1,126 @@
+import { z } from "zod";
+
+/** Engine settings. Every time value is in milliseconds. */
+export interface EngineConfig {
+  host: string;
+  port: number;
+  /** Base URL clients use to reach this engine (REST and WebSocket on one port). */
+  publicUrl: string | null;
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  /** Colyseus `publicAddress` for multi-process deployments (host:port of this process as clients reach it). */
+  publicAddress: string | null;
+  adminApiKey: string | null;
+  tokenSecret: string | null;
+  maxSessions: number;
+  idleTimeoutMs: number;
+  maxDurationMs: number;
+  reconnectWindowMs: number;
+  tokenTtlMs: number;
+  logLevel: string;
+  /** Control messages per second per client (token bucket refill rate). */
+  messagesPerSecond: number;
+  /** Token bucket size: how many control messages a client may send in a burst. */
+  messageBurst: number;
+}
+
+export const DEFAULT_CONFIG: EngineConfig = {
+  host: "0.0.0.0",
+  port: 2567,
+  publicUrl: null,
+  dataDir: "./data",
+  databaseUrl: null,
+  redisUrl: null,
+  publicAddress: null,
+  adminApiKey: null,
+  tokenSecret: null,
+  maxSessions: 100,
+  idleTimeoutMs: 5 * 60_000,
+  maxDurationMs: 60 * 60_000,
+  reconnectWindowMs: 20_000,
+  tokenTtlMs: 60 * 60_000,
+  logLevel: "info",
+  messagesPerSecond: 100,
+  messageBurst: 200,
+};
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+const intFrom = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional();
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** Environment variables, each optional; see the README's configuration table. */
+const envSchema = z.object({
+  HOST: optionalText,
+  PORT: intFrom(0, 65_535),
+  PUBLIC_URL: optionalText.pipe(z.url().optional()),
+  DATA_DIR: optionalText,
+  DATABASE_URL: optionalText,
+  REDIS_URL: optionalText,
+  PUBLIC_ADDRESS: optionalText,
+  ADMIN_API_KEY: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  TOKEN_SECRET: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  MAX_SESSIONS: intFrom(1, 100_000),
+  IDLE_TIMEOUT_MS: intFrom(1_000, DAY_MS),
+  SESSION_TIMEOUT_MS: intFrom(1_000, 7 * DAY_MS),
+  /** Seed-compatible alias of SESSION_TIMEOUT_MS, in seconds. */
+  SESSION_TIMEOUT: intFrom(1, 7 * 24 * 3600),
+  RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
+  TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  MESSAGES_PER_SECOND: intFrom(1, 10_000),
+  MESSAGE_BURST: intFrom(1, 100_000),
+});
+
+export class ConfigError extends Error {
+  readonly code = "invalid_config";
+  readonly retryable = false;
+}
+
+/** Reads the environment; throws `ConfigError` naming every bad variable. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  const overrides: Partial<EngineConfig> = {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    publicAddress: e.PUBLIC_ADDRESS,
+    adminApiKey: e.ADMIN_API_KEY,
+    tokenSecret: e.TOKEN_SECRET,
+    maxSessions: e.MAX_SESSIONS,
+    idleTimeoutMs: e.IDLE_TIMEOUT_MS,
+    maxDurationMs: e.SESSION_TIMEOUT_MS ?? (e.SESSION_TIMEOUT === undefined ? undefined : e.SESSION_TIMEOUT * 1000),
+    reconnectWindowMs: e.RECONNECT_WINDOW_MS,
+    tokenTtlMs: e.TOKEN_TTL_MS,
+    logLevel: e.LOG_LEVEL,
+    messagesPerSecond: e.MESSAGES_PER_SECOND,
+    messageBurst: e.MESSAGE_BURST,
+  };
+  return withDefaults(overrides);
+}
+
+/** Merges the set fields of `overrides` over `DEFAULT_CONFIG`. */
+export function withDefaults(overrides: Partial<EngineConfig>): EngineConfig {
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return { ...DEFAULT_CONFIG, ...set };
+}

@@ -1,0 +1,124 @@
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import { LocalDriver, LocalPresence, Server, type MatchMakerDriver, type Presence } from "@colyseus/core";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { mountApi } from "./api/mount-api.js";
+import { SessionsService } from "./api/sessions-service.js";
+import { JoinTokens } from "./auth/join-tokens.js";
+import { resolveSecrets } from "./auth/secrets.js";
+import type { EngineConfig } from "./config.js";
+import type { Logger } from "./logger.js";
+import { installWebSocketGlobal } from "./node-websocket.js";
+import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
+import { openDatabase } from "./persistence/open-database.js";
+import type { SessionStore } from "./persistence/store.js";
+import { bindRooms } from "./rooms/bind-room.js";
+import { MAX_FRAME_BYTES } from "./rooms/client-messages.js";
+import { MatchMakerRoomDirectory } from "./rooms/room-directory.js";
+
+export const ENGINE_VERSION = "0.1.0";
+
+export interface RunningEngine {
+  /** `http://host:port` of REST and pages. */
+  httpUrl: string;
+  /** `ws://host:port` clients join with. */
+  engineUrl: string;
+  port: number;
+  adminApiKey: string;
+  /** True when the admin key was generated and kept in the data folder (print it for the operator). */
+  adminKeyGenerated: boolean;
+  secretsFile: string | null;
+  store: SessionStore;
+  service: SessionsService;
+  /** Drains every session (clients told, writes flushed), then closes the transport and the database. */
+  stop(): Promise<void>;
+}
+
+/** Presence and matchmaking driver: in-process by default, Redis when REDIS_URL is set (several processes). */
+function scaleOutBackends(redisUrl: string | null): { presence: Presence; driver: MatchMakerDriver } {
+  if (redisUrl === null) return { presence: new LocalPresence(), driver: new LocalDriver() };
+  return { presence: new RedisPresence(redisUrl), driver: new RedisDriver(redisUrl) };
+}
+
+function publicUrls(config: EngineConfig, port: number): { httpUrl: string; engineUrl: string } {
+  const local = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const httpUrl = (config.publicUrl ?? `http://${local}:${port}`).replace(/\/+$/, "");
+  return { httpUrl, engineUrl: httpUrl.replace(/^http/, "ws") };
+}
+
+/**
+ * Starts the engine: database (migrated), Colyseus with both room kinds, the management API on the same port.
+ * Sessions a previous process left open are closed as `ended` (`process_restart`).
+ */
+export async function startEngine(config: EngineConfig, logger: Logger): Promise<RunningEngine> {
+  installWebSocketGlobal();
+  const secrets = await resolveSecrets({ adminApiKey: config.adminApiKey, tokenSecret: config.tokenSecret, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir });
+  await database.migrate();
+  const store = new DrizzleSessionStore(database.db, { onClose: () => database.close() });
+  logger.info({ database: database.kind }, "database ready");
+
+  const tokens = new JoinTokens(secrets.tokenSecret);
+  const rooms = new MatchMakerRoomDirectory();
+  // The listening port is known only after listen(); the API reads it through this holder.
+  const urls = { httpUrl: "", engineUrl: "" };
+  const service = new SessionsService({ store, rooms, tokens, config, logger });
+  const httpServer = createServer();
+  const transport = new WebSocketTransport({ server: httpServer, maxPayload: MAX_FRAME_BYTES });
+  const { presence, driver } = scaleOutBackends(config.redisUrl);
+  const server = new Server({
+    transport,
+    presence,
+    driver,
+    greet: false,
+    // Signals are handled by main.ts, which calls stop(): the engine never exits the process itself.
+    gracefullyShutdown: false,
+    ...(config.publicAddress === null ? {} : { publicAddress: config.publicAddress }),
+    express: (app) => {
+      mountApi(app, {
+        service,
+        store,
+        adminApiKey: secrets.adminApiKey,
+        engineUrl: () => urls.engineUrl,
+        version: ENGINE_VERSION,
+        logger,
+      });
+    },
+  });
+  const roomClasses = bindRooms({ store, tokens, config, logger });
+  server.define("meeting", roomClasses.meeting);
+  server.define("tutoring", roomClasses.tutoring);
+
+  try {
+    await server.listen(config.port, config.host);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const address = httpServer.address() as AddressInfo;
+  Object.assign(urls, publicUrls(config, address.port));
+  await service.closeOrphans();
+  logger.info({ url: urls.httpUrl, port: address.port, redis: config.redisUrl !== null }, "engine listening");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    ...urls,
+    port: address.port,
+    adminApiKey: secrets.adminApiKey,
+    adminKeyGenerated: secrets.adminKeyGenerated,
+    secretsFile: secrets.file,
+    store,
+    service,
+    stop() {
+      stopping ??= (async () => {
+        logger.info("engine stopping: draining sessions");
+        await server.gracefullyShutdown(false);
+        await store.close();
+        logger.info("engine stopped");
+      })();
+      return stopping;
+    },
+  };
+}

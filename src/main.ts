@@ -1,0 +1,56 @@
+import { ConfigError, configFromEnv } from "./config.js";
+import { startEngine } from "./engine.js";
+import { createLogger } from "./logger.js";
+
+/** `npm start`: the engine on embedded defaults unless the environment names real services. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = configFromEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const engine = await startEngine(config, logger);
+
+  const lines = [
+    "",
+    `  Session engine ready on ${engine.httpUrl}  (WebSocket ${engine.engineUrl})`,
+    `  API docs:  ${engine.httpUrl}/docs`,
+  ];
+  if (engine.adminKeyGenerated) {
+    lines.push(`  Admin API key (kept in ${engine.secretsFile ?? "the data folder"}; set ADMIN_API_KEY to choose your own):`);
+    lines.push(`    ${engine.adminApiKey}`);
+    lines.push(`  Try:  curl -H "Authorization: Bearer ${engine.adminApiKey}" -H "Content-Type: application/json" \\`);
+    lines.push(`          -d '{"kind":"meeting"}' ${engine.httpUrl}/api/v1/sessions`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n\n`);
+
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, "shutting down");
+    engine.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`engine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

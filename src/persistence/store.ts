@@ -1,0 +1,118 @@
+import type { ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
+
+/** A session as persisted. Times are `Date`s; durations are milliseconds. */
+export interface SessionRecord {
+  id: string;
+  kind: SessionKind;
+  title: string | null;
+  tutorId: string | null;
+  studentId: string | null;
+  kbId: string | null;
+  maxParticipants: number;
+  idleTimeoutMs: number;
+  maxDurationMs: number;
+  status: SessionStatus;
+  endReason: string | null;
+  /** The lifecycle machine's persisted snapshot (XState `getPersistedSnapshot()`), JSON. */
+  snapshot: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+  lastActivityAt: Date;
+  endedAt: Date | null;
+}
+
+export interface NewSession {
+  id: string;
+  kind: SessionKind;
+  title: string | null;
+  tutorId: string | null;
+  studentId: string | null;
+  kbId: string | null;
+  maxParticipants: number;
+  idleTimeoutMs: number;
+  maxDurationMs: number;
+  at: Date;
+}
+
+export interface ParticipantRecord {
+  sessionId: string;
+  participantId: string;
+  name: string;
+  role: ParticipantRole;
+  connected: boolean;
+  /** First join. */
+  joinedAt: Date;
+  /** Last consented leave (or session end); null while in the session. */
+  leftAt: Date | null;
+}
+
+export interface SessionEventRecord {
+  id: number;
+  sessionId: string;
+  /** Dot-namespaced: `lifecycle.live`, `participant.joined`, ... */
+  type: string;
+  participantId: string | null;
+  data: Record<string, unknown>;
+  at: Date;
+}
+
+export interface TransitionInput {
+  sessionId: string;
+  status: SessionStatus;
+  snapshot: unknown;
+  reason: string | null;
+  at: Date;
+}
+
+export interface ParticipantChange {
+  sessionId: string;
+  participantId: string;
+  at: Date;
+}
+
+export interface ParticipantJoin extends ParticipantChange {
+  name: string;
+  role: ParticipantRole;
+}
+
+export interface SessionQuery {
+  /** Only sessions in one of these statuses; all when absent. */
+  statuses?: readonly SessionStatus[];
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Everything the engine keeps about sessions. One implementation (Drizzle) serves both the embedded database
+ * (PGlite) and Postgres; `test/persistence/session-store.contract.ts` runs against each.
+ * Every method that changes a session also records a session event in the same transaction.
+ */
+export interface SessionStore {
+  /** Insert a session in status `created` (event `lifecycle.created`). Fails with code `session_exists` on a duplicate id. */
+  createSession(input: NewSession): Promise<SessionRecord>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  /** Newest first. `total` counts every match, not just the page. */
+  listSessions(query: SessionQuery): Promise<{ items: SessionRecord[]; total: number }>;
+  /** Sessions whose status is not `ended`. */
+  countOpenSessions(): Promise<number>;
+  /** Sessions whose status is not `ended` (at start-up: candidates for `process_restart`). */
+  listOpenSessions(): Promise<SessionRecord[]>;
+  /** Set status + snapshot (+ end reason and `endedAt` when `ended`); event `lifecycle.<status>` with `{reason}`. */
+  recordTransition(input: TransitionInput): Promise<void>;
+  /** First join inserts, a later join updates name/role; sets connected, clears leftAt; event `participant.joined`. */
+  recordJoin(input: ParticipantJoin): Promise<void>;
+  /** Connection lost, seat kept for reconnection: connected=false; event `participant.dropped`. */
+  recordDrop(input: ParticipantChange): Promise<void>;
+  /** connected=true; event `participant.reconnected`. */
+  recordReconnect(input: ParticipantChange): Promise<void>;
+  /** connected=false, leftAt set; event `participant.left`. */
+  recordLeave(input: ParticipantChange): Promise<void>;
+  /** Any other event (signaling, AI results later); bumps `lastActivityAt`. */
+  appendEvent(input: { sessionId: string; type: string; participantId: string | null; data: Record<string, unknown>; at: Date }): Promise<void>;
+  listParticipants(sessionId: string): Promise<ParticipantRecord[]>;
+  /** Oldest first. */
+  listEvents(sessionId: string): Promise<SessionEventRecord[]>;
+  /** Cheap round trip, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,78 @@
+import { ServerError, type AuthContext } from "@colyseus/core";
+import { z } from "zod";
+import { JoinRejection } from "../auth/join-rejections.js";
+import { SESSION_KINDS, type SessionKind, type ParticipantRole } from "../domain.js";
+import type { RoomDeps } from "./room-deps.js";
+
+/** What `onAuth` hands the room as `client.auth`. Plain JSON: it may cross processes through presence IPC. */
+export interface JoinAuth {
+  sessionId: string;
+  kind: SessionKind;
+  participantId: string;
+  role: ParticipantRole;
+  name: string;
+  expiresAtMs: number;
+}
+
+export const joinAuthSchema = z.object({
+  sessionId: z.string(),
+  kind: z.enum(SESSION_KINDS),
+  participantId: z.string(),
+  role: z.enum(["host", "participant", "observer", "student", "tutor"]),
+  name: z.string(),
+  expiresAtMs: z.number(),
+});
+
+const joinOptionsSchema = z.object({ token: z.string().max(8_192).optional() }).loose();
+
+/** `/matchmake/<method>/<roomNameOrId>` of the HTTP matchmaking request, when Colyseus passes it. */
+function matchmakeTarget(context: AuthContext): { method: string; target: string } | null {
+  const url: unknown = context.req?.url;
+  if (typeof url !== "string") return null;
+  const match = /\/matchmake\/([^/]+)\/([^/?#]+)/.exec(new URL(url, "http://engine").pathname);
+  if (match === null || match[1] === undefined || match[2] === undefined) return null;
+  return { method: match[1], target: decodeURIComponent(match[2]) };
+}
+
+/**
+ * Runs in the matchmaker before any seat is reserved: the token must be valid for this session and kind, the
+ * session open and not full. Rejections carry a stable code (see `JOIN_REJECTIONS`).
+ */
+export async function authorizeJoin(
+  deps: RoomDeps,
+  kind: SessionKind,
+  headerToken: string | undefined,
+  rawOptions: unknown,
+  context: AuthContext,
+): Promise<JoinAuth> {
+  try {
+    const target = matchmakeTarget(context);
+    // Sessions are created over the management API only; clients join them by id.
+    if (target !== null && target.method !== "joinById") throw new JoinRejection("join_by_id_only");
+    const options = joinOptionsSchema.safeParse(rawOptions ?? {});
+    const token = headerToken ?? (options.success ? options.data.token : undefined);
+    const claims = await deps.tokens.verify(token, target?.target ?? null);
+    if (claims.kind !== kind) throw new JoinRejection("token_wrong_session", "token is for another kind of session");
+    const session = await deps.store.getSession(claims.sessionId);
+    if (session === null) throw new JoinRejection("session_not_found");
+    if (session.status === "draining" || session.status === "ended") throw new JoinRejection("session_ended");
+    const others = (await deps.store.listParticipants(claims.sessionId)).filter(
+      (p) => p.connected && p.participantId !== claims.participantId,
+    );
+    if (others.length >= session.maxParticipants) throw new JoinRejection("session_full");
+    return {
+      sessionId: claims.sessionId,
+      kind: claims.kind,
+      participantId: claims.participantId,
+      role: claims.role,
+      name: claims.name,
+      expiresAtMs: claims.expiresAt.getTime(),
+    };
+  } catch (error) {
+    if (error instanceof JoinRejection) {
+      deps.logger.info({ code: error.code }, "join rejected");
+      throw new ServerError(error.numericCode, error.code);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import { matchMaker } from "@colyseus/core";
+import { SESSION_STATUSES, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
+import { z } from "zod";
+import type { RoomCreateOptions } from "./session-room.js";
+
+/** How the management API reaches session rooms, wherever (which process) they run. */
+export interface RoomDirectory {
+  create(kind: SessionKind, options: RoomCreateOptions): Promise<void>;
+  exists(sessionId: string): Promise<boolean>;
+  /** Ask the room to drain and end; resolves with the status it reached (or `null` when no room answered). */
+  requestEnd(sessionId: string, reason: EndReason, timeoutMs: number): Promise<SessionStatus | null>;
+  /** Ids of every session room in the cluster. */
+  listIds(): Promise<string[]>;
+}
+
+/** Colyseus' matchmaker: local rooms directly, remote ones through presence IPC. */
+export class MatchMakerRoomDirectory implements RoomDirectory {
+  async create(kind: SessionKind, options: RoomCreateOptions): Promise<void> {
+    await matchMaker.createRoom(kind, options);
+  }
+
+  async exists(sessionId: string): Promise<boolean> {
+    return (await matchMaker.getRoomById(sessionId)) !== undefined;
+  }
+
+  async requestEnd(sessionId: string, reason: EndReason, timeoutMs: number): Promise<SessionStatus | null> {
+    if (!(await this.exists(sessionId))) return null;
+    const status: unknown = await matchMaker.remoteRoomCall(sessionId, "requestEnd", [reason], timeoutMs);
+    const parsed = z.enum(SESSION_STATUSES).safeParse(status);
+    return parsed.success ? parsed.data : null;
+  }
+
+  async listIds(): Promise<string[]> {
+    const rooms = await matchMaker.query({});
+    return rooms.map((room) => room.roomId);
+  }
+}

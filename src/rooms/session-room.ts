@@ -1,0 +1,341 @@
+import { CloseCode, Room, ServerError, type Client } from "@colyseus/core";
+import { createActor, fromPromise, type Actor } from "xstate";
+import { z } from "zod";
+import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
+import { lifecycleStatus, sessionMachine, type SessionMachineSnapshot } from "../actors/session-machine.js";
+import { SESSION_KINDS, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
+import type { Logger } from "../logger.js";
+import {
+  MAX_CONTROL_MESSAGE_BYTES,
+  messageBytes,
+  signalMessage,
+  textMessage,
+  type ClientErrorCode,
+  type ClientErrorMessage,
+} from "./client-messages.js";
+import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
+import { OrderedWrites } from "./ordered-writes.js";
+import { TokenBucket } from "./rate-limiter.js";
+import type { RoomDeps } from "./room-deps.js";
+import { createSessionState, ParticipantState, type SessionState } from "./session-state.js";
+
+/** Options the management API creates a room with (`matchMaker.createRoom(kind, options)`). */
+export const roomCreateOptionsSchema = z.object({
+  sessionId: z.string().min(1),
+  kind: z.enum(SESSION_KINDS),
+  maxParticipants: z.number().int().positive(),
+  idleTimeoutMs: z.number().int().positive(),
+  maxDurationMs: z.number().int().positive(),
+});
+export type RoomCreateOptions = z.infer<typeof roomCreateOptionsSchema>;
+
+/** Room listing metadata: what the monitor and `matchMaker.query` show of a session. */
+export interface SessionRoomMetadata {
+  kind: SessionKind;
+  status: SessionStatus;
+  participants: number;
+}
+
+type SessionActor = Actor<typeof sessionMachine>;
+type SessionClient = Client<{ auth: JoinAuth }>;
+
+/** Close code for a connection replaced by a newer one of the same participant (consented: no auto-reconnect). */
+const REPLACED_CLOSE_CODE = CloseCode.CONSENTED;
+/** How long `requestEnd` waits for the session to reach `ended` before answering. */
+const END_WAIT_MS = 10_000;
+/** Colyseus' own per-client cap disconnects; keep it far above our token bucket, as a last-resort flood guard. */
+const HARD_MESSAGES_PER_SECOND = 2_000;
+
+/**
+ * A session as a Colyseus room: a thin adapter that turns Colyseus hooks and messages into events of the session
+ * machine (`client.join`, `client.drop`, ...), mirrors the machine into the room state, and persists every change
+ * in order. Kinds extend it with their own messages.
+ */
+export abstract class SessionRoom extends Room<{ state: SessionState; metadata: SessionRoomMetadata; client: SessionClient }> {
+  protected abstract readonly deps: RoomDeps;
+  protected log!: Logger;
+  protected writes!: OrderedWrites;
+  #actor!: SessionActor;
+  #status: SessionStatus = "created";
+  #ended: Promise<void> = Promise.resolve();
+  #resolveEnded: () => void = () => {};
+  /** The current connection of each participant; an older one found here is stale (replaced). */
+  readonly #clients = new Map<string, SessionClient>();
+  readonly #limits = new WeakMap<SessionClient, TokenBucket>();
+
+  override async onCreate(rawOptions: unknown): Promise<void> {
+    const options = roomCreateOptionsSchema.parse(rawOptions);
+    this.roomId = options.sessionId;
+    // The machine, not Colyseus, decides when a session ends.
+    this.autoDispose = false;
+    // One extra seat lets a participant's new connection replace their old one.
+    this.maxClients = options.maxParticipants + 1;
+    this.maxMessagesPerSecond = HARD_MESSAGES_PER_SECOND;
+    this.log = this.deps.logger.child({ session_id: options.sessionId, kind: options.kind });
+    this.writes = new OrderedWrites(this.log);
+    this.#ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    this.setState(createSessionState(options.sessionId, options.kind));
+    await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
+
+    const machine = sessionMachine.provide({
+      actors: { flushWrites: fromPromise(() => this.flushBeforeEnd()) },
+    });
+    this.#actor = createActor(machine, {
+      input: {
+        sessionId: options.sessionId,
+        kind: options.kind,
+        idleTimeoutMs: options.idleTimeoutMs,
+        maxDurationMs: options.maxDurationMs,
+      },
+    });
+    this.#actor.subscribe({
+      next: (snapshot) => this.onMachineSnapshot(snapshot),
+      error: (error) => this.log.error({ err: error }, "session machine failed"),
+    });
+    this.#actor.start();
+
+    this.onMessage("signal", (client: SessionClient, message: unknown) => this.handleSignal(client, message));
+    this.onMessage("text", (client: SessionClient, message: unknown) => this.handleText(client, message));
+    this.registerMessages();
+    this.onMessage("*", (client: SessionClient, type: string | number) => {
+      if (!this.admit(client, String(type))) return;
+      this.reject(client, String(type), "unknown_message_type", `no message type "${String(type)}" in a ${options.kind} session`);
+    });
+
+    this.#actor.send({ type: "session.open" });
+    this.log.info("session room created");
+  }
+
+  /** Kind-specific message handlers. */
+  protected registerMessages(): void {}
+
+  /** What draining waits for before the session may end; kinds add their in-flight work. */
+  protected async flushBeforeEnd(): Promise<void> {
+    await this.writes.flush();
+  }
+
+  override onJoin(client: SessionClient, _options: unknown, rawAuth: unknown): void {
+    const auth = joinAuthSchema.parse(rawAuth ?? client.auth);
+    if (auth.sessionId !== this.roomId) throw new ServerError(JOIN_REJECTIONS.token_wrong_session, "token_wrong_session");
+    if (this.#status === "draining" || this.#status === "ended") {
+      throw new ServerError(JOIN_REJECTIONS.session_ended, "session_ended");
+    }
+    const others = [...this.#clients.keys()].filter((id) => id !== auth.participantId);
+    if (others.length >= this.maxClients - 1) throw new ServerError(JOIN_REJECTIONS.session_full, "session_full");
+
+    const previous = this.#clients.get(auth.participantId);
+    this.#clients.set(auth.participantId, client);
+    if (previous !== undefined && previous !== client) {
+      previous.send("session.replaced", { reason: "joined from another connection" });
+      previous.leave(REPLACED_CLOSE_CODE);
+    }
+    const nowMs = Date.now();
+    const existing = this.state.participants.get(auth.participantId);
+    const participant = existing ?? new ParticipantState();
+    participant.id = auth.participantId;
+    participant.name = auth.name;
+    participant.role = auth.role;
+    participant.connected = true;
+    if (existing === undefined) {
+      participant.joinedAt = nowMs;
+      this.state.participants.set(auth.participantId, participant);
+    }
+    this.#limits.set(client, this.newBucket());
+    this.log.info({ participant_id: auth.participantId, role: auth.role }, "participant joined");
+    this.writes.enqueue("participant.joined", () =>
+      this.deps.store.recordJoin({
+        sessionId: this.roomId,
+        participantId: auth.participantId,
+        name: auth.name,
+        role: auth.role,
+        at: new Date(nowMs),
+      }),
+    );
+    this.#actor.send({ type: "client.join", participantId: auth.participantId, role: auth.role });
+    client.send("session.joined", {
+      session_id: this.roomId,
+      participant_id: auth.participantId,
+      role: auth.role,
+      reconnect_window_ms: this.deps.config.reconnectWindowMs,
+    });
+    this.updateListing();
+  }
+
+  override onDrop(client: SessionClient, code?: number): void {
+    const participantId = this.currentParticipantOf(client);
+    if (participantId === null) return;
+    const participant = this.state.participants.get(participantId);
+    if (participant !== undefined) participant.connected = false;
+    this.log.info({ participant_id: participantId, close_code: code }, "participant dropped");
+    this.writes.enqueue("participant.dropped", () =>
+      this.deps.store.recordDrop({ sessionId: this.roomId, participantId, at: new Date() }),
+    );
+    this.sendToMachine({ type: "client.drop", participantId });
+    if (this.#status === "ended") return;
+    // Colyseus calls onLeave if the window passes without a reconnection.
+    void this.allowReconnection(client, this.deps.config.reconnectWindowMs / 1000);
+  }
+
+  override onReconnect(client: SessionClient): void {
+    const participantId = this.currentParticipantOf(client);
+    if (participantId === null) {
+      client.leave(REPLACED_CLOSE_CODE);
+      return;
+    }
+    // Colyseus hands a new Client object for the same seat: it is now the participant's connection.
+    this.#clients.set(participantId, client);
+    this.#limits.set(client, this.newBucket());
+    const participant = this.state.participants.get(participantId);
+    if (participant !== undefined) participant.connected = true;
+    this.log.info({ participant_id: participantId }, "participant reconnected");
+    this.writes.enqueue("participant.reconnected", () =>
+      this.deps.store.recordReconnect({ sessionId: this.roomId, participantId, at: new Date() }),
+    );
+    this.sendToMachine({ type: "client.reconnect", participantId });
+  }
+
+  override onLeave(client: SessionClient, code?: number): void {
+    const participantId = this.currentParticipantOf(client);
+    if (participantId === null) return;
+    this.#clients.delete(participantId);
+    this.state.participants.delete(participantId);
+    this.log.info({ participant_id: participantId, close_code: code }, "participant left");
+    this.writes.enqueue("participant.left", () =>
+      this.deps.store.recordLeave({ sessionId: this.roomId, participantId, at: new Date() }),
+    );
+    this.sendToMachine({ type: "client.leave", participantId });
+    this.updateListing();
+  }
+
+  override onBeforeShutdown(): void {
+    this.sendToMachine({ type: "session.end", reason: "shutdown" });
+  }
+
+  override async onDispose(): Promise<void> {
+    if (this.#actor.getSnapshot().status === "active") this.#actor.stop();
+    await this.writes.flush();
+    this.log.info({ failed_writes: this.writes.failed }, "session room disposed");
+  }
+
+  /** Called by the management API (possibly from another process, through `matchMaker.remoteRoomCall`). */
+  async requestEnd(reason: EndReason): Promise<SessionStatus> {
+    this.sendToMachine({ type: "session.end", reason });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_WAIT_MS)));
+    await Promise.race([this.#ended, timeout]);
+    clearTimeout(timer);
+    return this.#status;
+  }
+
+  /** Validates a client message by hand: a bad one gets an `error` reply and the client stays connected. */
+  protected parseMessage<T>(client: SessionClient, type: string, schema: z.ZodType<T>, message: unknown): T | null {
+    if (!this.admit(client, type)) return null;
+    if (messageBytes(message) > MAX_CONTROL_MESSAGE_BYTES) {
+      this.reject(client, type, "message_too_large", `a ${type} message is limited to ${MAX_CONTROL_MESSAGE_BYTES} bytes`);
+      return null;
+    }
+    const parsed = schema.safeParse(message);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+      this.reject(client, type, "invalid_message", `invalid ${type} message`, issues);
+      return null;
+    }
+    return parsed.data;
+  }
+
+  protected reject(
+    client: SessionClient,
+    type: string,
+    code: ClientErrorCode,
+    message: string,
+    issues?: ClientErrorMessage["issues"],
+  ): void {
+    const reply: ClientErrorMessage = issues === undefined ? { code, message, type } : { code, message, type, issues };
+    client.send("error", reply);
+  }
+
+  protected participantOf(client: SessionClient): JoinAuth {
+    return joinAuthSchema.parse(client.auth);
+  }
+
+  protected clientOf(participantId: string): SessionClient | undefined {
+    return this.#clients.get(participantId);
+  }
+
+  private handleSignal(client: SessionClient, raw: unknown): void {
+    const message = this.parseMessage(client, "signal", signalMessage, raw);
+    if (message === null) return;
+    const from = this.participantOf(client).participantId;
+    const target = message.to === from ? undefined : this.#clients.get(message.to);
+    if (target === undefined) {
+      this.reject(client, "signal", "participant_not_found", "no other connected participant has that id");
+      return;
+    }
+    // `from` is set here, never taken from the client, so it cannot be spoofed.
+    target.send("signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
+  }
+
+  private handleText(client: SessionClient, raw: unknown): void {
+    const message = this.parseMessage(client, "text", textMessage, raw);
+    if (message === null) return;
+    const { participantId, name } = this.participantOf(client);
+    this.broadcast("text", { from: participantId, name, content: message.content, at: Date.now() });
+  }
+
+  /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
+  private admit(client: SessionClient, type: string): boolean {
+    const bucket = this.#limits.get(client);
+    if (bucket === undefined || bucket.take()) return true;
+    this.reject(client, type, "rate_limited", `more than ${this.deps.config.messagesPerSecond} messages per second`);
+    return false;
+  }
+
+  private newBucket(): TokenBucket {
+    return new TokenBucket({ ratePerSecond: this.deps.config.messagesPerSecond, burst: this.deps.config.messageBurst });
+  }
+
+  /** The participant a client speaks for, or null when a newer connection has replaced it. */
+  private currentParticipantOf(client: SessionClient): string | null {
+    const parsed = joinAuthSchema.safeParse(client.auth);
+    if (!parsed.success) return null;
+    const current = this.#clients.get(parsed.data.participantId);
+    return current === undefined || current === client || current.sessionId === client.sessionId ? parsed.data.participantId : null;
+  }
+
+  private sendToMachine(event: Parameters<SessionActor["send"]>[0]): void {
+    if (this.#actor.getSnapshot().status === "active") this.#actor.send(event);
+  }
+
+  private onMachineSnapshot(snapshot: SessionMachineSnapshot): void {
+    const status = lifecycleStatus(snapshot);
+    if (status === this.#status) return;
+    this.#status = status;
+    const reason = snapshot.context.endReason;
+    this.state.status = status;
+    this.state.endReason = reason ?? "";
+    this.log.info({ status, reason }, "session status changed");
+    const persisted = this.#actor.getPersistedSnapshot();
+    this.writes.enqueue(`lifecycle.${status}`, () =>
+      this.deps.store.recordTransition({ sessionId: this.roomId, status, snapshot: persisted, reason, at: new Date() }),
+    );
+    this.updateListing();
+    if (status === "ended") void this.finish(reason);
+  }
+
+  /** After `ended`: tell every client, persist the last writes, disconnect, dispose. */
+  private async finish(reason: EndReason | null): Promise<void> {
+    this.broadcast("session.ended", { session_id: this.roomId, reason });
+    await this.writes.flush();
+    this.#resolveEnded();
+    await this.disconnect(CloseCode.CONSENTED);
+  }
+
+  private updateListing(): void {
+    const metadata: SessionRoomMetadata = {
+      kind: this.state.kind === "tutoring" ? "tutoring" : "meeting",
+      status: this.#status,
+      participants: this.#clients.size,
+    };
+    this.setMetadata(metadata).catch((error: unknown) => this.log.warn({ err: error }, "room listing update failed"));
+  }
+}

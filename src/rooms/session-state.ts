@@ -1,0 +1,39 @@
+import { MapSchema, schema, t, type SchemaType } from "@colyseus/schema";
+
+/** One participant as every client sees it. */
+export const ParticipantState = schema(
+  {
+    id: t.string(),
+    name: t.string(),
+    role: t.string(),
+    connected: t.boolean(),
+    /** Epoch milliseconds of the first join. */
+    joinedAt: t.number(),
+  },
+  "ParticipantState",
+);
+export type ParticipantState = SchemaType<typeof ParticipantState>;
+
+/** The room state synchronised to every client: identity, lifecycle status and participants by id. */
+export const SessionState = schema(
+  {
+    sessionId: t.string(),
+    kind: t.string(),
+    status: t.string(),
+    /** Why the session is draining or ended; empty while open. */
+    endReason: t.string(),
+    participants: t.map(ParticipantState),
+  },
+  "SessionState",
+);
+export type SessionState = SchemaType<typeof SessionState>;
+
+export function createSessionState(sessionId: string, kind: string): SessionState {
+  const state = new SessionState();
+  state.sessionId = sessionId;
+  state.kind = kind;
+  state.status = "created";
+  state.endReason = "";
+  state.participants = new MapSchema<ParticipantState>();
+  return state;
+}
