@@ -55,7 +55,7 @@ export function sessionRoutes(service: SessionsService, engineUrl: () => string)
     const id = sessionId(req);
     const body = parseOrThrow(issueTokenBody, req.body, "body");
     const issued = await service.issueToken(id, { participantId: body.participant_id, name: body.name, role: body.role, ttlMs: body.ttl_ms });
-    res.status(201).json({ token: issued.token, expires_at: issued.expiresAt.toISOString(), engine_url: engineUrl });
+    res.status(201).json({ token: issued.token, expires_at: issued.expiresAt.toISOString(), engine_url: engineUrl() });
   });
 
   return router;
