@@ -103,6 +103,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     });
 
     this.#actor.send({ type: "session.open" });
+    // The creator's response says `waiting`: make that true in the database before answering.
+    await this.writes.flush();
     this.log.info("session room created");
   }
 
