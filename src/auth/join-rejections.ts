@@ -1,17 +1,18 @@
 /**
- * Why a join was refused. Colyseus carries a numeric code and a message to the SDK; the message is always the
- * stable string code below, and the number is its fixed pair, so clients can match on either.
+ * Why a join was refused. Colyseus answers the SDK's matchmaking request with the numeric code as the HTTP status
+ * (so it must lie in 200–599) and the message; the message is always the stable string code below and the number
+ * its fixed pair (440–449, unassigned in HTTP), so clients can match on either.
  */
 export const JOIN_REJECTIONS = {
-  token_missing: 4401,
-  token_invalid: 4402,
-  token_expired: 4403,
-  token_wrong_session: 4404,
-  role_not_allowed: 4405,
-  session_not_found: 4406,
-  join_by_id_only: 4407,
-  session_full: 4409,
-  session_ended: 4410,
+  token_missing: 440,
+  token_invalid: 441,
+  token_expired: 442,
+  token_wrong_session: 443,
+  role_not_allowed: 445,
+  session_not_found: 446,
+  join_by_id_only: 447,
+  session_full: 448,
+  session_ended: 449,
 } as const;
 
 export type JoinRejectionCode = keyof typeof JOIN_REJECTIONS;

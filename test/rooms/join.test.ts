@@ -1,0 +1,127 @@
+import { ErrorCode } from "@colyseus/core";
+import { Client } from "@colyseus/sdk";
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOIN_REJECTIONS } from "../../src/auth/join-rejections.js";
+import { eventually, startTestEngine, TOKEN_SECRET, type TestEngine } from "../support/engine.js";
+
+let t: TestEngine;
+beforeAll(async () => {
+  t = await startTestEngine();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** Joins and returns the rejection's code and message (the SDK's error), or fails if the join succeeds. */
+async function rejection(sessionId: string, token: string | undefined): Promise<{ code: number; message: string }> {
+  const client = new Client(t.engine.engineUrl);
+  if (token !== undefined) client.auth.token = token;
+  try {
+    const room = await client.joinById(sessionId);
+    await room.leave();
+  } catch (error) {
+    const { code, message } = error as { code: number; message: string };
+    return { code, message };
+  }
+  throw new Error("join was accepted");
+}
+
+function tamper(token: string): string {
+  const [header, payload, signature] = token.split(".");
+  const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString()) as Record<string, unknown>;
+  claims["role"] = "host";
+  claims["sub"] = "mallory";
+  return [header, Buffer.from(JSON.stringify(claims)).toString("base64url"), signature].join(".");
+}
+
+describe("joining a session with the SDK", () => {
+  it("the host joins with the engine token; the room state shows the session live with its participant", async () => {
+    const { id, token } = await t.createSession({ kind: "meeting" });
+    const room = await t.join(id, token);
+    expect(room.roomId).toBe(id);
+    const state = await eventually(() => {
+      const s = room.state as { status?: string; sessionId?: string; kind?: string; participants?: Map<string, Record<string, unknown>> };
+      return s.status === "live" ? s : undefined;
+    });
+    expect(state).toMatchObject({ sessionId: id, kind: "meeting" });
+    const host = state.participants?.get("host");
+    expect(host).toMatchObject({ id: "host", name: "Host", role: "host", connected: true });
+    expect(Number(host?.["joinedAt"])).toBeGreaterThan(0);
+
+    const detail = await eventually(async () => {
+      const res = await t.api("GET", `/api/v1/sessions/${id}`);
+      const body = res.body as { status: string; participants: unknown[] };
+      return body.participants.length === 1 && body.status === "live" ? body : undefined;
+    });
+    expect(detail.participants[0]).toMatchObject({ participant_id: "host", role: "host", connected: true, left_at: null });
+  });
+
+  it("a tutoring session stays waiting for the tutor and goes live when the student joins", async () => {
+    const { id, token } = await t.createSession({ kind: "tutoring", tutor_id: "tut-1", student_id: "stu-1" });
+    const tutor = await t.join(id, await t.token(id, "tut-1", "tutor", { name: "Ms Tutor" }));
+    await eventually(() => ((tutor.state as { participants?: Map<string, unknown> }).participants?.has("tut-1") ? true : undefined));
+    expect((tutor.state as { status: string }).status).toBe("waiting");
+    await t.join(id, token);
+    await eventually(() => ((tutor.state as { status: string }).status === "live" ? true : undefined));
+  });
+
+  it("rejects a missing token", async () => {
+    const { id } = await t.createSession();
+    expect(await rejection(id, undefined)).toEqual({ code: JOIN_REJECTIONS.token_missing, message: "token_missing" });
+  });
+
+  it("rejects a tampered token", async () => {
+    const { id, token } = await t.createSession();
+    expect(await rejection(id, tamper(token))).toEqual({ code: JOIN_REJECTIONS.token_invalid, message: "token_invalid" });
+    expect(await rejection(id, "not-a-jwt")).toEqual({ code: JOIN_REJECTIONS.token_invalid, message: "token_invalid" });
+  });
+
+  it("rejects an expired token", async () => {
+    const { id } = await t.createSession();
+    const expired = await new SignJWT({ sid: id, kind: "meeting", role: "participant", name: "Late" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("late")
+      .setIssuer("session-engine")
+      .setAudience("session-join")
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+      .sign(new TextEncoder().encode(TOKEN_SECRET));
+    expect(await rejection(id, expired)).toEqual({ code: JOIN_REJECTIONS.token_expired, message: "token_expired" });
+  });
+
+  it("rejects a token of another session", async () => {
+    const first = await t.createSession();
+    const second = await t.createSession();
+    expect(await rejection(first.id, second.token)).toEqual({
+      code: JOIN_REJECTIONS.token_wrong_session,
+      message: "token_wrong_session",
+    });
+  });
+
+  it("rejects joining a full session, and an ended one", async () => {
+    const { id, token } = await t.createSession({ kind: "meeting", max_participants: 1 });
+    await t.join(id, token);
+    await eventually(async () => {
+      const res = await t.api("GET", `/api/v1/sessions/${id}`);
+      return (res.body as { participants: unknown[] }).participants.length === 1 ? true : undefined;
+    });
+    const extra = await t.token(id, "p-2", "participant");
+    expect(await rejection(id, extra)).toEqual({ code: JOIN_REJECTIONS.session_full, message: "session_full" });
+
+    const ended = await t.createSession();
+    const lateToken = await t.token(ended.id, "late", "participant");
+    await t.api("DELETE", `/api/v1/sessions/${ended.id}`);
+    // An ended session's room is gone: Colyseus' matchmaker refuses it before our onAuth runs, with its own code.
+    // (A draining session, whose room still exists, is refused with session_ended.)
+    const refused = await rejection(ended.id, lateToken);
+    expect(refused.code).toBe(ErrorCode.MATCHMAKE_INVALID_ROOM_ID);
+  });
+
+  it("rejects creating or joining by name: sessions are joined by id only", async () => {
+    const { token } = await t.createSession();
+    const client = new Client(t.engine.engineUrl);
+    client.auth.token = token;
+    await expect(client.create("meeting")).rejects.toMatchObject({ code: JOIN_REJECTIONS.join_by_id_only });
+    await expect(client.joinOrCreate("meeting")).rejects.toMatchObject({ code: JOIN_REJECTIONS.join_by_id_only });
+  });
+});
