@@ -315,6 +315,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     const reason = snapshot.context.endReason;
     this.state.status = status;
     this.state.endReason = reason ?? "";
+    // Send it now rather than at the next patch tick, so clients see every status, even a brief `draining`.
+    this.broadcastPatch();
     this.log.info({ status, reason }, "session status changed");
     const persisted = this.#actor.getPersistedSnapshot();
     this.writes.enqueue(`lifecycle.${status}`, () =>
