@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@colyseus/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/engine.js";
+import { spawnEngine, type EngineProcess } from "../support/engine-process.js";
+import { createFreshPostgresDatabase, type FreshPostgresDatabase } from "../support/postgres.js";
+
+let dataDir: string;
+let postgres: FreshPostgresDatabase | null = null;
+const running: EngineProcess[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "engine-restart-"));
+  const baseUrl = process.env["DATABASE_URL"];
+  if (baseUrl) postgres = await createFreshPostgresDatabase(baseUrl);
+});
+afterAll(async () => {
+  for (const engine of running) if (engine.child.exitCode === null) engine.child.kill("SIGKILL");
+  await postgres?.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Env of the engine under test: same data folder (and database) each start; no admin key, so one is generated. */
+function env(): Record<string, string> {
+  const vars: Record<string, string> = { DATA_DIR: dataDir };
+  if (postgres !== null) vars["DATABASE_URL"] = postgres.url;
+  if (process.env["REDIS_URL"]) vars["REDIS_URL"] = process.env["REDIS_URL"];
+  return vars;
+}
+
+async function start(): Promise<EngineProcess> {
+  const engine = await spawnEngine(env());
+  running.push(engine);
+  return engine;
+}
+
+async function call(engine: EngineProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${engine.httpUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${engine.adminApiKey}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+describe("engine restart on the same data", () => {
+  it("keeps every record; sessions the dead process left open are ended with process_restart", async () => {
+    const first = await start();
+    expect(first.output.join("\n")).toContain(first.adminApiKey);
+
+    const live = await call(first, "POST", "/api/v1/sessions", { kind: "meeting", title: "survives" });
+    const liveId = String(live.body["session_id"]);
+    const client = new Client(first.engineUrl);
+    client.auth.token = String(live.body["engine_token"]);
+    const room = await client.joinById(liveId);
+    room.reconnection.enabled = false;
+    await eventually(async () => ((await call(first, "GET", `/api/v1/sessions/${liveId}`)).body["status"] === "live" ? true : undefined));
+    await eventually(async () => ((await call(first, "GET", `/api/v1/sessions/${liveId}`)).body["participants"] as unknown[]).length > 0 || undefined);
+
+    const done = await call(first, "POST", "/api/v1/sessions", { kind: "tutoring", tutor_id: "t-1", student_id: "s-1" });
+    const doneId = String(done.body["session_id"]);
+    expect((await call(first, "DELETE", `/api/v1/sessions/${doneId}`)).status).toBe(204);
+
+    // The process dies without any chance to clean up.
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const second = await start();
+    expect(second.adminApiKey).toBe(first.adminApiKey);
+    const afterLive = await call(second, "GET", `/api/v1/sessions/${liveId}`);
+    expect(afterLive.status).toBe(200);
+    expect(afterLive.body).toMatchObject({ session_id: liveId, title: "survives", status: "ended", end_reason: "process_restart" });
+    expect(afterLive.body["participants"]).toEqual([expect.objectContaining({ participant_id: "host", role: "host" })]);
+    const afterDone = await call(second, "GET", `/api/v1/sessions/${doneId}`);
+    expect(afterDone.body).toMatchObject({ status: "ended", end_reason: "requested", tutor_id: "t-1" });
+
+    // And the restarted engine works: a new session is created and listed beside the old ones.
+    expect((await call(second, "POST", "/api/v1/sessions", { kind: "meeting" })).status).toBe(201);
+    const listed = await call(second, "GET", "/api/v1/sessions?limit=100");
+    expect(listed.body["total"]).toBe(3);
+
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("SIGTERM drains live sessions: clients are told, the session ends with reason shutdown, the process exits 0", async () => {
+    const engine = await start();
+    const created = await call(engine, "POST", "/api/v1/sessions", { kind: "meeting" });
+    const id = String(created.body["session_id"]);
+    const client = new Client(engine.engineUrl);
+    client.auth.token = String(created.body["engine_token"]);
+    const room = await client.joinById(id);
+    const ended = new Promise<unknown>((resolve) => room.onMessage("session.ended", resolve));
+
+    engine.child.kill("SIGTERM");
+    expect(await ended).toEqual({ session_id: id, reason: "shutdown" });
+    expect(await engine.exited).toBe(0);
+
+    const next = await start();
+    expect((await call(next, "GET", `/api/v1/sessions/${id}`)).body).toMatchObject({ status: "ended", end_reason: "shutdown" });
+    next.child.kill("SIGTERM");
+    await next.exited;
+  });
+});
