@@ -21,18 +21,10 @@ export interface SessionRecord {
   endedAt: Date | null;
 }
 
-export interface NewSession {
-  id: string;
-  kind: SessionKind;
-  title: string | null;
-  tutorId: string | null;
-  studentId: string | null;
-  kbId: string | null;
-  maxParticipants: number;
-  idleTimeoutMs: number;
-  maxDurationMs: number;
-  at: Date;
-}
+export type NewSession = Pick<
+  SessionRecord,
+  "id" | "kind" | "title" | "tutorId" | "studentId" | "kbId" | "maxParticipants" | "idleTimeoutMs" | "maxDurationMs"
+> & { at: Date };
 
 export interface ParticipantRecord {
   sessionId: string;
