@@ -73,3 +73,26 @@ export const sessionEvents = pgTable(
 export type SessionRow = typeof sessions.$inferSelect;
 export type ParticipantRow = typeof participants.$inferSelect;
 export type SessionEventRow = typeof sessionEvents.$inferSelect;
+
+/** Final transcript segments; `segment_id` comes from the pool and makes saving idempotent. */
+export const transcriptSegments = pgTable(
+  "transcript_segments",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    segmentId: text("segment_id").notNull(),
+    participantId: text("participant_id").notNull(),
+    text: text("text").notNull(),
+    /** Offsets from the session's creation, in ms. */
+    startMs: bigint("start_ms", { mode: "number" }).notNull(),
+    endMs: bigint("end_ms", { mode: "number" }).notNull(),
+    createdAt: timestampTz("created_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ name: "transcript_segments_pk", columns: [table.sessionId, table.segmentId] }),
+    index("transcript_segments_session_start_idx").on(table.sessionId, table.startMs),
+  ],
+);
+
+export type TranscriptSegmentRow = typeof transcriptSegments.$inferSelect;

@@ -1,0 +1,14 @@
+// Original file: proto/inference.proto
+
+
+export interface StreamError {
+  'stream_id'?: (string);
+  'code'?: (string);
+  'message'?: (string);
+}
+
+export interface StreamError__Output {
+  'stream_id': (string);
+  'code': (string);
+  'message': (string);
+}

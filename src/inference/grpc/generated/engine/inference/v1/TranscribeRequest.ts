@@ -1,0 +1,12 @@
+// Original file: proto/inference.proto
+
+
+export interface TranscribeRequest {
+  'pcm16'?: (Buffer | Uint8Array | string);
+  'sample_rate'?: (number);
+}
+
+export interface TranscribeRequest__Output {
+  'pcm16': (Buffer);
+  'sample_rate': (number);
+}

@@ -1,0 +1,57 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { AudioChunk as _engine_inference_v1_AudioChunk, AudioChunk__Output as _engine_inference_v1_AudioChunk__Output } from './engine/inference/v1/AudioChunk.js';
+import type { AudioIn as _engine_inference_v1_AudioIn, AudioIn__Output as _engine_inference_v1_AudioIn__Output } from './engine/inference/v1/AudioIn.js';
+import type { AudioOut as _engine_inference_v1_AudioOut, AudioOut__Output as _engine_inference_v1_AudioOut__Output } from './engine/inference/v1/AudioOut.js';
+import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from './engine/inference/v1/BatchStats.js';
+import type { GetStatusRequest as _engine_inference_v1_GetStatusRequest, GetStatusRequest__Output as _engine_inference_v1_GetStatusRequest__Output } from './engine/inference/v1/GetStatusRequest.js';
+import type { InferenceClient as _engine_inference_v1_InferenceClient, InferenceDefinition as _engine_inference_v1_InferenceDefinition } from './engine/inference/v1/Inference.js';
+import type { ModelStatus as _engine_inference_v1_ModelStatus, ModelStatus__Output as _engine_inference_v1_ModelStatus__Output } from './engine/inference/v1/ModelStatus.js';
+import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from './engine/inference/v1/PoolStatus.js';
+import type { QueueStatus as _engine_inference_v1_QueueStatus, QueueStatus__Output as _engine_inference_v1_QueueStatus__Output } from './engine/inference/v1/QueueStatus.js';
+import type { Segment as _engine_inference_v1_Segment, Segment__Output as _engine_inference_v1_Segment__Output } from './engine/inference/v1/Segment.js';
+import type { SpeechEvent as _engine_inference_v1_SpeechEvent, SpeechEvent__Output as _engine_inference_v1_SpeechEvent__Output } from './engine/inference/v1/SpeechEvent.js';
+import type { StreamClose as _engine_inference_v1_StreamClose, StreamClose__Output as _engine_inference_v1_StreamClose__Output } from './engine/inference/v1/StreamClose.js';
+import type { StreamClosed as _engine_inference_v1_StreamClosed, StreamClosed__Output as _engine_inference_v1_StreamClosed__Output } from './engine/inference/v1/StreamClosed.js';
+import type { StreamError as _engine_inference_v1_StreamError, StreamError__Output as _engine_inference_v1_StreamError__Output } from './engine/inference/v1/StreamError.js';
+import type { StreamOpen as _engine_inference_v1_StreamOpen, StreamOpen__Output as _engine_inference_v1_StreamOpen__Output } from './engine/inference/v1/StreamOpen.js';
+import type { Timings as _engine_inference_v1_Timings, Timings__Output as _engine_inference_v1_Timings__Output } from './engine/inference/v1/Timings.js';
+import type { TranscribeRequest as _engine_inference_v1_TranscribeRequest, TranscribeRequest__Output as _engine_inference_v1_TranscribeRequest__Output } from './engine/inference/v1/TranscribeRequest.js';
+import type { TranscribeResponse as _engine_inference_v1_TranscribeResponse, TranscribeResponse__Output as _engine_inference_v1_TranscribeResponse__Output } from './engine/inference/v1/TranscribeResponse.js';
+import type { TranscribeTimings as _engine_inference_v1_TranscribeTimings, TranscribeTimings__Output as _engine_inference_v1_TranscribeTimings__Output } from './engine/inference/v1/TranscribeTimings.js';
+import type { Transcript as _engine_inference_v1_Transcript, Transcript__Output as _engine_inference_v1_Transcript__Output } from './engine/inference/v1/Transcript.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  engine: {
+    inference: {
+      v1: {
+        AudioChunk: MessageTypeDefinition<_engine_inference_v1_AudioChunk, _engine_inference_v1_AudioChunk__Output>
+        AudioIn: MessageTypeDefinition<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioIn__Output>
+        AudioOut: MessageTypeDefinition<_engine_inference_v1_AudioOut, _engine_inference_v1_AudioOut__Output>
+        BatchStats: MessageTypeDefinition<_engine_inference_v1_BatchStats, _engine_inference_v1_BatchStats__Output>
+        GetStatusRequest: MessageTypeDefinition<_engine_inference_v1_GetStatusRequest, _engine_inference_v1_GetStatusRequest__Output>
+        Inference: SubtypeConstructor<typeof grpc.Client, _engine_inference_v1_InferenceClient> & { service: _engine_inference_v1_InferenceDefinition }
+        ModelStatus: MessageTypeDefinition<_engine_inference_v1_ModelStatus, _engine_inference_v1_ModelStatus__Output>
+        PoolStatus: MessageTypeDefinition<_engine_inference_v1_PoolStatus, _engine_inference_v1_PoolStatus__Output>
+        QueueStatus: MessageTypeDefinition<_engine_inference_v1_QueueStatus, _engine_inference_v1_QueueStatus__Output>
+        Segment: MessageTypeDefinition<_engine_inference_v1_Segment, _engine_inference_v1_Segment__Output>
+        SpeechEvent: MessageTypeDefinition<_engine_inference_v1_SpeechEvent, _engine_inference_v1_SpeechEvent__Output>
+        StreamClose: MessageTypeDefinition<_engine_inference_v1_StreamClose, _engine_inference_v1_StreamClose__Output>
+        StreamClosed: MessageTypeDefinition<_engine_inference_v1_StreamClosed, _engine_inference_v1_StreamClosed__Output>
+        StreamError: MessageTypeDefinition<_engine_inference_v1_StreamError, _engine_inference_v1_StreamError__Output>
+        StreamOpen: MessageTypeDefinition<_engine_inference_v1_StreamOpen, _engine_inference_v1_StreamOpen__Output>
+        Timings: MessageTypeDefinition<_engine_inference_v1_Timings, _engine_inference_v1_Timings__Output>
+        TranscribeRequest: MessageTypeDefinition<_engine_inference_v1_TranscribeRequest, _engine_inference_v1_TranscribeRequest__Output>
+        TranscribeResponse: MessageTypeDefinition<_engine_inference_v1_TranscribeResponse, _engine_inference_v1_TranscribeResponse__Output>
+        TranscribeTimings: MessageTypeDefinition<_engine_inference_v1_TranscribeTimings, _engine_inference_v1_TranscribeTimings__Output>
+        Transcript: MessageTypeDefinition<_engine_inference_v1_Transcript, _engine_inference_v1_Transcript__Output>
+      }
+    }
+  }
+}
+

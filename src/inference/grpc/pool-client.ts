@@ -1,0 +1,132 @@
+import { credentials, status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { z } from "zod";
+import { PoolError } from "../pool-error.js";
+import type { PoolStatusView } from "../pool-service.js";
+import type { PoolErrorCode, PoolOutput, TranscribeResult } from "../pool-types.js";
+import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
+import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
+import { loadInferenceProto } from "./proto.js";
+
+export interface PoolClientOptions {
+  maxMessageBytes: number;
+  /** Deadline of unary calls (Transcribe can take a while for a long recording). */
+  transcribeTimeoutMs: number;
+  statusTimeoutMs: number;
+}
+
+export const DEFAULT_POOL_CLIENT_OPTIONS: PoolClientOptions = {
+  maxMessageBytes: 64 * 1024 * 1024,
+  transcribeTimeoutMs: 120_000,
+  statusTimeoutMs: 5_000,
+};
+
+const POOL_ERROR_CODES = [
+  "model_unavailable",
+  "overloaded",
+  "deadline_exceeded",
+  "invalid_audio",
+  "unknown_stream",
+  "stream_exists",
+  "too_many_streams",
+  "recording_too_long",
+  "internal",
+] as const satisfies readonly PoolErrorCode[];
+const poolErrorCode = z.enum(POOL_ERROR_CODES);
+
+/** The server puts `<code>: <message>` in the details; anything else (pool down) is `model_unavailable`, retryable. */
+export function poolErrorFromGrpc(error: ServiceError): PoolError {
+  const match = /^([a-z_]+): (.*)$/s.exec(error.details);
+  const code = poolErrorCode.safeParse(match?.[1]);
+  if (code.success) return new PoolError(code.data, match?.[2] ?? error.details, { cause: error });
+  if (error.code === grpcStatus.DEADLINE_EXCEEDED) return new PoolError("deadline_exceeded", "the pool did not answer in time", { cause: error });
+  return new PoolError("model_unavailable", `the inference pool is unreachable (${error.details})`, { cause: error });
+}
+
+export function outputFromWire(message: AudioOut__Output): PoolOutput | null {
+  if (message.speech) {
+    return { kind: "speech", streamId: message.speech.stream_id, event: message.speech.kind === "ENDED" ? "ended" : "started", atMs: message.speech.at_ms };
+  }
+  if (message.transcript) {
+    const t = message.transcript;
+    return {
+      kind: "transcript",
+      streamId: t.stream_id,
+      segmentId: t.segment_id,
+      text: t.text,
+      startMs: t.start_ms,
+      endMs: t.end_ms,
+      final: t.final,
+      timings: { queueMs: t.timings?.queue_ms ?? 0, asrMs: t.timings?.asr_ms ?? 0, totalMs: t.timings?.total_ms ?? 0 },
+    };
+  }
+  if (message.error) {
+    const code = poolErrorCode.safeParse(message.error.code);
+    return { kind: "error", streamId: message.error.stream_id, code: code.success ? code.data : "internal", message: message.error.message };
+  }
+  if (message.closed) return { kind: "closed", streamId: message.closed.stream_id };
+  return null;
+}
+
+/** A connection to one pool worker (`host:port`). */
+export class PoolClient {
+  readonly address: string;
+  readonly grpc: InferenceClient;
+  readonly #options: PoolClientOptions;
+
+  constructor(address: string, options: Partial<PoolClientOptions> = {}) {
+    this.address = address;
+    this.#options = { ...DEFAULT_POOL_CLIENT_OPTIONS, ...options };
+    const proto = loadInferenceProto();
+    this.grpc = new proto.engine.inference.v1.Inference(address, credentials.createInsecure(), {
+      "grpc.max_receive_message_length": this.#options.maxMessageBytes,
+      "grpc.max_send_message_length": this.#options.maxMessageBytes,
+    });
+  }
+
+  transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
+    return new Promise((resolve, reject) => {
+      this.grpc.Transcribe(
+        { pcm16, sample_rate: sampleRate },
+        { deadline: Date.now() + this.#options.transcribeTimeoutMs },
+        (error, response) => {
+          if (error) return reject(poolErrorFromGrpc(error));
+          if (response === undefined) return reject(new PoolError("internal", "empty Transcribe response"));
+          resolve({
+            text: response.text,
+            segments: response.segments.map((s) => ({ text: s.text, startMs: s.start_ms, endMs: s.end_ms })),
+            durationMs: response.duration_ms,
+            timings: { vadMs: response.timings?.vad_ms ?? 0, asrMs: response.timings?.asr_ms ?? 0, totalMs: response.timings?.total_ms ?? 0 },
+          });
+        },
+      );
+    });
+  }
+
+  status(): Promise<PoolStatusView> {
+    return new Promise((resolve, reject) => {
+      this.grpc.GetStatus({}, { deadline: Date.now() + this.#options.statusTimeoutMs }, (error, s) => {
+        if (error) return reject(poolErrorFromGrpc(error));
+        if (s === undefined) return reject(new PoolError("internal", "empty GetStatus response"));
+        resolve({
+          models: s.models.map((m) => ({ name: m.name, loaded: m.loaded, error: m.error === "" ? null : m.error })),
+          executionProvider: s.execution_provider,
+          openStreams: s.open_streams,
+          vadPending: s.vad_pending,
+          vad: { batches: s.vad?.batches ?? 0, items: s.vad?.items ?? 0, meanBatchSize: s.vad?.mean_batch_size ?? 0, maxBatchSize: s.vad?.max_batch_size ?? 0 },
+          asr: {
+            queuedLive: s.asr?.queued_live ?? 0,
+            queuedFile: s.asr?.queued_file ?? 0,
+            running: s.asr?.running ?? 0,
+            completed: s.asr?.completed ?? 0,
+            rejectedOverloaded: s.asr?.rejected_overloaded ?? 0,
+            rejectedDeadline: s.asr?.rejected_deadline ?? 0,
+          },
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.grpc.close();
+  }
+}

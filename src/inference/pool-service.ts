@@ -1,0 +1,34 @@
+import type { PoolOutput, StreamOpen, TranscribeResult } from "./pool-types.js";
+
+/** One StreamAudio call: the participant streams of one room. Problems come back as `error` outputs, never throws. */
+export interface AudioSessionHandle {
+  open(open: StreamOpen): void;
+  chunk(streamId: string, seq: number, pcm16: Uint8Array): void;
+  close(streamId: string): void;
+  /** The call ended: free every stream it opened (their pending utterances are still transcribed, not emitted). */
+  end(): void;
+}
+
+export interface ModelState {
+  name: string;
+  loaded: boolean;
+  error: string | null;
+}
+
+export interface PoolStatusView {
+  models: ModelState[];
+  executionProvider: string;
+  openStreams: number;
+  vadPending: number;
+  vad: { batches: number; items: number; meanBatchSize: number; maxBatchSize: number };
+  asr: { queuedLive: number; queuedFile: number; running: number; completed: number; rejectedOverloaded: number; rejectedDeadline: number };
+}
+
+/** What the gRPC server exposes: the pool as seen by one process, whatever models it could load. */
+export interface InferencePoolService {
+  openAudioSession(emit: (output: PoolOutput) => void): AudioSessionHandle;
+  /** A whole recording at `sampleRate` (16-bit PCM); throws `PoolError` (model_unavailable, recording_too_long, ...). */
+  transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
+  status(): PoolStatusView;
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+/**
+ * The vocabulary between rooms and the inference pool. The wire form is `proto/inference.proto`; these are the
+ * in-process shapes both sides of the gRPC boundary convert to. Kept general (stream ids, typed results) so video
+ * and other task kinds can join later.
+ */
+
+export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 24000, 48000] as const;
+export type SampleRate = (typeof SUPPORTED_SAMPLE_RATES)[number];
+
+/** The models' rate: all audio is resampled to it on arrival. */
+export const MODEL_SAMPLE_RATE = 16_000;
+
+/** Error codes the pool answers with, each bound to one stream or job; the stream or pool keeps serving others. */
+export type PoolErrorCode =
+  | "model_unavailable"
+  | "overloaded"
+  | "deadline_exceeded"
+  | "invalid_audio"
+  | "unknown_stream"
+  | "stream_exists"
+  | "too_many_streams"
+  | "recording_too_long"
+  | "internal";
+
+export interface StreamOpen {
+  streamId: string;
+  sessionId: string;
+  participantId: string;
+  sampleRate: SampleRate;
+  tutorId?: string;
+}
+
+/** Milliseconds spent in each stage of one utterance, end of speech → transcript. */
+export interface StageTimings {
+  /** End of speech detected → ASR job started (queue wait). */
+  queueMs: number;
+  /** The ASR model run. */
+  asrMs: number;
+  /** End of speech detected → transcript emitted. */
+  totalMs: number;
+}
+
+export type PoolOutput =
+  | { kind: "speech"; streamId: string; event: "started" | "ended"; atMs: number }
+  | {
+      kind: "transcript";
+      streamId: string;
+      segmentId: string;
+      text: string;
+      /** Offsets in the stream's audio (ms since its first sample). */
+      startMs: number;
+      endMs: number;
+      final: boolean;
+      timings: StageTimings;
+    }
+  | { kind: "error"; streamId: string; code: PoolErrorCode; message: string }
+  /** After `close`: the stream's last utterance has been transcribed (or failed); nothing more will come for it. */
+  | { kind: "closed"; streamId: string };
+
+export interface TranscriptSegment {
+  text: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface TranscribeResult {
+  text: string;
+  segments: TranscriptSegment[];
+  durationMs: number;
+  timings: { vadMs: number; asrMs: number; totalMs: number };
+}
