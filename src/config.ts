@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { z } from "zod";
 
 /** Engine settings. Every time value is in milliseconds. */
@@ -23,6 +24,13 @@ export interface EngineConfig {
   messagesPerSecond: number;
   /** Token bucket size: how many control messages a client may send in a burst. */
   messageBurst: number;
+  /** Remote pool workers (`host:port`); empty → the pool runs in this process on loopback gRPC. */
+  inferenceUrls: string[];
+  /** Port of the in-process pool on 127.0.0.1 (0 = any free port). */
+  inferencePort: number;
+  /** Prepared models cache; null → `<dataDir>/models`. */
+  modelsDir: string | null;
+  inferenceDevice: "cpu" | "cuda";
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -43,6 +51,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
   logLevel: "info",
   messagesPerSecond: 100,
   messageBurst: 200,
+  inferenceUrls: [],
+  inferencePort: 0,
+  modelsDir: null,
+  inferenceDevice: "cpu",
 };
 
 const optionalText = z
@@ -82,6 +94,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   MESSAGES_PER_SECOND: intFrom(1, 10_000),
   MESSAGE_BURST: intFrom(1, 100_000),
+  INFERENCE_URLS: optionalText.pipe(
+    z
+      .string()
+      .transform((value) => value.split(",").map((url) => url.trim().replace(/^grpc:\/\//, "")).filter((url) => url !== ""))
+      .pipe(z.array(z.string().regex(/^[^\s/]+:\d+$/, "each entry is host:port")))
+      .optional(),
+  ),
+  INFERENCE_PORT: intFrom(0, 65_535),
+  MODELS_DIR: optionalText,
+  INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
 });
 
 export class ConfigError extends Error {
@@ -115,8 +137,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     logLevel: e.LOG_LEVEL,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
     messageBurst: e.MESSAGE_BURST,
+    inferenceUrls: e.INFERENCE_URLS,
+    inferencePort: e.INFERENCE_PORT,
+    modelsDir: e.MODELS_DIR,
+    inferenceDevice: e.INFERENCE_DEVICE,
   };
   return withDefaults(overrides);
+}
+
+export function modelsDirOf(config: EngineConfig): string {
+  return config.modelsDir ?? join(config.dataDir, "models");
 }
 
 /** Merges the set fields of `overrides` over `DEFAULT_CONFIG`. */

@@ -8,7 +8,12 @@ import { mountApi } from "./api/mount-api.js";
 import { SessionsService } from "./api/sessions-service.js";
 import { JoinTokens } from "./auth/join-tokens.js";
 import { resolveSecrets } from "./auth/secrets.js";
-import type { EngineConfig } from "./config.js";
+import { modelsDirOf, type EngineConfig } from "./config.js";
+import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
+import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
+import { InferencePool } from "./inference/pool.js";
+import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
+import type { TranscriptStore } from "./persistence/transcript-store.js";
 import type { Logger } from "./logger.js";
 import { installWebSocketGlobal } from "./node-websocket.js";
 import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
@@ -31,7 +36,11 @@ export interface RunningEngine {
   adminKeyGenerated: boolean;
   secretsFile: string | null;
   store: SessionStore;
+  transcripts: TranscriptStore;
   service: SessionsService;
+  inference: InferenceGateway;
+  /** The in-process pool, when INFERENCE_URLS names none. */
+  pool: InferencePool | null;
   /** Drains every session (clients told, writes flushed), then closes the transport and the database. */
   stop(): Promise<void>;
 }
@@ -48,6 +57,20 @@ function publicUrls(config: EngineConfig, port: number): { httpUrl: string; engi
   return { httpUrl, engineUrl: httpUrl.replace(/^http/, "ws") };
 }
 
+/** The in-process pool on loopback gRPC unless INFERENCE_URLS lists remote workers. */
+async function startInference(
+  config: EngineConfig,
+  logger: Logger,
+): Promise<{ gateway: InferenceGateway; pool: InferencePool | null; server: RunningPoolServer | null }> {
+  if (config.inferenceUrls.length > 0) {
+    logger.info({ pools: config.inferenceUrls }, "using remote inference pools");
+    return { gateway: new GrpcInferenceGateway(config.inferenceUrls), pool: null, server: null };
+  }
+  const pool = new InferencePool({ modelsDir: modelsDirOf(config), device: config.inferenceDevice, logger });
+  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: config.inferencePort });
+  return { gateway: new GrpcInferenceGateway([server.address]), pool, server };
+}
+
 /**
  * Starts the engine: database (migrated), Colyseus with both room kinds, the management API on the same port.
  * Sessions a previous process left open are closed as `ended` (`process_restart`).
@@ -58,6 +81,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir });
   await database.migrate();
   const store = new DrizzleSessionStore(database.db, { onClose: () => database.close() });
+  const transcripts = new DrizzleTranscriptStore(database.db);
+  const inference = await startInference(config, logger);
   logger.info({ database: database.kind }, "database ready");
 
   const tokens = new JoinTokens(secrets.tokenSecret);
@@ -80,6 +105,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       mountApi(app, {
         service,
         store,
+        transcripts,
+        inference: inference.gateway,
         adminApiKey: secrets.adminApiKey,
         engineUrl: () => urls.engineUrl,
         version: ENGINE_VERSION,
@@ -87,7 +114,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       });
     },
   });
-  const roomClasses = bindRooms({ store, tokens, config, logger });
+  const roomClasses = bindRooms({ store, transcripts, inference: inference.gateway, tokens, config, logger });
   server.define("meeting", roomClasses.meeting);
   server.define("tutoring", roomClasses.tutoring);
 
@@ -110,11 +137,17 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     adminKeyGenerated: secrets.adminKeyGenerated,
     secretsFile: secrets.file,
     store,
+    transcripts,
     service,
+    inference: inference.gateway,
+    pool: inference.pool,
     stop() {
       stopping ??= (async () => {
         logger.info("engine stopping: draining sessions");
         await server.gracefullyShutdown(false);
+        inference.gateway.close();
+        await inference.server?.close();
+        await inference.pool?.close();
         await store.close();
         logger.info("engine stopped");
       })();

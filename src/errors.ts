@@ -18,6 +18,10 @@ export const ERROR_STATUS = {
   not_ready: 503,
   database_unavailable: 503,
   model_unavailable: 503,
+  invalid_audio: 400,
+  recording_too_long: 413,
+  overloaded: 503,
+  deadline_exceeded: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,5 +1,6 @@
 import { assertEvent, assign, fromPromise, setup, type SnapshotFrom } from "xstate";
 import type { EndReason, ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
+import type { ParticipantResult } from "../rooms/room-audio.js";
 
 export interface SessionMachineInput {
   sessionId: string;
@@ -22,7 +23,11 @@ export type SessionMachineEvent =
   | { type: "client.join"; participantId: string; role: ParticipantRole }
   | { type: "client.drop"; participantId: string }
   | { type: "client.reconnect"; participantId: string }
-  | { type: "client.leave"; participantId: string };
+  | { type: "client.leave"; participantId: string }
+  /** A participant's audio message (16-bit PCM), already validated by the room. */
+  | { type: "audio.chunk"; participantId: string; pcm16: Uint8Array }
+  /** A result of the inference pool for one participant's audio. */
+  | { type: "inference.result"; result: ParticipantResult };
 
 /**
  * A session's lifecycle: created → waiting → live → draining → ended.
@@ -65,6 +70,12 @@ export const sessionMachine = setup({
     }),
     recordIdleTimeout: assign({ endReason: "idle_timeout" as const }),
     recordMaxDuration: assign({ endReason: "max_duration" as const }),
+    /** Provided by the room: hand the chunk to the inference pool. */
+    forwardAudio: () => {},
+    /** Provided by the room: tell the sender its audio was not taken (the session is not open). */
+    refuseAudio: () => {},
+    /** Provided by the room: broadcast, persist, or report a pool result. */
+    deliverResult: () => {},
     recordFlushError: assign({
       flushError: ({ event }) => ("error" in event && event.error instanceof Error ? event.error.message : "flush failed"),
     }),
@@ -81,6 +92,11 @@ export const sessionMachine = setup({
   id: "session",
   initial: "created",
   context: ({ input }) => ({ ...input, connected: [], endReason: null, flushError: null }),
+  on: {
+    "audio.chunk": { actions: "refuseAudio" },
+    // Results keep arriving while draining: in-flight utterances finish then.
+    "inference.result": { actions: "deliverResult" },
+  },
   states: {
     created: {
       on: {
@@ -97,6 +113,7 @@ export const sessionMachine = setup({
         "client.reconnect": { actions: "markConnected" },
         "client.drop": { actions: "markDisconnected" },
         "client.leave": { actions: "markDisconnected" },
+        "audio.chunk": { actions: "forwardAudio" },
       },
       states: {
         phase: {

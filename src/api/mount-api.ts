@@ -2,12 +2,15 @@ import express, { type Application } from "express";
 import { matchMaker } from "@colyseus/core";
 import { EngineError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { InferenceGateway } from "../inference/inference-gateway.js";
 import type { SessionStore } from "../persistence/store.js";
+import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { requireAdminKey } from "./admin-auth.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
+import { speechRoutes } from "./speech-routes.js";
 import type { SessionsService } from "./sessions-service.js";
 
 /** JSON bodies above this are refused with 413 `payload_too_large`. */
@@ -16,6 +19,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export interface ApiDeps {
   service: SessionsService;
   store: SessionStore;
+  transcripts: TranscriptStore;
+  inference: InferenceGateway;
   adminApiKey: string;
   /** Read per request: with PORT=0 it is known only once the server listens. */
   engineUrl: () => string;
@@ -56,12 +61,14 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   const management = express.Router();
   management.use(limitRequests());
   management.use(requireAdminKey(deps.adminApiKey));
-  management.use(express.json({ limit: MAX_BODY_BYTES, strict: false }));
+  // Recognition bodies (recordings, uploads) are parsed by their own routes with their own limits.
+  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts });
+  const json = express.json({ limit: MAX_BODY_BYTES, strict: false });
   const own = sessionRoutes(deps.service, deps.engineUrl);
   const seed = seedSessionRoutes(deps.service, deps.engineUrl);
-  app.use("/api/v1", management, own);
-  app.use("/v1", management, seed);
-  app.use("/mgmt/v1", management, seed);
+  app.use("/api/v1", management, speech, json, own);
+  app.use("/v1", management, json, seed);
+  app.use("/mgmt/v1", management, json, seed);
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {
     sendError(res, new EngineError("not_found", "no such route"));
   });

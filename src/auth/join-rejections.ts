@@ -1,7 +1,7 @@
 /**
  * Why a join was refused. Colyseus answers the SDK's matchmaking request with the numeric code as the HTTP status
  * (so it must lie in 200–599) and the message; the message is always the stable string code below and the number
- * its fixed pair (440–449, unassigned in HTTP), so clients can match on either.
+ * its fixed pair (440–450, unassigned in HTTP), so clients can match on either.
  */
 export const JOIN_REJECTIONS = {
   token_missing: 440,
@@ -13,6 +13,7 @@ export const JOIN_REJECTIONS = {
   join_by_id_only: 447,
   session_full: 448,
   session_ended: 449,
+  invalid_join_options: 450,
 } as const;
 
 export type JoinRejectionCode = keyof typeof JOIN_REJECTIONS;

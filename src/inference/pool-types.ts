@@ -11,16 +11,25 @@ export type SampleRate = (typeof SUPPORTED_SAMPLE_RATES)[number];
 export const MODEL_SAMPLE_RATE = 16_000;
 
 /** Error codes the pool answers with, each bound to one stream or job; the stream or pool keeps serving others. */
-export type PoolErrorCode =
-  | "model_unavailable"
-  | "overloaded"
-  | "deadline_exceeded"
-  | "invalid_audio"
-  | "unknown_stream"
-  | "stream_exists"
-  | "too_many_streams"
-  | "recording_too_long"
-  | "internal";
+export const POOL_ERROR_CODES = [
+  "model_unavailable",
+  "overloaded",
+  "deadline_exceeded",
+  "invalid_audio",
+  "unknown_stream",
+  "stream_exists",
+  "too_many_streams",
+  "recording_too_long",
+  "internal",
+] as const;
+export type PoolErrorCode = (typeof POOL_ERROR_CODES)[number];
+
+/** The pool code an error carries (`code` field), or `internal`. */
+export function poolErrorCodeOf(error: unknown): PoolErrorCode {
+  if (error === null || typeof error !== "object" || !("code" in error)) return "internal";
+  const code = error.code;
+  return POOL_ERROR_CODES.find((known) => known === code) ?? "internal";
+}
 
 export interface StreamOpen {
   streamId: string;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { PoolErrorCode } from "../inference/pool-types.js";
 
 /** Largest control message (signal, text) accepted, measured as its JSON encoding in bytes. */
 export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
@@ -33,7 +34,9 @@ export type ClientErrorCode =
   | "participant_not_found"
   | "rate_limited"
   | "session_not_live"
-  | "internal";
+  | "invalid_audio"
+  | "inference_unavailable"
+  | PoolErrorCode;
 
 export interface ClientErrorMessage {
   code: ClientErrorCode;

@@ -2,6 +2,8 @@ import { ServerError, type AuthContext } from "@colyseus/core";
 import { z } from "zod";
 import { JoinRejection } from "../auth/join-rejections.js";
 import { SESSION_KINDS, type SessionKind, type ParticipantRole } from "../domain.js";
+import type { SampleRate } from "../inference/pool-types.js";
+import { sampleRateOption } from "./audio-messages.js";
 import type { RoomDeps } from "./room-deps.js";
 
 /** What `onAuth` hands the room as `client.auth`. Plain JSON: it may cross processes through presence IPC. */
@@ -12,6 +14,8 @@ export interface JoinAuth {
   role: ParticipantRole;
   name: string;
   expiresAtMs: number;
+  /** Rate of the PCM this participant sends (join option `sample_rate`). */
+  sampleRate: SampleRate;
 }
 
 export const joinAuthSchema = z.object({
@@ -21,9 +25,10 @@ export const joinAuthSchema = z.object({
   role: z.enum(["host", "participant", "observer", "student", "tutor"]),
   name: z.string(),
   expiresAtMs: z.number(),
+  sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000), z.literal(48000)]),
 });
 
-const joinOptionsSchema = z.object({ token: z.string().max(8_192).optional() }).loose();
+const joinOptionsSchema = z.object({ token: z.string().max(8_192).optional(), sample_rate: sampleRateOption }).loose();
 
 /** `/matchmake/<method>/<roomNameOrId>` of the HTTP matchmaking request, when Colyseus passes it. */
 function matchmakeTarget(context: AuthContext): { method: string; target: string } | null {
@@ -50,7 +55,10 @@ export async function authorizeJoin(
     // Sessions are created over the management API only; clients join them by id.
     if (target !== null && target.method !== "joinById") throw new JoinRejection("join_by_id_only");
     const options = joinOptionsSchema.safeParse(rawOptions ?? {});
-    const token = headerToken ?? (options.success ? options.data.token : undefined);
+    if (!options.success) {
+      throw new JoinRejection("invalid_join_options", options.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    }
+    const token = headerToken ?? options.data.token;
     const claims = await deps.tokens.verify(token, target?.target ?? null);
     if (claims.kind !== kind) throw new JoinRejection("token_wrong_session", "token is for another kind of session");
     const session = await deps.store.getSession(claims.sessionId);
@@ -67,6 +75,7 @@ export async function authorizeJoin(
       role: claims.role,
       name: claims.name,
       expiresAtMs: claims.expiresAt.getTime(),
+      sampleRate: options.data.sample_rate,
     };
   } catch (error) {
     if (error instanceof JoinRejection) {

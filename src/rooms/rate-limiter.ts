@@ -17,13 +17,14 @@ export class TokenBucket {
     this.#updatedAtMs = now();
   }
 
-  take(): boolean {
+  /** Takes `cost` tokens (default one message); false, taking none, when fewer are left. */
+  take(cost = 1): boolean {
     const nowMs = this.#now();
     const refill = ((nowMs - this.#updatedAtMs) / 1000) * this.#options.ratePerSecond;
     this.#tokens = Math.min(this.#options.burst, this.#tokens + refill);
     this.#updatedAtMs = nowMs;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < cost) return false;
+    this.#tokens -= cost;
     return true;
   }
 }

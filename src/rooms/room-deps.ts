@@ -1,11 +1,15 @@
 import type { JoinTokens } from "../auth/join-tokens.js";
 import type { EngineConfig } from "../config.js";
 import type { Logger } from "../logger.js";
+import type { InferenceGateway } from "../inference/inference-gateway.js";
 import type { SessionStore } from "../persistence/store.js";
+import type { TranscriptStore } from "../persistence/transcript-store.js";
 
 /** What a room needs from the engine; handed to room classes by `bindRoom`, never through module state. */
 export interface RoomDeps {
   store: SessionStore;
+  transcripts: TranscriptStore;
+  inference: InferenceGateway;
   tokens: JoinTokens;
   config: EngineConfig;
   logger: Logger;

@@ -1,5 +1,5 @@
 import { CloseCode, Room, ServerError, type Client } from "@colyseus/core";
-import { createActor, fromPromise, type Actor } from "xstate";
+import { assertEvent, createActor, fromPromise, type Actor } from "xstate";
 import { z } from "zod";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
 import { lifecycleStatus, sessionMachine, type SessionMachineSnapshot } from "../actors/session-machine.js";
@@ -14,7 +14,9 @@ import {
   type ClientErrorMessage,
 } from "./client-messages.js";
 import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
+import { audioMessageMs, audioMessageProblem } from "./audio-messages.js";
 import { OrderedWrites } from "./ordered-writes.js";
+import { RoomAudio, type ParticipantResult } from "./room-audio.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RoomDeps } from "./room-deps.js";
 import { createSessionState, ParticipantState, type SessionState } from "./session-state.js";
@@ -45,6 +47,8 @@ const REPLACED_CLOSE_CODE = CloseCode.CONSENTED;
 const END_WAIT_MS = 10_000;
 /** Colyseus' own per-client cap disconnects; keep it far above our token bucket, as a last-resort flood guard. */
 const HARD_MESSAGES_PER_SECOND = 2_000;
+/** Audio a client may send: 1.5 s of audio per second (catching up after a stall), bursts up to 3 s. */
+const AUDIO_BUDGET = { ratePerSecond: 1_500, burst: 3_000 } as const;
 
 /**
  * A session as a Colyseus room: a thin adapter that turns Colyseus hooks and messages into events of the session
@@ -62,6 +66,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   /** The current connection of each participant; an older one found here is stale (replaced). */
   readonly #clients = new Map<string, SessionClient>();
   readonly #limits = new WeakMap<SessionClient, TokenBucket>();
+  readonly #audioBudgets = new WeakMap<SessionClient, TokenBucket>();
+  #audio!: RoomAudio;
 
   override async onCreate(rawOptions: unknown): Promise<void> {
     const options = roomCreateOptionsSchema.parse(rawOptions);
@@ -77,8 +83,31 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     this.setState(createSessionState(options.sessionId, options.kind));
     await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
 
+    this.#audio = new RoomAudio({
+      gateway: this.deps.inference,
+      sessionId: options.sessionId,
+      startedAtMs: Date.now(),
+      logger: this.log,
+      deliver: (result) => this.sendToMachine({ type: "inference.result", result }),
+    });
     const machine = sessionMachine.provide({
       actors: { flushWrites: fromPromise(() => this.flushBeforeEnd()) },
+      actions: {
+        forwardAudio: ({ event }) => {
+          assertEvent(event, "audio.chunk");
+          const client = this.#clients.get(event.participantId);
+          if (client !== undefined) this.#audio.push(event.participantId, this.participantOf(client).sampleRate, event.pcm16);
+        },
+        refuseAudio: ({ event }) => {
+          assertEvent(event, "audio.chunk");
+          const client = this.#clients.get(event.participantId);
+          if (client !== undefined) this.reject(client, "audio", "session_not_live", `audio is not taken while the session is ${this.#status}`);
+        },
+        deliverResult: ({ event }) => {
+          assertEvent(event, "inference.result");
+          this.deliverResult(event.result);
+        },
+      },
     });
     this.#actor = createActor(machine, {
       input: {
@@ -96,6 +125,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
     this.onMessage("signal", (client: SessionClient, message: unknown) => this.handleSignal(client, message));
     this.onMessage("text", (client: SessionClient, message: unknown) => this.handleText(client, message));
+    this.onMessageBytes("audio", (client: SessionClient, bytes: Uint8Array) => this.handleAudio(client, bytes));
     this.registerMessages();
     this.onMessage("*", (client: SessionClient, type: string | number) => {
       if (!this.admit(client, String(type))) return;
@@ -113,6 +143,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   /** What draining waits for before the session may end; kinds add their in-flight work. */
   protected async flushBeforeEnd(): Promise<void> {
+    await this.#audio.drain();
     await this.writes.flush();
   }
 
@@ -143,6 +174,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       this.state.participants.set(auth.participantId, participant);
     }
     this.#limits.set(client, this.newBucket());
+    this.#audioBudgets.set(client, new TokenBucket(AUDIO_BUDGET));
     this.log.info({ participant_id: auth.participantId, role: auth.role }, "participant joined");
     this.writes.enqueue("participant.joined", () =>
       this.deps.store.recordJoin({
@@ -168,6 +200,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     if (participantId === null) return;
     const participant = this.state.participants.get(participantId);
     if (participant !== undefined) participant.connected = false;
+    this.#audio.end(participantId);
     this.log.info({ participant_id: participantId, close_code: code }, "participant dropped");
     this.writes.enqueue("participant.dropped", () =>
       this.deps.store.recordDrop({ sessionId: this.roomId, participantId, at: new Date() }),
@@ -187,6 +220,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     // Colyseus hands a new Client object for the same seat: it is now the participant's connection.
     this.#clients.set(participantId, client);
     this.#limits.set(client, this.newBucket());
+    this.#audioBudgets.set(client, new TokenBucket(AUDIO_BUDGET));
     const participant = this.state.participants.get(participantId);
     if (participant !== undefined) participant.connected = true;
     this.log.info({ participant_id: participantId }, "participant reconnected");
@@ -201,6 +235,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     if (participantId === null) return;
     this.#clients.delete(participantId);
     this.state.participants.delete(participantId);
+    this.#audio.end(participantId);
     this.log.info({ participant_id: participantId, close_code: code }, "participant left");
     this.writes.enqueue("participant.left", () =>
       this.deps.store.recordLeave({ sessionId: this.roomId, participantId, at: new Date() }),
@@ -215,6 +250,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   override async onDispose(): Promise<void> {
     if (this.#actor.getSnapshot().status === "active") this.#actor.stop();
+    this.#audio.close();
     await this.writes.flush();
     this.log.info({ failed_writes: this.writes.failed }, "session room disposed");
   }
@@ -275,6 +311,65 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     }
     // `from` is set here, never taken from the client, so it cannot be spoofed.
     target.send("signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
+  }
+
+  /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */
+  private handleAudio(client: SessionClient, bytes: Uint8Array): void {
+    const { participantId, sampleRate, role } = this.participantOf(client);
+    if (role === "observer") {
+      this.reject(client, "audio", "invalid_audio", "observers do not send audio");
+      return;
+    }
+    const problem = audioMessageProblem(bytes, sampleRate);
+    if (problem !== null) {
+      this.reject(client, "audio", "invalid_audio", problem);
+      return;
+    }
+    if (!(this.#audioBudgets.get(client)?.take(audioMessageMs(bytes, sampleRate)) ?? false)) {
+      this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
+      return;
+    }
+    this.#actor.send({ type: "audio.chunk", participantId, pcm16: bytes });
+  }
+
+  /** Applies a pool result: speaking flags in the state, transcripts to everyone and the database, errors to the speaker. */
+  private deliverResult(result: ParticipantResult): void {
+    switch (result.kind) {
+      case "speech": {
+        const participant = this.state.participants.get(result.participantId);
+        if (participant !== undefined) participant.speaking = result.speaking;
+        return;
+      }
+      case "transcript": {
+        if (result.text === "") return;
+        this.broadcast("transcript", {
+          segment_id: result.segmentId,
+          participant_id: result.participantId,
+          text: result.text,
+          start_ms: result.startMs,
+          end_ms: result.endMs,
+          final: result.final,
+        });
+        if (!result.final) return;
+        this.writes.enqueue("transcript.segment", async () => {
+          await this.deps.transcripts.saveSegment({
+            sessionId: this.roomId,
+            segmentId: result.segmentId,
+            participantId: result.participantId,
+            text: result.text,
+            startMs: result.startMs,
+            endMs: result.endMs,
+            createdAt: new Date(),
+          });
+        });
+        return;
+      }
+      case "error": {
+        const client = this.#clients.get(result.participantId);
+        if (client !== undefined) this.reject(client, "audio", result.code, result.message);
+        return;
+      }
+    }
   }
 
   private handleText(client: SessionClient, raw: unknown): void {

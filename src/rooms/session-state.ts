@@ -9,6 +9,8 @@ export const ParticipantState = schema(
     connected: t.boolean(),
     /** Epoch milliseconds of the first join. */
     joinedAt: t.number(),
+    /** True between the pool's speech started and ended events for this participant's audio. */
+    speaking: t.boolean(),
   },
   "ParticipantState",
 );

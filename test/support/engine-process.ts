@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 
@@ -20,7 +21,7 @@ const listening = z.object({ msg: z.literal("engine listening"), url: z.string()
 export async function spawnEngine(env: Record<string, string>, timeoutMs = 30_000): Promise<EngineProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: process.cwd(),
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

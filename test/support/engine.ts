@@ -40,6 +40,8 @@ export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Pr
     adminApiKey: ADMIN_KEY,
     tokenSecret: TOKEN_SECRET,
     logLevel: process.env["TEST_LOG_LEVEL"] ?? "silent",
+    // Shared across test files and runs: the Whisper preparation happens once.
+    modelsDir: join(tmpdir(), "engine-test-models"),
     ...overrides,
   });
   const engine = await startEngine(config, createLogger(config.logLevel));

@@ -38,6 +38,8 @@ export class AudioLink {
   readonly #log: Logger;
   readonly #options: AudioLinkOptions;
   readonly #streams = new Map<string, StreamOpen>();
+  /** Closed streams the pool has not acknowledged yet; a lost call acknowledges them (their audio died with it). */
+  readonly #closing = new Set<string>();
   #call: ClientDuplexStream<AudioIn, AudioOut__Output> | null = null;
   #connected = false;
   #buffer: Pending[] = [];
@@ -81,8 +83,10 @@ export class AudioLink {
 
   close(streamId: string): void {
     if (!this.#streams.delete(streamId)) return;
-    if (this.#connected) this.#write({ close: { stream_id: streamId } });
-    else {
+    if (this.#connected) {
+      this.#closing.add(streamId);
+      this.#write({ close: { stream_id: streamId } });
+    } else {
       // Unsent audio of a stream closed while disconnected is dropped with it; report it closed.
       this.#dropBuffered(streamId);
       this.#events.output({ kind: "closed", streamId });
@@ -136,6 +140,8 @@ export class AudioLink {
       this.#call = null;
       const wasConnected = this.#connected;
       this.#connected = false;
+      for (const streamId of this.#closing) this.#events.output({ kind: "closed", streamId });
+      this.#closing.clear();
       if (wasConnected) {
         this.#log.warn({ reason, pool: this.#client.address }, "inference stream lost; reconnecting");
         this.#events.connection?.("disconnected");
@@ -144,7 +150,9 @@ export class AudioLink {
     };
     call.on("data", (message: AudioOut__Output) => {
       const output = outputFromWire(message);
-      if (output !== null) this.#events.output(output);
+      if (output === null) return;
+      if (output.kind === "closed") this.#closing.delete(output.streamId);
+      this.#events.output(output);
     });
     call.on("error", (error) => fail(error.message));
     call.on("end", () => fail("stream ended by the pool"));

@@ -2,7 +2,7 @@ import { credentials, status as grpcStatus, type ServiceError } from "@grpc/grpc
 import { z } from "zod";
 import { PoolError } from "../pool-error.js";
 import type { PoolStatusView } from "../pool-service.js";
-import type { PoolErrorCode, PoolOutput, TranscribeResult } from "../pool-types.js";
+import { POOL_ERROR_CODES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
 import { loadInferenceProto } from "./proto.js";
@@ -20,17 +20,6 @@ export const DEFAULT_POOL_CLIENT_OPTIONS: PoolClientOptions = {
   statusTimeoutMs: 5_000,
 };
 
-const POOL_ERROR_CODES = [
-  "model_unavailable",
-  "overloaded",
-  "deadline_exceeded",
-  "invalid_audio",
-  "unknown_stream",
-  "stream_exists",
-  "too_many_streams",
-  "recording_too_long",
-  "internal",
-] as const satisfies readonly PoolErrorCode[];
 const poolErrorCode = z.enum(POOL_ERROR_CODES);
 
 /** The server puts `<code>: <message>` in the details; anything else (pool down) is `model_unavailable`, retryable. */

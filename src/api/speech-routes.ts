@@ -1,0 +1,146 @@
+import busboy from "busboy";
+import express, { Router, type Request } from "express";
+import { z } from "zod";
+import { EngineError } from "../errors.js";
+import { AudioError } from "../inference/audio/audio-error.js";
+import { float32ToPcm16 } from "../inference/audio/pcm.js";
+import { resample } from "../inference/audio/resample.js";
+import { parseWav } from "../inference/audio/wav.js";
+import type { InferenceGateway } from "../inference/inference-gateway.js";
+import { poolErrorCodeOf, MODEL_SAMPLE_RATE, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
+import type { SessionStore } from "../persistence/store.js";
+import type { TranscriptStore } from "../persistence/transcript-store.js";
+import { parseOrThrow } from "./http-errors.js";
+import { sessionIdParam } from "./schemas.js";
+import { toSrt, toVtt } from "./subtitles.js";
+
+/** A 10-minute recording at 48 kHz, base64: the largest body the recognition route reads. */
+const MAX_RECOGNITION_BODY_BYTES = 80 * 1024 * 1024;
+const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export const speechRecognitionBody = z.strictObject({
+  audio_data: z.string().min(1),
+  format: z.enum(["pcm", "wav"]),
+  sample_rate: z.union(SUPPORTED_SAMPLE_RATES.map((rate) => z.literal(rate)) as [z.ZodLiteral<8000>, ...z.ZodLiteral<number>[]]).optional(),
+  session_id: z.string().max(128).optional(),
+  participant_id: z.string().max(128).optional(),
+});
+
+const transcriptQuery = z.object({ format: z.enum(["json", "vtt", "srt"]).default("json") });
+
+/** Pool failures as API errors, by the pool's stable code. */
+function apiError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  const code = error instanceof AudioError ? "invalid_audio" : poolErrorCodeOf(error);
+  const message = error instanceof Error ? error.message : "transcription failed";
+  switch (code) {
+    case "invalid_audio":
+    case "recording_too_long":
+    case "model_unavailable":
+    case "overloaded":
+    case "deadline_exceeded":
+      return new EngineError(code, message, { retryable: code === "overloaded" || code === "deadline_exceeded", cause: error });
+    default:
+      return new EngineError("internal", message, { retryable: true, cause: error });
+  }
+}
+
+/** WAV bytes → 16 kHz 16-bit PCM, whatever the file's rate and channels. */
+function wavToPcm16(bytes: Uint8Array): Uint8Array {
+  const wav = parseWav(bytes);
+  return float32ToPcm16(resample(wav.samples, wav.sampleRate, MODEL_SAMPLE_RATE));
+}
+
+function segmentsView(result: TranscribeResult) {
+  return result.segments.map((s) => ({ text: s.text, start_ms: s.startMs, end_ms: s.endMs }));
+}
+
+/** Reads the first file field of a multipart upload, bounded. */
+function readUpload(req: Request): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: MAX_UPLOAD_BYTES, fields: 10 } });
+    } catch {
+      reject(new EngineError("invalid_request", "expected a multipart/form-data upload with a WAV file"));
+      return;
+    }
+    let found = false;
+    parser.on("file", (_name, file) => {
+      found = true;
+      const parts: Buffer[] = [];
+      file.on("data", (data: Buffer) => parts.push(data));
+      file.on("limit", () => reject(new EngineError("payload_too_large", `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`)));
+      file.on("end", () => resolve(new Uint8Array(Buffer.concat(parts))));
+    });
+    parser.on("error", () => reject(new EngineError("invalid_request", "the multipart body could not be read")));
+    parser.on("close", () => {
+      if (!found) reject(new EngineError("invalid_request", "no file in the upload", { details: [{ path: "body.file", message: "a WAV file is required" }] }));
+    });
+    req.pipe(parser);
+  });
+}
+
+/** Transcripts of sessions and transcription of recordings (`/api/v1`). */
+export function speechRoutes(deps: { inference: InferenceGateway; store: SessionStore; transcripts: TranscriptStore }): Router {
+  const router = Router();
+
+  router.get("/sessions/:id/transcript", async (req, res) => {
+    const id = parseOrThrow(sessionIdParam, req.params["id"], "path");
+    const { format } = parseOrThrow(transcriptQuery, req.query, "query");
+    if ((await deps.store.getSession(id)) === null) throw new EngineError("session_not_found", "no session has that id");
+    const segments = await deps.transcripts.listSegments(id);
+    if (format === "vtt") {
+      res.type("text/vtt").send(toVtt(segments));
+    } else if (format === "srt") {
+      res.type("application/x-subrip").send(toSrt(segments));
+    } else {
+      res.json({
+        session_id: id,
+        segments: segments.map((s) => ({ segment_id: s.segmentId, participant_id: s.participantId, text: s.text, start_ms: s.startMs, end_ms: s.endMs })),
+      });
+    }
+  });
+
+  router.post("/ai/speech-recognition", express.json({ limit: MAX_RECOGNITION_BODY_BYTES }), async (req, res) => {
+    const body = parseOrThrow(speechRecognitionBody, req.body, "body");
+    if (!BASE64.test(body.audio_data) || body.audio_data.length % 4 !== 0) {
+      throw new EngineError("invalid_audio", "audio_data is not valid base64", { details: [{ path: "body.audio_data", message: "base64" }] });
+    }
+    const bytes = new Uint8Array(Buffer.from(body.audio_data, "base64"));
+    let pcm16: Uint8Array;
+    let sampleRate: number;
+    try {
+      if (body.format === "wav") {
+        pcm16 = wavToPcm16(bytes);
+        sampleRate = MODEL_SAMPLE_RATE;
+      } else {
+        if (body.sample_rate === undefined) {
+          throw new EngineError("invalid_request", "format pcm needs sample_rate", { details: [{ path: "body.sample_rate", message: "required for pcm" }] });
+        }
+        if (bytes.byteLength % 2 !== 0) throw new EngineError("invalid_audio", "16-bit PCM needs an even number of bytes");
+        pcm16 = bytes;
+        sampleRate = body.sample_rate;
+      }
+    } catch (error) {
+      throw apiError(error);
+    }
+    const result = await deps.inference.transcribe(pcm16, sampleRate).catch((error: unknown) => Promise.reject(apiError(error)));
+    res.json({ text: result.text, segments: segmentsView(result), language: "en", duration_ms: result.durationMs, timings: { vad_ms: result.timings.vadMs, asr_ms: result.timings.asrMs, total_ms: result.timings.totalMs } });
+  });
+
+  router.post("/transcribe", async (req, res) => {
+    const upload = await readUpload(req);
+    let pcm16: Uint8Array;
+    try {
+      pcm16 = wavToPcm16(upload);
+    } catch (error) {
+      throw apiError(error);
+    }
+    const result = await deps.inference.transcribe(pcm16, MODEL_SAMPLE_RATE).catch((error: unknown) => Promise.reject(apiError(error)));
+    res.json({ text: result.text, segments: segmentsView(result), duration_ms: result.durationMs });
+  });
+
+  return router;
+}

@@ -1,0 +1,231 @@
+import type { PoolErrorCode } from "../pool-types.js";
+
+/**
+ * Bounded priority queue in front of the ASR model: live jobs run before file jobs (FIFO within a priority), at most
+ * `concurrency` at a time. One ASR session using all threads outruns several single-thread sessions (MODELS.md), hence
+ * the default of 1.
+ *
+ * - Full queue (`maxQueued` waiting): the new job is rejected at once with `overloaded` (retryable). Exception, when
+ *   `liveEvictsFile` is on: a live job takes the place of the newest waiting file job, which is rejected with
+ *   `overloaded` instead (file work can be retried; live audio cannot wait).
+ * - Deadline (`deadlineMs`, absolute epoch ms) passing while the job waits: rejected with `deadline_exceeded` at that
+ *   moment, without running. The deadline does not interrupt a job once it has started.
+ * - A job that throws rejects with its own error, unchanged.
+ * - Timings: `submit` resolves with `{ value, queueMs, runMs }`: queueMs from submit to start, runMs the `run()` call.
+ * - `close()` rejects waiting jobs with `model_unavailable` (retryable) and resolves once running jobs have settled.
+ */
+
+export type AsrPriority = "live" | "file";
+
+export interface AsrJob<T> {
+  priority: AsrPriority;
+  /** Absolute epoch ms; a job still waiting then is rejected with `deadline_exceeded`. */
+  deadlineMs?: number;
+  run: () => Promise<T>;
+}
+
+export interface AsrJobResult<T> {
+  value: T;
+  /** Submit → start. */
+  queueMs: number;
+  /** The `run()` call. */
+  runMs: number;
+}
+
+export interface AsrQueueOptions {
+  concurrency: number;
+  /** Jobs waiting (not running), both priorities together. */
+  maxQueued: number;
+  /** A live job arriving at a full queue evicts the newest waiting file job instead of being rejected. */
+  liveEvictsFile: boolean;
+  /** Queue-wait samples kept for stats (the most recent). */
+  waitSampleLimit: number;
+}
+
+export const DEFAULT_ASR_QUEUE_OPTIONS: AsrQueueOptions = {
+  concurrency: 1,
+  maxQueued: 64,
+  liveEvictsFile: true,
+  waitSampleLimit: 256,
+};
+
+export class AsrQueueError extends Error {
+  readonly code: PoolErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: PoolErrorCode, message: string, retryable: boolean) {
+    super(message);
+    this.name = "AsrQueueError";
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+export interface AsrQueueStats {
+  queued: Record<AsrPriority, number>;
+  running: number;
+  completed: number;
+  /** Jobs whose `run()` threw. */
+  failed: number;
+  rejected: Partial<Record<PoolErrorCode, number>>;
+  /** Most recent queue waits (ms) of jobs that started, oldest first. */
+  waitSamplesMs: number[];
+}
+
+/** Longest delay setTimeout honours. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+interface QueuedJob {
+  priority: AsrPriority;
+  deadlineMs: number | undefined;
+  submittedMs: number;
+  deadlineTimer: NodeJS.Timeout | undefined;
+  start: () => void;
+  reject: (error: AsrQueueError) => void;
+}
+
+export class AsrQueue<T> {
+  readonly options: AsrQueueOptions;
+  private readonly queues: Record<AsrPriority, QueuedJob[]> = { live: [], file: [] };
+  private readonly runningJobs = new Set<Promise<void>>();
+  private readonly waitSamples: number[] = [];
+  private readonly rejected: Partial<Record<PoolErrorCode, number>> = {};
+  private completed = 0;
+  private failed = 0;
+  private closed = false;
+
+  constructor(options: Partial<AsrQueueOptions> = {}) {
+    this.options = { ...DEFAULT_ASR_QUEUE_OPTIONS, ...options };
+    if (this.options.concurrency < 1) throw new AsrQueueError("internal", "concurrency must be at least 1", false);
+  }
+
+  submit(job: AsrJob<T>): Promise<AsrJobResult<T>> {
+    if (this.closed) return Promise.reject(this.fail("model_unavailable", "ASR queue is closed", true));
+    if (job.deadlineMs !== undefined && job.deadlineMs <= Date.now()) {
+      return Promise.reject(this.fail("deadline_exceeded", "deadline passed before the job was queued", false));
+    }
+    if (this.queuedCount() >= this.options.maxQueued && !this.evictForLive(job.priority)) {
+      return Promise.reject(this.fail("overloaded", `ASR queue is full (${this.options.maxQueued} waiting)`, true));
+    }
+
+    return new Promise<AsrJobResult<T>>((resolve, reject) => {
+      const queued: QueuedJob = {
+        priority: job.priority,
+        deadlineMs: job.deadlineMs,
+        submittedMs: performance.now(),
+        deadlineTimer: undefined,
+        start: () => this.execute(job, queued.submittedMs, resolve, reject),
+        reject,
+      };
+      this.queues[job.priority].push(queued);
+      if (job.deadlineMs !== undefined) this.armDeadline(queued, job.deadlineMs);
+      this.pump();
+    });
+  }
+
+  /** Rejects waiting jobs; resolves once running jobs have settled. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const priority of ["live", "file"] as const) {
+        const waiting = this.queues[priority];
+        this.queues[priority] = [];
+        for (const job of waiting) {
+          clearTimeout(job.deadlineTimer);
+          job.reject(this.fail("model_unavailable", "ASR queue is closed", true));
+        }
+      }
+    }
+    await Promise.all(this.runningJobs);
+  }
+
+  stats(): AsrQueueStats {
+    return {
+      queued: { live: this.queues.live.length, file: this.queues.file.length },
+      running: this.runningJobs.size,
+      completed: this.completed,
+      failed: this.failed,
+      rejected: { ...this.rejected },
+      waitSamplesMs: [...this.waitSamples],
+    };
+  }
+
+  private armDeadline(job: QueuedJob, deadlineMs: number): void {
+    const delayMs = deadlineMs - Date.now();
+    // setTimeout fires at once past 2^31 - 1 ms; far deadlines re-arm instead.
+    job.deadlineTimer = setTimeout(() => {
+      if (Date.now() < deadlineMs) this.armDeadline(job, deadlineMs);
+      else if (this.remove(job)) job.reject(this.fail("deadline_exceeded", "deadline passed while queued", false));
+    }, Math.min(delayMs, MAX_TIMER_DELAY_MS));
+    job.deadlineTimer.unref();
+  }
+
+  private queuedCount(): number {
+    return this.queues.live.length + this.queues.file.length;
+  }
+
+  private evictForLive(priority: AsrPriority): boolean {
+    if (priority !== "live" || !this.options.liveEvictsFile) return false;
+    const victim = this.queues.file.pop();
+    if (victim === undefined) return false;
+    clearTimeout(victim.deadlineTimer);
+    victim.reject(this.fail("overloaded", "evicted from the full ASR queue by live work", true));
+    return true;
+  }
+
+  private remove(job: QueuedJob): boolean {
+    const queue = this.queues[job.priority];
+    const index = queue.indexOf(job);
+    if (index === -1) return false;
+    queue.splice(index, 1);
+    return true;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.runningJobs.size < this.options.concurrency) {
+      const next = this.queues.live.shift() ?? this.queues.file.shift();
+      if (next === undefined) return;
+      clearTimeout(next.deadlineTimer);
+      // The timer may not have fired yet at the deadline's exact millisecond.
+      if (next.deadlineMs !== undefined && Date.now() >= next.deadlineMs) {
+        next.reject(this.fail("deadline_exceeded", "deadline passed while queued", false));
+        continue;
+      }
+      next.start();
+    }
+  }
+
+  private execute(
+    job: AsrJob<T>,
+    submittedMs: number,
+    resolve: (result: AsrJobResult<T>) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const startedMs = performance.now();
+    const queueMs = startedMs - submittedMs;
+    this.waitSamples.push(queueMs);
+    if (this.waitSamples.length > this.options.waitSampleLimit) this.waitSamples.shift();
+
+    const running = (async () => {
+      try {
+        // Inside the async function, a synchronous throw from run() becomes a rejection too.
+        const value = await job.run();
+        this.completed += 1;
+        resolve({ value, queueMs, runMs: performance.now() - startedMs });
+      } catch (error) {
+        this.failed += 1;
+        reject(error);
+      }
+    })();
+    this.runningJobs.add(running);
+    void running.finally(() => {
+      this.runningJobs.delete(running);
+      this.pump();
+    });
+  }
+
+  private fail(code: PoolErrorCode, message: string, retryable: boolean): AsrQueueError {
+    this.rejected[code] = (this.rejected[code] ?? 0) + 1;
+    return new AsrQueueError(code, message, retryable);
+  }
+}

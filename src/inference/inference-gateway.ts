@@ -1,0 +1,57 @@
+import type { Logger } from "../logger.js";
+import { AudioLink, type AudioLinkEvents } from "./grpc/audio-link.js";
+import { PoolClient } from "./grpc/pool-client.js";
+import type { PoolStatusView } from "./pool-service.js";
+import type { StreamOpen, TranscribeResult } from "./pool-types.js";
+
+/** What a room holds to stream its participants' audio: survives pool restarts, never throws at the room. */
+export interface AudioLinkHandle {
+  readonly connected: boolean;
+  open(open: StreamOpen): void;
+  /** False when refused (pool unreachable and the bounded buffer full). */
+  chunk(streamId: string, seq: number, pcm16: Uint8Array): boolean;
+  close(streamId: string): void;
+  end(): void;
+}
+
+/** The engine's way to the inference pool(s): rooms open audio links, the API transcribes recordings. */
+export interface InferenceGateway {
+  openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle;
+  transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
+  status(): Promise<PoolStatusView>;
+  close(): void;
+}
+
+/** Pool workers over gRPC (`host:port` each); each new room link goes to the next worker in turn. */
+export class GrpcInferenceGateway implements InferenceGateway {
+  readonly #clients: PoolClient[];
+  #next = 0;
+
+  constructor(addresses: readonly string[]) {
+    if (addresses.length === 0) throw new Error("at least one inference pool address is needed");
+    this.#clients = addresses.map((address) => new PoolClient(address));
+  }
+
+  #pick(): PoolClient {
+    const client = this.#clients[this.#next % this.#clients.length];
+    this.#next += 1;
+    if (client === undefined) throw new Error("no inference pool client");
+    return client;
+  }
+
+  openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle {
+    return new AudioLink(this.#pick(), events, logger);
+  }
+
+  transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
+    return this.#pick().transcribe(pcm16, sampleRate);
+  }
+
+  status(): Promise<PoolStatusView> {
+    return this.#pick().status();
+  }
+
+  close(): void {
+    for (const client of this.#clients) client.close();
+  }
+}

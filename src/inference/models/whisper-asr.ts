@@ -1,0 +1,161 @@
+import { availableParallelism } from "node:os";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { createLogger, type Logger } from "../../logger.js";
+import { MODEL_SAMPLE_RATE } from "../pool-types.js";
+import { errorText, InferenceError } from "./inference-error.js";
+import { executionProvidersFor, type ExecutionDevice } from "./model-files.js";
+import { createWhisperPreparer, type WhisperPreparer } from "./whisper-prepare.js";
+import { WhisperTokenizer } from "./whisper-tokenizer.js";
+
+/**
+ * Whisper tiny.en (int8) speech recognition: 16 kHz mono audio of up to 30 s in, text out. Log-mel features and
+ * beam search run inside the graph, so one `session.run` transcribes one utterance.
+ */
+export interface WhisperAsrOptions {
+  /** Where the prepared model is cached (see `prepareWhisper`). Required. */
+  modelsDir: string;
+  device: ExecutionDevice;
+  /** One session with all the cores beats several single-threaded sessions (MODELS.md). */
+  intraOpNumThreads: number;
+  /** Token limit including the 3–4 prompt tokens; Whisper's own limit is 448. */
+  maxLength: number;
+  minLength: number;
+  /** 1 = greedy. Beam search gained nothing on test speech and costs time (see whisper.test.ts). */
+  numBeams: number;
+  lengthPenalty: number;
+  repetitionPenalty: number;
+  /** Run one second of silence at load: the first run is ≈ 5× slower (allocations), so no utterance pays for it. */
+  warmUp: boolean;
+  logger: Logger;
+  /** Share one across loads so a process prepares the model once. */
+  preparer: WhisperPreparer;
+}
+
+/** Defaults for everything but the folder and what is built per load (threads = cores, logger, preparer). */
+export const DEFAULT_WHISPER_ASR_OPTIONS: Omit<
+  WhisperAsrOptions,
+  "modelsDir" | "intraOpNumThreads" | "logger" | "preparer"
+> = {
+  device: "cpu",
+  maxLength: 448,
+  minLength: 0,
+  numBeams: 1,
+  lengthPenalty: 1,
+  repetitionPenalty: 1,
+  warmUp: true,
+};
+
+/** The encoder's window: longer input fails inside the graph. */
+export const WHISPER_MAX_SAMPLES = 30 * MODEL_SAMPLE_RATE;
+/** The graph's STFT reflect-pads by 200 samples and fails on shorter input; shorter clips are zero-padded to this. */
+const MIN_SAMPLES = MODEL_SAMPLE_RATE / 10;
+
+export interface AsrResult {
+  text: string;
+  /** Time in `session.run`. */
+  runMs: number;
+}
+
+export class WhisperAsr {
+  private readonly session: InferenceSession;
+  private readonly tokenizer: WhisperTokenizer;
+  private readonly decodingInputs: Record<string, Tensor>;
+
+  private constructor(session: InferenceSession, tokenizer: WhisperTokenizer, options: WhisperAsrOptions) {
+    this.session = session;
+    this.tokenizer = tokenizer;
+    this.decodingInputs = {
+      max_length: int32Scalar(options.maxLength),
+      min_length: int32Scalar(options.minLength),
+      num_beams: int32Scalar(options.numBeams),
+      num_return_sequences: int32Scalar(1),
+      length_penalty: float32Scalar(options.lengthPenalty),
+      repetition_penalty: float32Scalar(options.repetitionPenalty),
+    };
+  }
+
+  static async load(options: Partial<WhisperAsrOptions> & Pick<WhisperAsrOptions, "modelsDir">): Promise<WhisperAsr> {
+    const settings: WhisperAsrOptions = {
+      ...DEFAULT_WHISPER_ASR_OPTIONS,
+      intraOpNumThreads: availableParallelism(),
+      ...options,
+      logger: options.logger ?? createLogger("silent"),
+      preparer: options.preparer ?? createWhisperPreparer(),
+    };
+    if (settings.numBeams < 1 || settings.maxLength < 8 || settings.maxLength > 448) {
+      throw new InferenceError("internal", "Whisper needs numBeams ≥ 1 and 8 ≤ maxLength ≤ 448");
+    }
+    const prepared = await settings.preparer.prepare({ modelsDir: settings.modelsDir, logger: settings.logger });
+    const tokenizer = await WhisperTokenizer.fromFile(prepared.vocabularyPath);
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(prepared.modelPath, {
+        executionProviders: executionProvidersFor(settings.device),
+        intraOpNumThreads: settings.intraOpNumThreads,
+        interOpNumThreads: 1,
+        logSeverityLevel: 3,
+      });
+    } catch (cause) {
+      throw new InferenceError("model_unavailable", `could not load the Whisper model: ${errorText(cause)}`, { cause });
+    }
+    const asr = new WhisperAsr(session, tokenizer, settings);
+    if (settings.warmUp) {
+      try {
+        await asr.transcribe(new Float32Array(MODEL_SAMPLE_RATE));
+      } catch (cause) {
+        await asr.close();
+        throw new InferenceError("model_unavailable", `the Whisper model loads but does not run: ${errorText(cause)}`, {
+          cause,
+        });
+      }
+    }
+    return asr;
+  }
+
+  /** Transcribes one utterance (16 kHz mono, ≤ 30 s). Empty audio gives "" without running the model. */
+  async transcribe(samples16k: Float32Array): Promise<AsrResult> {
+    if (samples16k.length === 0) return { text: "", runMs: 0 };
+    if (samples16k.length > WHISPER_MAX_SAMPLES) {
+      throw new InferenceError(
+        "recording_too_long",
+        `utterance of ${(samples16k.length / MODEL_SAMPLE_RATE).toFixed(1)} s exceeds Whisper's 30 s window; ` +
+          "split it with the VAD first",
+      );
+    }
+    const audio = samples16k.length >= MIN_SAMPLES ? samples16k : padTo(samples16k, MIN_SAMPLES);
+    const startedAt = performance.now();
+    let outputs: InferenceSession.OnnxValueMapType;
+    try {
+      outputs = await this.session.run({
+        audio_pcm: new Tensor("float32", audio, [1, audio.length]),
+        ...this.decodingInputs,
+      });
+    } catch (cause) {
+      throw new InferenceError("internal", `Whisper run failed: ${errorText(cause)}`, { cause, retryable: true });
+    }
+    const runMs = performance.now() - startedAt;
+    const sequences = outputs["sequences"]?.data;
+    if (!(sequences instanceof Int32Array)) {
+      throw new InferenceError("internal", "Whisper output `sequences` is missing or not int32");
+    }
+    return { text: this.tokenizer.decode(sequences), runMs };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function padTo(samples: Float32Array, length: number): Float32Array {
+  const padded = new Float32Array(length);
+  padded.set(samples, 0);
+  return padded;
+}
+
+function int32Scalar(value: number): Tensor {
+  return new Tensor("int32", Int32Array.from([value]), [1]);
+}
+
+function float32Scalar(value: number): Tensor {
+  return new Tensor("float32", Float32Array.from([value]), [1]);
+}

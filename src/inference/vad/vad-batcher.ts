@@ -1,0 +1,388 @@
+import type { PoolErrorCode } from "../pool-types.js";
+
+/**
+ * Sequence batching for the stateful VAD (Triton's sequence batcher, in process): each stream owns a recurrent state;
+ * chunks from many streams run together in one model call, one chunk per stream per batch, since a stream's next
+ * chunk needs the state its previous chunk produced.
+ *
+ * Lifecycle of pending work:
+ * - `closeStream(id)` frees the state at once. Chunks still waiting reject with `unknown_stream`; a chunk already in
+ *   the running batch resolves with its probability (it was computed) and its new state is discarded, so a stream
+ *   reopened under the same id starts from zero state.
+ * - A stream with no pending chunk and no activity for `idleTimeoutMs` is closed the same way (the sweep runs every
+ *   `idleTimeoutMs / 2`, so it goes between 1× and 1.5× that) and `onStreamExpired` is told.
+ * - `close()` stops the timers and rejects every waiting chunk with `model_unavailable`; it resolves once the batch in
+ *   flight (whose chunks still resolve) has settled, so the owner can release the model session after it.
+ * - A failed model run rejects that batch's chunks with `internal` (retryable); their streams keep the state they had.
+ */
+
+/** The model as the batcher needs it. `state` is laid out [2, B, stateSize/2] (Silero v5: [2, B, 128]). */
+export interface BatchedVadModel {
+  /** Samples per chunk (Silero v5: 512). */
+  readonly chunkSamples: number;
+  /** Floats of state per stream (Silero v5: 2 × 128 = 256). */
+  readonly stateSize: number;
+  runBatch(
+    input: Float32Array,
+    state: Float32Array,
+    batchSize: number,
+  ): Promise<{ probabilities: Float32Array; state: Float32Array }>;
+}
+
+export interface VadBatcherOptions {
+  /** Most streams (= chunks) in one model call. */
+  maxBatchSize: number;
+  /** Longest a chunk waits for its batch to fill before a partial batch runs. */
+  maxWaitMs: number;
+  maxStreams: number;
+  /** Chunks waiting per stream (excluding the one in flight); 64 ≈ 2 s of audio. Beyond → `overloaded`. */
+  maxPendingPerStream: number;
+  /** A stream with nothing pending and no activity for this long is closed. */
+  idleTimeoutMs: number;
+  /** Told when the idle sweep closes a stream. */
+  onStreamExpired?: (streamId: string) => void;
+}
+
+export const DEFAULT_VAD_BATCHER_OPTIONS: VadBatcherOptions = {
+  maxBatchSize: 128,
+  maxWaitMs: 4,
+  maxStreams: 1024,
+  maxPendingPerStream: 64,
+  idleTimeoutMs: 60_000,
+};
+
+export class VadBatcherError extends Error {
+  readonly code: PoolErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: PoolErrorCode, message: string, retryable: boolean, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "VadBatcherError";
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** One histogram bucket: batches whose size was in (previous bucket's `le`, `le`]. Counts are not cumulative. */
+export interface BatchSizeBucket {
+  le: number;
+  count: number;
+}
+
+export interface VadBatcherStats {
+  batchesRun: number;
+  failedBatches: number;
+  chunksProcessed: number;
+  batchSizes: BatchSizeBucket[];
+  /** Sum of batch sizes, for the histogram's mean. */
+  batchSizeSum: number;
+  /** Time spent in model runs. */
+  runMsTotal: number;
+  pendingChunks: number;
+  inFlightChunks: number;
+  openStreams: number;
+  streamsExpired: number;
+  rejected: Partial<Record<PoolErrorCode, number>>;
+}
+
+interface PendingChunk {
+  chunk: Float32Array;
+  enqueuedAtMs: number;
+  resolve: (probability: number) => void;
+  reject: (error: Error) => void;
+}
+
+interface StreamEntry {
+  readonly id: string;
+  state: Float32Array;
+  /** FIFO of chunks waiting; the head runs in the next batch that takes this stream. */
+  pending: PendingChunk[];
+  inFlight: boolean;
+  lastActiveMs: number;
+}
+
+export class VadBatcher {
+  readonly options: VadBatcherOptions;
+  private readonly model: BatchedVadModel;
+  private readonly streams = new Map<string, StreamEntry>();
+  /** Streams whose head chunk can join the next batch, roughly oldest first. */
+  private readonly ready = new Set<StreamEntry>();
+  /** A model run is in flight; the next batch accumulates meanwhile. */
+  private busy = false;
+  /** That run, for `close()` to wait on. */
+  private running: Promise<void> | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private closed = false;
+
+  private readonly bucketBounds: number[];
+  private readonly bucketCounts: number[];
+  private batchesRun = 0;
+  private failedBatches = 0;
+  private chunksProcessed = 0;
+  private batchSizeSum = 0;
+  private runMsTotal = 0;
+  private pendingChunks = 0;
+  private inFlightChunks = 0;
+  private streamsExpired = 0;
+  private readonly rejected: Partial<Record<PoolErrorCode, number>> = {};
+
+  constructor(model: BatchedVadModel, options: Partial<VadBatcherOptions> = {}) {
+    this.options = { ...DEFAULT_VAD_BATCHER_OPTIONS, ...options };
+    if (model.stateSize % 2 !== 0) throw new VadBatcherError("internal", "stateSize must be even ([2, B, H])", false);
+    if (this.options.maxBatchSize < 1) throw new VadBatcherError("internal", "maxBatchSize must be at least 1", false);
+    this.model = model;
+    this.bucketBounds = batchSizeBounds(this.options.maxBatchSize);
+    this.bucketCounts = this.bucketBounds.map(() => 0);
+    const sweepEveryMs = Math.max(1, this.options.idleTimeoutMs / 2);
+    this.sweepTimer = setInterval(() => this.sweepIdle(), sweepEveryMs);
+    // Timers must not keep a draining process alive.
+    this.sweepTimer.unref();
+  }
+
+  open(streamId: string): void {
+    if (this.closed) throw this.fail("model_unavailable", "VAD batcher is closed", true);
+    if (this.streams.has(streamId)) throw this.fail("stream_exists", `stream ${streamId} is already open`, false);
+    if (this.streams.size >= this.options.maxStreams) {
+      throw this.fail("too_many_streams", `at most ${this.options.maxStreams} VAD streams`, true);
+    }
+    this.streams.set(streamId, {
+      id: streamId,
+      state: new Float32Array(this.model.stateSize),
+      pending: [],
+      inFlight: false,
+      lastActiveMs: performance.now(),
+    });
+  }
+
+  has(streamId: string): boolean {
+    return this.streams.has(streamId);
+  }
+
+  /** Resolves with this chunk's speech probability. The chunk is copied: the caller may reuse its buffer. */
+  enqueue(streamId: string, chunk: Float32Array): Promise<number> {
+    if (this.closed) return Promise.reject(this.fail("model_unavailable", "VAD batcher is closed", true));
+    const entry = this.streams.get(streamId);
+    if (entry === undefined) {
+      return Promise.reject(this.fail("unknown_stream", `stream ${streamId} is not open`, false));
+    }
+    if (chunk.length !== this.model.chunkSamples) {
+      return Promise.reject(
+        this.fail("invalid_audio", `chunk has ${chunk.length} samples, expected ${this.model.chunkSamples}`, false),
+      );
+    }
+    if (entry.pending.length >= this.options.maxPendingPerStream) {
+      return Promise.reject(this.fail("overloaded", `stream ${streamId} has too many chunks pending`, true));
+    }
+    const now = performance.now();
+    entry.lastActiveMs = now;
+    return new Promise<number>((resolve, reject) => {
+      entry.pending.push({ chunk: chunk.slice(), enqueuedAtMs: now, resolve, reject });
+      this.pendingChunks += 1;
+      if (entry.pending.length === 1 && !entry.inFlight) this.markReady(entry);
+    });
+  }
+
+  /** Frees the stream's state; returns whether it was open. Waiting chunks reject with `unknown_stream`. */
+  closeStream(streamId: string): boolean {
+    const entry = this.streams.get(streamId);
+    if (entry === undefined) return false;
+    this.drop(entry, () => this.fail("unknown_stream", `stream ${streamId} was closed`, false));
+    return true;
+  }
+
+  /** Stops timers, rejects waiting chunks; resolves once the batch in flight has settled. */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      clearInterval(this.sweepTimer);
+      this.clearBatchTimer();
+      for (const entry of [...this.streams.values()]) {
+        this.drop(entry, () => this.fail("model_unavailable", "VAD batcher is closed", true));
+      }
+    }
+    await this.running;
+  }
+
+  stats(): VadBatcherStats {
+    return {
+      batchesRun: this.batchesRun,
+      failedBatches: this.failedBatches,
+      chunksProcessed: this.chunksProcessed,
+      batchSizes: this.bucketBounds.map((le, i) => ({ le, count: this.bucketCounts[i] ?? 0 })),
+      batchSizeSum: this.batchSizeSum,
+      runMsTotal: this.runMsTotal,
+      pendingChunks: this.pendingChunks,
+      inFlightChunks: this.inFlightChunks,
+      openStreams: this.streams.size,
+      streamsExpired: this.streamsExpired,
+      rejected: { ...this.rejected },
+    };
+  }
+
+  private markReady(entry: StreamEntry): void {
+    this.ready.add(entry);
+    if (this.busy) return; // the batch's completion schedules the next one
+    if (this.ready.size >= this.options.maxBatchSize) {
+      this.startBatch();
+    } else if (this.batchTimer === undefined) {
+      // No timer means nothing else was ready, so this chunk is the oldest.
+      this.armBatchTimer(this.options.maxWaitMs);
+    }
+  }
+
+  /** Called when idle (no batch in flight): run now, or arm the timer for the oldest ready chunk. */
+  private schedule(): void {
+    this.clearBatchTimer();
+    if (this.closed || this.ready.size === 0) return;
+    if (this.ready.size >= this.options.maxBatchSize) {
+      this.startBatch();
+      return;
+    }
+    let oldest = Infinity;
+    for (const entry of this.ready) oldest = Math.min(oldest, entry.pending[0]?.enqueuedAtMs ?? Infinity);
+    const dueInMs = oldest + this.options.maxWaitMs - performance.now();
+    if (dueInMs <= 0) this.startBatch();
+    else this.armBatchTimer(dueInMs);
+  }
+
+  private armBatchTimer(delayMs: number): void {
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      if (!this.busy) this.startBatch();
+    }, delayMs);
+    this.batchTimer.unref();
+  }
+
+  private clearBatchTimer(): void {
+    if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+  }
+
+  private startBatch(): void {
+    this.clearBatchTimer();
+    const rows: { entry: StreamEntry; job: PendingChunk }[] = [];
+    for (const entry of this.ready) {
+      if (rows.length >= this.options.maxBatchSize) break;
+      const job = entry.pending.shift();
+      this.ready.delete(entry);
+      if (job === undefined) continue;
+      entry.inFlight = true;
+      rows.push({ entry, job });
+    }
+    if (rows.length === 0) return;
+    this.pendingChunks -= rows.length;
+    this.inFlightChunks = rows.length;
+    this.busy = true;
+    this.running = this.runBatch(rows);
+  }
+
+  private async runBatch(rows: { entry: StreamEntry; job: PendingChunk }[]): Promise<void> {
+    const batchSize = rows.length;
+    const { chunkSamples, stateSize } = this.model;
+    const input = new Float32Array(batchSize * chunkSamples);
+    const state = new Float32Array(batchSize * stateSize);
+    rows.forEach(({ entry, job }, row) => {
+      input.set(job.chunk, row * chunkSamples);
+      writeStreamState(state, batchSize, row, entry.state);
+    });
+
+    const startedMs = performance.now();
+    let output: { probabilities: Float32Array; state: Float32Array } | undefined;
+    let failure: unknown;
+    try {
+      // Through a promise so that a model throwing synchronously still completes after `running` is set.
+      const result = await Promise.resolve().then(() => this.model.runBatch(input, state, batchSize));
+      if (result.probabilities.length < batchSize || result.state.length !== batchSize * stateSize) {
+        const shape = `${result.probabilities.length} probabilities, ${result.state.length} state floats`;
+        throw new Error(`VAD output for a batch of ${batchSize} has ${shape}`);
+      }
+      output = result;
+    } catch (error) {
+      failure = error;
+    }
+    const finishedMs = performance.now();
+    this.runMsTotal += finishedMs - startedMs;
+    // Book-keeping first: callers resuming on these results must see the batch as finished.
+    this.busy = false;
+    this.running = undefined;
+    this.inFlightChunks = 0;
+
+    rows.forEach(({ entry, job }, row) => {
+      entry.inFlight = false;
+      entry.lastActiveMs = finishedMs;
+      const current = this.streams.get(entry.id) === entry;
+      if (output === undefined) {
+        job.reject(this.fail("internal", "VAD model run failed", true, failure));
+      } else {
+        // A stream closed meanwhile (or reopened as a new entry) must not get this state.
+        if (current) entry.state = readStreamState(output.state, batchSize, row, stateSize);
+        job.resolve(output.probabilities[row] ?? 0);
+      }
+      if (current && entry.pending.length > 0) this.ready.add(entry);
+    });
+
+    if (output === undefined) {
+      this.failedBatches += 1;
+    } else {
+      this.batchesRun += 1;
+      this.chunksProcessed += batchSize;
+      this.batchSizeSum += batchSize;
+      const bucket = this.bucketBounds.findIndex((le) => batchSize <= le);
+      const index = bucket === -1 ? this.bucketCounts.length - 1 : bucket;
+      this.bucketCounts[index] = (this.bucketCounts[index] ?? 0) + 1;
+    }
+    this.schedule();
+  }
+
+  private sweepIdle(): void {
+    const cutoff = performance.now() - this.options.idleTimeoutMs;
+    for (const entry of [...this.streams.values()]) {
+      if (entry.inFlight || entry.pending.length > 0 || entry.lastActiveMs > cutoff) continue;
+      this.drop(entry, () => this.fail("unknown_stream", `stream ${entry.id} expired`, false));
+      this.streamsExpired += 1;
+      this.options.onStreamExpired?.(entry.id);
+    }
+  }
+
+  private drop(entry: StreamEntry, error: () => VadBatcherError): void {
+    this.streams.delete(entry.id);
+    this.ready.delete(entry);
+    const waiting = entry.pending;
+    entry.pending = [];
+    this.pendingChunks -= waiting.length;
+    for (const job of waiting) job.reject(error());
+  }
+
+  private fail(code: PoolErrorCode, message: string, retryable: boolean, cause?: unknown): VadBatcherError {
+    this.rejected[code] = (this.rejected[code] ?? 0) + 1;
+    return new VadBatcherError(code, message, retryable, cause);
+  }
+}
+
+/** Powers of two up to the largest batch (1, 2, 4, …, maxBatchSize). */
+function batchSizeBounds(maxBatchSize: number): number[] {
+  const bounds: number[] = [];
+  for (let le = 1; le < maxBatchSize; le *= 2) bounds.push(le);
+  bounds.push(maxBatchSize);
+  return bounds;
+}
+
+/*
+ * Batched state layout [2, B, H] (H = stateSize / 2): element (half, row, k) sits at half*B*H + row*H + k.
+ * A stream's own state is its half-0 H floats followed by its half-1 H floats.
+ */
+
+function writeStreamState(batched: Float32Array, batchSize: number, row: number, stream: Float32Array): void {
+  const h = stream.length / 2;
+  batched.set(stream.subarray(0, h), row * h);
+  batched.set(stream.subarray(h), batchSize * h + row * h);
+}
+
+function readStreamState(batched: Float32Array, batchSize: number, row: number, stateSize: number): Float32Array {
+  const h = stateSize / 2;
+  const out = new Float32Array(stateSize);
+  out.set(batched.subarray(row * h, row * h + h), 0);
+  out.set(batched.subarray(batchSize * h + row * h, batchSize * h + row * h + h), h);
+  return out;
+}

@@ -1,0 +1,119 @@
+import type { Room } from "@colyseus/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
+import { collect, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
+import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
+
+const SENTENCE = "hello world, this is a test of the meeting engine";
+const WORDS = ["hello", "world", "test", "meeting", "engine"];
+/** 20 ms of 16 kHz 16-bit mono. */
+const FRAME_BYTES = 640;
+
+let t: TestEngine;
+let speech: Uint8Array;
+beforeAll(async () => {
+  t = await startTestEngine();
+  const synthesized = await createSpeechSynthesizer().synthesize(SENTENCE);
+  speech = float32ToPcm16(padWithSilence(synthesized.samples16k, 800, 1_500));
+  // The first utterance waits for the models; make sure they loaded rather than racing the test's timeouts.
+  const models = await t.engine.pool?.ready();
+  expect(models?.every((m) => m.loaded)).toBe(true);
+}, 120_000);
+afterAll(async () => {
+  await t.close();
+});
+
+interface TranscriptMessage {
+  segment_id: string;
+  participant_id: string;
+  text: string;
+  start_ms: number;
+  end_ms: number;
+  final: boolean;
+}
+
+/** Streams 16 kHz PCM in 20 ms messages, a little faster than real time (the room allows 1.5×). */
+async function stream(room: Room, pcm: Uint8Array): Promise<void> {
+  for (let offset = 0; offset + FRAME_BYTES <= pcm.byteLength; offset += FRAME_BYTES) {
+    room.sendBytes("audio", pcm.subarray(offset, offset + FRAME_BYTES));
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+}
+
+function words(text: string): string[] {
+  return text.toLowerCase().replace(/[^a-z\s]/g, " ").split(/\s+/).filter(Boolean);
+}
+
+async function meetingWithListener(): Promise<{ id: string; speaker: Room; listener: Room }> {
+  const { id, token } = await t.createSession({ kind: "meeting" });
+  const speaker = await t.join(id, token);
+  const listener = await t.join(id, await t.token(id, "listener", "participant", { name: "Listener" }));
+  return { id, speaker, listener };
+}
+
+describe("live transcripts in a meeting", () => {
+  it("every participant receives the speaker's final transcript; it is persisted and served as JSON, VTT and SRT", async () => {
+    const { id, speaker, listener } = await meetingWithListener();
+    const heard = [collect<TranscriptMessage>(speaker, "transcript"), collect<TranscriptMessage>(listener, "transcript")];
+    const errors = collect(speaker, "error");
+    let sawSpeaking = false;
+    listener.onStateChange((state: { participants: Map<string, { speaking: boolean }> }) => {
+      if (state.participants.get("host")?.speaking) sawSpeaking = true;
+    });
+
+    await stream(speaker, speech);
+    for (const inbox of heard) {
+      const message = await eventually(() => inbox.find((m) => m.final), 20_000);
+      expect(message.participant_id).toBe("host");
+      expect(words(message.text)).toEqual(expect.arrayContaining(WORDS));
+      expect(message.end_ms).toBeGreaterThan(message.start_ms);
+    }
+    expect(errors).toEqual([]);
+    expect(sawSpeaking).toBe(true);
+
+    const stored = await eventually(async () => {
+      const res = await t.api("GET", `/api/v1/sessions/${id}/transcript`);
+      const body = res.body as { segments: { text: string; participant_id: string }[] };
+      return body.segments.length > 0 ? body.segments : undefined;
+    });
+    expect(stored[0]?.participant_id).toBe("host");
+    expect(words(stored.map((s) => s.text).join(" "))).toEqual(expect.arrayContaining(WORDS));
+
+    const vtt = await fetch(`${t.engine.httpUrl}/api/v1/sessions/${id}/transcript?format=vtt`, { headers: { authorization: "Bearer test-admin-key-0123456789" } });
+    const vttText = await vtt.text();
+    expect(vttText).toMatch(/^WEBVTT\n\n\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n<v host>/);
+    const srt = await fetch(`${t.engine.httpUrl}/api/v1/sessions/${id}/transcript?format=srt`, { headers: { authorization: "Bearer test-admin-key-0123456789" } });
+    expect(await srt.text()).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\nhost: /);
+  }, 60_000);
+
+  it("two rooms streaming at once get only their own transcripts", async () => {
+    const other = await createSpeechSynthesizer().synthesize("good morning everyone, welcome to the weekly planning call");
+    const otherPcm = float32ToPcm16(padWithSilence(other.samples16k, 800, 1_500));
+    const a = await meetingWithListener();
+    const b = await meetingWithListener();
+    const atA = collect<TranscriptMessage>(a.listener, "transcript");
+    const atB = collect<TranscriptMessage>(b.listener, "transcript");
+    await Promise.all([stream(a.speaker, speech), stream(b.speaker, otherPcm)]);
+    const fromA = await eventually(() => atA.find((m) => m.final), 20_000);
+    const fromB = await eventually(() => atB.find((m) => m.final), 20_000);
+    expect(words(fromA.text)).toEqual(expect.arrayContaining(["meeting", "engine"]));
+    expect(words(fromB.text)).toEqual(expect.arrayContaining(["morning", "welcome"]));
+    expect(atA.some((m) => words(m.text).includes("morning"))).toBe(false);
+    expect(atB.some((m) => words(m.text).includes("meeting"))).toBe(false);
+  }, 60_000);
+
+  it("bad audio gets an error reply and the connection stays", async () => {
+    const { speaker } = await meetingWithListener();
+    const errors = collect<{ code: string; type: string; message: string }>(speaker, "error");
+    speaker.sendBytes("audio", new Uint8Array(641)); // odd byte count
+    speaker.sendBytes("audio", new Uint8Array(160)); // 5 ms: under 10 ms
+    speaker.sendBytes("audio", new Uint8Array(6_400)); // 200 ms: over 100 ms
+    await eventually(() => (errors.length === 3 ? true : undefined));
+    expect(errors.map((e) => [e.type, e.code])).toEqual([
+      ["audio", "invalid_audio"],
+      ["audio", "invalid_audio"],
+      ["audio", "invalid_audio"],
+    ]);
+    expect(speaker.connection.isOpen).toBe(true);
+  });
+});
