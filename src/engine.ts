@@ -9,9 +9,8 @@ import { SessionsService } from "./api/sessions-service.js";
 import { JoinTokens } from "./auth/join-tokens.js";
 import { resolveSecrets } from "./auth/secrets.js";
 import { modelsDirOf, type EngineConfig } from "./config.js";
-import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
-import { InferencePool } from "./inference/pool.js";
+import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
 import type { TranscriptStore } from "./persistence/transcript-store.js";
 import type { Logger } from "./logger.js";
@@ -39,8 +38,8 @@ export interface RunningEngine {
   transcripts: TranscriptStore;
   service: SessionsService;
   inference: InferenceGateway;
-  /** The in-process pool, when INFERENCE_URLS names none. */
-  pool: InferencePool | null;
+  /** The in-process pool (a worker thread), when INFERENCE_URLS names none. */
+  pool: Pick<PoolThread, "ready" | "address"> | null;
   /** Drains every session (clients told, writes flushed), then closes the transport and the database. */
   stop(): Promise<void>;
 }
@@ -61,14 +60,20 @@ function publicUrls(config: EngineConfig, port: number): { httpUrl: string; engi
 async function startInference(
   config: EngineConfig,
   logger: Logger,
-): Promise<{ gateway: InferenceGateway; pool: InferencePool | null; server: RunningPoolServer | null }> {
+): Promise<{ gateway: InferenceGateway; pool: PoolThread | null }> {
   if (config.inferenceUrls.length > 0) {
     logger.info({ pools: config.inferenceUrls }, "using remote inference pools");
-    return { gateway: new GrpcInferenceGateway(config.inferenceUrls), pool: null, server: null };
+    return { gateway: new GrpcInferenceGateway(config.inferenceUrls), pool: null };
   }
-  const pool = new InferencePool({ modelsDir: modelsDirOf(config), device: config.inferenceDevice, logger });
-  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: config.inferencePort });
-  return { gateway: new GrpcInferenceGateway([server.address]), pool, server };
+  const pool = await startPoolThread({
+    modelsDir: modelsDirOf(config),
+    device: config.inferenceDevice,
+    port: config.inferencePort,
+    logLevel: config.logLevel,
+    closeTimeoutMs: 10_000,
+  });
+  logger.info({ address: pool.address }, "in-process inference pool started on loopback");
+  return { gateway: new GrpcInferenceGateway([pool.address]), pool };
 }
 
 /**
@@ -146,7 +151,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger.info("engine stopping: draining sessions");
         await server.gracefullyShutdown(false);
         inference.gateway.close();
-        await inference.server?.close();
         await inference.pool?.close();
         await store.close();
         logger.info("engine stopped");

@@ -1,0 +1,73 @@
+import { Worker } from "node:worker_threads";
+import type { ModelState } from "./pool-service.js";
+import type { PoolThreadMessage } from "./pool-thread.js";
+
+export interface PoolThreadOptions {
+  modelsDir: string;
+  device: "cpu" | "cuda";
+  /** Loopback port of its gRPC server (0 = any free port). */
+  port: number;
+  logLevel: string;
+  /** How long `close()` waits for a clean stop before terminating the thread. */
+  closeTimeoutMs: number;
+}
+
+export interface PoolThread {
+  address: string;
+  /** Resolves once both models have loaded or failed. */
+  ready(): Promise<ModelState[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's entry. Built (dist): the compiled module. From TypeScript sources (tsx, vitest), a small bootstrap
+ * registers tsx's loader in the thread first (`--import` is a process option a worker cannot take).
+ */
+function createWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./pool-thread.js", import.meta.url), { workerData });
+  const source = new URL("./pool-thread.ts", import.meta.url).href;
+  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/** Starts the inference pool in a worker thread of this process, serving gRPC on 127.0.0.1. */
+export function startPoolThread(options: PoolThreadOptions): Promise<PoolThread> {
+  const worker = createWorker({ modelsDir: options.modelsDir, device: options.device, port: options.port, logLevel: options.logLevel });
+  let resolveReady: (models: ModelState[]) => void = () => {};
+  const ready = new Promise<ModelState[]>((resolve) => (resolveReady = resolve));
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  worker.once("exit", () => resolveClosed());
+
+  return new Promise((resolve, reject) => {
+    worker.once("error", reject);
+    worker.on("message", (message: PoolThreadMessage) => {
+      switch (message.type) {
+        case "listening":
+          resolve({
+            address: message.address,
+            ready: () => ready,
+            close: async () => {
+              worker.postMessage({ type: "close" });
+              let timer: NodeJS.Timeout | undefined;
+              const timeout = new Promise<void>((done) => (timer = setTimeout(done, options.closeTimeoutMs)));
+              await Promise.race([closed, timeout]);
+              clearTimeout(timer);
+              await worker.terminate();
+            },
+          });
+          return;
+        case "ready":
+          resolveReady(message.models);
+          return;
+        case "failed":
+          reject(new Error(`inference thread failed: ${message.message}`));
+          void worker.terminate();
+          return;
+        case "closed":
+          void worker.terminate();
+          return;
+      }
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { z } from "zod";
+import { createLogger } from "../logger.js";
+import { startPoolServer } from "./grpc/pool-server.js";
+import { InferencePool } from "./pool.js";
+
+/**
+ * Worker-thread entry of the in-process pool. onnxruntime-node runs a model synchronously on the calling thread,
+ * so the pool gets its own: the engine's event loop (rooms, WebSockets) never waits for a Whisper run.
+ */
+const settingsSchema = z.object({
+  modelsDir: z.string(),
+  device: z.enum(["cpu", "cuda"]),
+  port: z.number().int().min(0).max(65_535),
+  logLevel: z.string(),
+});
+
+export type PoolThreadMessage =
+  | { type: "listening"; address: string }
+  | { type: "ready"; models: { name: string; loaded: boolean; error: string | null }[] }
+  | { type: "failed"; message: string }
+  | { type: "closed" };
+
+async function run(): Promise<void> {
+  const port = parentPort;
+  if (port === null) throw new Error("pool-thread runs as a worker thread");
+  const post = (message: PoolThreadMessage) => port.postMessage(message);
+  const settings = settingsSchema.parse(workerData);
+  const logger = createLogger(settings.logLevel).child({ thread: "inference" });
+  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, logger });
+  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: settings.port });
+  post({ type: "listening", address: server.address });
+  void pool.ready().then((models) => post({ type: "ready", models }));
+  port.on("message", (message: unknown) => {
+    if (z.object({ type: z.literal("close") }).safeParse(message).success) {
+      void (async () => {
+        await server.close();
+        await pool.close();
+        post({ type: "closed" });
+      })();
+    }
+  });
+}
+
+run().catch((error: unknown) => {
+  parentPort?.postMessage({ type: "failed", message: error instanceof Error ? error.message : String(error) } satisfies PoolThreadMessage);
+});
