@@ -117,3 +117,44 @@ describe("session machine", () => {
     expect(lifecycleStatus(restored.getSnapshot())).toBe("live");
   });
 });
+
+describe("session machine: audio and results", () => {
+  it("forwards audio only while the session is open, and delivers results until it ends", async () => {
+    const forwarded: string[] = [];
+    const refused: string[] = [];
+    const delivered: string[] = [];
+    let release: () => void = () => {};
+    const flushed = new Promise<void>((resolve) => (release = resolve));
+    const machine = sessionMachine.provide({
+      actors: { flushWrites: fromPromise(() => flushed) },
+      actions: {
+        forwardAudio: ({ event }) => {
+          if (event.type === "audio.chunk") forwarded.push(event.participantId);
+        },
+        refuseAudio: ({ event }) => {
+          if (event.type === "audio.chunk") refused.push(event.participantId);
+        },
+        deliverResult: ({ event }) => {
+          if (event.type === "inference.result") delivered.push(event.result.kind);
+        },
+      },
+    });
+    const actor = createActor(machine, { input: { sessionId: "s", kind: "meeting", idleTimeoutMs: 60_000, maxDurationMs: 60_000 } });
+    actor.start();
+    const chunk = { type: "audio.chunk" as const, participantId: "h", pcm16: new Uint8Array(640) };
+    actor.send(chunk);
+    actor.send({ type: "session.open" });
+    actor.send({ type: "client.join", participantId: "h", role: "host" });
+    actor.send(chunk);
+    actor.send({ type: "session.end", reason: "requested" });
+    expect(lifecycleStatus(actor.getSnapshot())).toBe("draining");
+    actor.send(chunk);
+    // While draining, in-flight utterances still arrive and are delivered.
+    actor.send({ type: "inference.result", result: { kind: "transcript", participantId: "h", segmentId: "1", text: "hi", startMs: 0, endMs: 1, final: true } });
+    release();
+    await vi.waitFor(() => expect(lifecycleStatus(actor.getSnapshot())).toBe("ended"));
+    expect(forwarded).toEqual(["h"]);
+    expect(refused).toEqual(["h", "h"]);
+    expect(delivered).toEqual(["transcript"]);
+  });
+});
