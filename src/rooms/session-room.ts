@@ -329,7 +329,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
       return;
     }
-    this.#actor.send({ type: "audio.chunk", participantId, pcm16: bytes });
+    this.sendToMachine({ type: "audio.chunk", participantId, pcm16: bytes });
   }
 
   /** Applies a pool result: speaking flags in the state, transcripts to everyone and the database, errors to the speaker. */
