@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
 import { AsrQueue } from "./asr/asr-queue.js";
 import { AudioError } from "./audio/audio-error.js";
@@ -41,6 +42,8 @@ const FILE_VAD_WINDOW = 32;
 
 interface AudioStream {
   open: StreamOpen;
+  /** Makes segment ids unique across calls and pool restarts, so a reopened stream never reuses one. */
+  segmentPrefix: string;
   resampler: Resampler;
   /** 16 kHz samples not yet making a whole VAD chunk. */
   carry: Float32Array;
@@ -90,6 +93,8 @@ export class InferencePool implements InferencePoolService {
   #loaded: Models | null = null;
   #sessions = 0;
   #files = 0;
+  /** Distinguishes this pool process from earlier ones in segment ids. */
+  readonly #instance = randomBytes(4).toString("hex");
 
   constructor(options: Partial<InferencePoolOptions> & Pick<InferencePoolOptions, "modelsDir" | "logger">) {
     this.#options = { ...DEFAULT_INFERENCE_POOL_OPTIONS, ...options };
@@ -145,7 +150,7 @@ export class InferencePool implements InferencePoolService {
           return;
         }
         owned.add(open.streamId);
-        this.#openStream(prefix + open.streamId, open, (output) => send({ ...output, streamId: open.streamId }));
+        this.#openStream(prefix + open.streamId, `${this.#instance}.${this.#sessions}`, open, (output) => send({ ...output, streamId: open.streamId }));
       },
       chunk: (streamId, _seq, pcm16) => {
         if (!owned.has(streamId)) {
@@ -169,9 +174,10 @@ export class InferencePool implements InferencePoolService {
     };
   }
 
-  #openStream(key: string, open: StreamOpen, emit: (output: PoolOutput) => void): void {
+  #openStream(key: string, segmentPrefix: string, open: StreamOpen, emit: (output: PoolOutput) => void): void {
     const stream: AudioStream = {
       open,
+      segmentPrefix,
       resampler: new Resampler(open.sampleRate, MODEL_SAMPLE_RATE),
       carry: new Float32Array(0),
       segmenter: new SpeechSegmenter(this.#options.segmenter),
@@ -247,7 +253,7 @@ export class InferencePool implements InferencePoolService {
 
   #transcribeUtterance(stream: AudioStream, startMs: number, endMs: number, samples: Float32Array): void {
     stream.utterances += 1;
-    const segmentId = String(stream.utterances);
+    const segmentId = `${stream.segmentPrefix}.${stream.utterances}`;
     const streamId = stream.open.streamId;
     const detectedAt = performance.now();
     const job = this.#asr.then(async (asr) => {
