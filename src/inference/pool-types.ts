@@ -37,6 +37,8 @@ export interface StreamOpen {
   participantId: string;
   sampleRate: SampleRate;
   tutorId?: string;
+  /** Where the stream's first sample sits in the sender's timeline; added to every reported offset. */
+  offsetMs?: number;
 }
 
 /** Milliseconds spent in each stage of one utterance, end of speech → transcript. */

@@ -25,6 +25,11 @@ export interface InferencePoolOptions {
   liveDeadlineMs: number;
   /** Longest recording `transcribe` takes. */
   maxRecordingMs: number;
+  /**
+   * Audio a stream may have waiting for the VAD (a replay after a reconnect, or audio sent while models load);
+   * past it chunks are refused with `overloaded`.
+   */
+  maxBacklogMs: number;
 }
 
 export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsDir" | "logger"> = {
@@ -35,12 +40,18 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   maxQueuedUtterances: 64,
   liveDeadlineMs: 15_000,
   maxRecordingMs: 10 * 60_000,
+  maxBacklogMs: 30_000,
 };
 
-/** Chunks of a recording fed to the VAD at once (below the batcher's per-stream pending bound). */
-const FILE_VAD_WINDOW = 32;
+/** Chunks of one stream handed to the VAD batcher at once (below its per-stream pending bound). */
+const VAD_WINDOW = 32;
+const VAD_CHUNK = 512;
+const CHUNK_MS = (VAD_CHUNK / MODEL_SAMPLE_RATE) * 1000;
+/** At most one `overloaded` error per stream in this window. */
+const OVERLOAD_NOTICE_MS = 1_000;
 
 interface AudioStream {
+  key: string;
   open: StreamOpen;
   /** Makes segment ids unique across calls and pool restarts, so a reopened stream never reuses one. */
   segmentPrefix: string;
@@ -48,8 +59,15 @@ interface AudioStream {
   /** 16 kHz samples not yet making a whole VAD chunk. */
   carry: Float32Array;
   segmenter: SpeechSegmenter;
-  /** Serialises this stream's work: VAD results are applied to the segmenter in chunk order. */
+  /** Whole VAD chunks waiting to be handed to the batcher (bounded by `maxBacklogMs`). */
+  backlog: Float32Array[];
+  /** Chunks handed to the batcher whose probability has not been applied yet. */
+  vadInFlight: number;
+  /** Applies VAD results to the segmenter in chunk order. */
   tail: Promise<void>;
+  closing: boolean;
+  finished: boolean;
+  lastOverloadMs: number;
   utterances: number;
   /** ASR jobs of this stream not yet settled. */
   inFlight: Set<Promise<void>>;
@@ -176,25 +194,27 @@ export class InferencePool implements InferencePoolService {
 
   #openStream(key: string, segmentPrefix: string, open: StreamOpen, emit: (output: PoolOutput) => void): void {
     const stream: AudioStream = {
+      key,
       open,
       segmentPrefix,
       resampler: new Resampler(open.sampleRate, MODEL_SAMPLE_RATE),
       carry: new Float32Array(0),
       segmenter: new SpeechSegmenter(this.#options.segmenter),
+      backlog: [],
+      vadInFlight: 0,
       tail: Promise.resolve(),
+      closing: false,
+      finished: false,
+      lastOverloadMs: 0,
       utterances: 0,
       inFlight: new Set(),
       emit,
       reportedUnavailable: false,
     };
     this.#streams.set(key, stream);
-    stream.tail = this.#vad.then((models) => {
+    void this.#vad.then((models) => {
       if (models === null) return this.#unavailable(stream, "silero_vad_v5");
-      try {
-        models.batcher.open(key);
-      } catch (error) {
-        emit({ kind: "error", streamId: open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "cannot open" });
-      }
+      this.#pump(stream);
     });
   }
 
@@ -215,39 +235,85 @@ export class InferencePool implements InferencePoolService {
       stream.emit({ kind: "error", streamId: stream.open.streamId, code: "invalid_audio", message });
       return;
     }
-    this.#feed(key, stream, concat(stream.carry, samples));
+    this.#feed(stream, concat(stream.carry, samples));
+    this.#pump(stream);
   }
 
-  /** Cuts 16 kHz audio into VAD chunks and queues them on the stream's ordered tail. */
-  #feed(key: string, stream: AudioStream, samples: Float32Array): void {
-    const chunkSamples = 512;
-    const whole = Math.floor(samples.length / chunkSamples) * chunkSamples;
+  /** Cuts 16 kHz audio into VAD chunks onto the stream's bounded backlog; the remainder waits in `carry`. */
+  #feed(stream: AudioStream, samples: Float32Array): void {
+    const whole = Math.floor(samples.length / VAD_CHUNK) * VAD_CHUNK;
     stream.carry = samples.slice(whole);
-    for (let offset = 0; offset < whole; offset += chunkSamples) {
-      const chunk = samples.slice(offset, offset + chunkSamples);
-      const probability = this.#vad.then((models) => (models === null ? null : models.batcher.enqueue(key, chunk)));
+    const maxBacklog = Math.ceil(this.#options.maxBacklogMs / CHUNK_MS);
+    for (let offset = 0; offset < whole; offset += VAD_CHUNK) {
+      if (stream.backlog.length >= maxBacklog) {
+        this.#overloaded(stream, (whole - offset) / VAD_CHUNK);
+        return;
+      }
+      stream.backlog.push(samples.slice(offset, offset + VAD_CHUNK));
+    }
+  }
+
+  #overloaded(stream: AudioStream, droppedChunks: number): void {
+    const nowMs = Date.now();
+    if (nowMs - stream.lastOverloadMs < OVERLOAD_NOTICE_MS) return;
+    stream.lastOverloadMs = nowMs;
+    this.#log.warn({ stream_id: stream.open.streamId, dropped_chunks: droppedChunks }, "VAD backlog full; audio refused");
+    stream.emit({ kind: "error", streamId: stream.open.streamId, code: "overloaded", message: "the pool is behind on this stream; audio was refused" });
+  }
+
+  /**
+   * Hands backlog chunks to the VAD batcher, at most VAD_WINDOW in flight per stream (its batches still gather
+   * many streams), and applies their probabilities in order. Finishes a closing stream once all is applied.
+   */
+  #pump(stream: AudioStream): void {
+    const models = this.#loaded;
+    if (models === null) {
+      // Models still loading: the backlog waits (the open handler pumps once they are in); failed: nothing to run.
+      if (this.#models.silero_vad_v5.error !== null) {
+        stream.backlog = [];
+        if (stream.closing) this.#finish(stream);
+      }
+      return;
+    }
+    if (!models.batcher.has(stream.key) && !stream.finished) {
+      // First audio, or the batcher freed the state of a stream silent past its idle timeout: start afresh.
+      try {
+        models.batcher.open(stream.key);
+      } catch (error) {
+        stream.backlog = [];
+        stream.emit({ kind: "error", streamId: stream.open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "cannot open" });
+        if (stream.closing) this.#finish(stream);
+        return;
+      }
+    }
+    while (stream.vadInFlight < VAD_WINDOW && stream.backlog.length > 0) {
+      const chunk = stream.backlog.shift();
+      if (chunk === undefined) break;
+      stream.vadInFlight += 1;
+      const probability = models.batcher.enqueue(stream.key, chunk);
       // Attach a handler now: a rejection is dealt with in order on the tail, never left unhandled.
       probability.catch(() => undefined);
       stream.tail = stream.tail.then(async () => {
-        let p: number | null;
         try {
-          p = await probability;
+          this.#onSegmenterEvents(stream, stream.segmenter.push(chunk, await probability));
         } catch (error) {
           stream.emit({ kind: "error", streamId: stream.open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "VAD failed" });
-          return;
+        } finally {
+          stream.vadInFlight -= 1;
         }
-        if (p === null) return this.#unavailable(stream, "silero_vad_v5");
-        this.#onSegmenterEvents(stream, stream.segmenter.push(chunk, p));
+        this.#pump(stream);
       });
     }
+    if (stream.closing && stream.backlog.length === 0 && stream.vadInFlight === 0) this.#finish(stream);
   }
 
   #onSegmenterEvents(stream: AudioStream, events: SegmenterEvent[]): void {
     const streamId = stream.open.streamId;
+    const offsetMs = stream.open.offsetMs ?? 0;
     for (const event of events) {
-      if (event.type === "speech_started") stream.emit({ kind: "speech", streamId, event: "started", atMs: event.atMs });
-      else if (event.type === "speech_ended") stream.emit({ kind: "speech", streamId, event: "ended", atMs: event.atMs });
-      else this.#transcribeUtterance(stream, event.startMs, event.endMs, event.samples);
+      if (event.type === "speech_started") stream.emit({ kind: "speech", streamId, event: "started", atMs: offsetMs + event.atMs });
+      else if (event.type === "speech_ended") stream.emit({ kind: "speech", streamId, event: "ended", atMs: offsetMs + event.atMs });
+      else this.#transcribeUtterance(stream, offsetMs + event.startMs, offsetMs + event.endMs, event.samples);
     }
   }
 
@@ -276,25 +342,30 @@ export class InferencePool implements InferencePoolService {
     void job.finally(() => stream.inFlight.delete(job));
   }
 
-  /** Flushes the stream's last utterance, waits for its transcripts, frees its state, then says `closed`. */
+  /** Closing: the last partial chunk (zero-padded) joins the backlog; `#finish` runs once all of it is applied. */
   #closeStream(key: string): void {
     const stream = this.#streams.get(key);
     if (stream === undefined) return;
     this.#streams.delete(key);
+    stream.closing = true;
+    const rest = concat(stream.carry, stream.resampler.flush());
+    stream.carry = new Float32Array(0);
+    if (rest.length > 0) {
+      const padded = new Float32Array(VAD_CHUNK * Math.ceil(rest.length / VAD_CHUNK));
+      padded.set(rest);
+      this.#feed(stream, padded);
+    }
+    this.#pump(stream);
+  }
+
+  /** Flushes the stream's last utterance, waits for its transcripts, frees its VAD state, then says `closed`. */
+  #finish(stream: AudioStream): void {
+    if (stream.finished) return;
+    stream.finished = true;
     stream.tail = stream.tail.then(async () => {
-      const rest = concat(stream.carry, stream.resampler.flush());
-      stream.carry = new Float32Array(0);
-      if (rest.length > 0) {
-        // A final partial chunk, zero-padded: its probability still counts for the utterance's end.
-        const padded = new Float32Array(512 * Math.ceil(rest.length / 512));
-        padded.set(rest);
-        this.#feed(key, stream, padded);
-        await stream.tail;
-      }
       this.#onSegmenterEvents(stream, stream.segmenter.flush());
       await Promise.allSettled([...stream.inFlight]);
-      const models = await this.#vad;
-      models?.batcher.closeStream(key);
+      this.#loaded?.batcher.closeStream(stream.key);
       stream.emit({ kind: "closed", streamId: stream.open.streamId });
     });
   }
@@ -321,12 +392,12 @@ export class InferencePool implements InferencePoolService {
     const utterances: { startMs: number; endMs: number; samples: Float32Array }[] = [];
     models.batcher.open(key);
     try {
-      const chunks = Math.ceil(samples.length / 512);
-      for (let first = 0; first < chunks; first += FILE_VAD_WINDOW) {
+      const chunks = Math.ceil(samples.length / VAD_CHUNK);
+      for (let first = 0; first < chunks; first += VAD_WINDOW) {
         const window: Float32Array[] = [];
-        for (let i = first; i < Math.min(chunks, first + FILE_VAD_WINDOW); i += 1) {
-          const chunk = new Float32Array(512);
-          chunk.set(samples.subarray(i * 512, Math.min(samples.length, (i + 1) * 512)));
+        for (let i = first; i < Math.min(chunks, first + VAD_WINDOW); i += 1) {
+          const chunk = new Float32Array(VAD_CHUNK);
+          chunk.set(samples.subarray(i * VAD_CHUNK, Math.min(samples.length, (i + 1) * VAD_CHUNK)));
           window.push(chunk);
         }
         const probabilities = await Promise.all(window.map((chunk) => models.batcher.enqueue(key, chunk)));

@@ -11,11 +11,11 @@ export type ParticipantResult =
 export interface RoomAudioOptions {
   /** How long draining waits for in-flight utterances before giving up on them. */
   drainTimeoutMs: number;
-  /** At most one `inference_unavailable` per participant in this window. */
-  unavailableNoticeMs: number;
+  /** At most one error of each code per participant in this window: a failing pool must not flood the client. */
+  errorNoticeMs: number;
 }
 
-export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, unavailableNoticeMs: 1_000 };
+export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, errorNoticeMs: 1_000 };
 
 interface ParticipantStream {
   streamId: string;
@@ -40,7 +40,8 @@ export class RoomAudio {
   readonly #byStream = new Map<string, ParticipantStream>();
   /** Streams closed but not yet acknowledged by the pool (their last utterance may still be transcribing). */
   readonly #closing = new Map<string, () => void>();
-  readonly #lastUnavailableMs = new Map<string, number>();
+  /** Last notice time per `participantId code`. */
+  readonly #lastNoticeMs = new Map<string, number>();
   #generation = 0;
 
   constructor(input: {
@@ -130,7 +131,7 @@ export class RoomAudio {
         });
         return;
       case "error":
-        this.#deliver({ kind: "error", participantId, code: output.code, message: output.message });
+        this.#notify(participantId, output.code, output.message);
         return;
       case "closed": {
         this.#byStream.delete(output.streamId);
@@ -147,15 +148,18 @@ export class RoomAudio {
   #onUnavailable(streamId: string): void {
     const stream = this.#byStream.get(streamId);
     if (stream === undefined) return;
+    this.#notify(
+      stream.participantId,
+      "inference_unavailable",
+      "the inference pool is unreachable and the audio buffer is full; audio is being dropped",
+    );
+  }
+
+  #notify(participantId: string, code: PoolErrorCode | "inference_unavailable", message: string): void {
+    const key = `${participantId} ${code}`;
     const nowMs = Date.now();
-    const last = this.#lastUnavailableMs.get(stream.participantId) ?? 0;
-    if (nowMs - last < this.#options.unavailableNoticeMs) return;
-    this.#lastUnavailableMs.set(stream.participantId, nowMs);
-    this.#deliver({
-      kind: "error",
-      participantId: stream.participantId,
-      code: "inference_unavailable",
-      message: "the inference pool is unreachable and the audio buffer is full; audio is being dropped",
-    });
+    if (nowMs - (this.#lastNoticeMs.get(key) ?? 0) < this.#options.errorNoticeMs) return;
+    this.#lastNoticeMs.set(key, nowMs);
+    this.#deliver({ kind: "error", participantId, code, message });
   }
 }

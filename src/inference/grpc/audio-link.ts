@@ -26,7 +26,7 @@ export interface AudioLinkEvents {
   connection?(state: "connected" | "disconnected"): void;
 }
 
-type Pending = { kind: "chunk"; streamId: string; seq: number; pcm16: Uint8Array };
+type Pending = { kind: "chunk"; streamId: string; seq: number; pcm16: Uint8Array; ms: number };
 
 /**
  * A room's StreamAudio call, kept alive: when the pool's stream fails it reopens it with exponential backoff,
@@ -38,6 +38,8 @@ export class AudioLink {
   readonly #log: Logger;
   readonly #options: AudioLinkOptions;
   readonly #streams = new Map<string, StreamOpen>();
+  /** Milliseconds of audio each stream has handed the link (written or buffered): its timeline. */
+  readonly #acceptedMs = new Map<string, number>();
   /** Closed streams the pool has not acknowledged yet; a lost call acknowledges them (their audio died with it). */
   readonly #closing = new Set<string>();
   #call: ClientDuplexStream<AudioIn, AudioOut__Output> | null = null;
@@ -62,27 +64,33 @@ export class AudioLink {
 
   open(open: StreamOpen): void {
     this.#streams.set(open.streamId, open);
-    if (this.#connected) this.#write({ open: this.#wireOpen(open) });
+    this.#acceptedMs.set(open.streamId, open.offsetMs ?? 0);
+    if (this.#connected) this.#write({ open: this.#wireOpen(open, open.offsetMs ?? 0) });
   }
 
   /** False when the chunk was refused (pool unreachable, buffer full); the room tells the sender. */
   chunk(streamId: string, seq: number, pcm16: Uint8Array): boolean {
-    if (!this.#streams.has(streamId)) return false;
+    const open = this.#streams.get(streamId);
+    if (open === undefined) return false;
+    const chunkMs = (pcm16.byteLength / 2 / open.sampleRate) * 1000;
     if (this.#connected && this.#buffer.length === 0) {
       this.#write({ chunk: { stream_id: streamId, seq, pcm16 } });
-      return true;
-    }
-    if (this.#bufferedBytes + pcm16.byteLength > this.#options.maxBufferedBytes) {
+    } else if (this.#bufferedBytes + pcm16.byteLength > this.#options.maxBufferedBytes) {
       this.#events.unavailable(streamId);
+      // The refused audio still passed in the sender's timeline.
+      this.#acceptedMs.set(streamId, (this.#acceptedMs.get(streamId) ?? 0) + chunkMs);
       return false;
+    } else {
+      this.#buffer.push({ kind: "chunk", streamId, seq, pcm16, ms: chunkMs });
+      this.#bufferedBytes += pcm16.byteLength;
     }
-    this.#buffer.push({ kind: "chunk", streamId, seq, pcm16 });
-    this.#bufferedBytes += pcm16.byteLength;
+    this.#acceptedMs.set(streamId, (this.#acceptedMs.get(streamId) ?? 0) + chunkMs);
     return true;
   }
 
   close(streamId: string): void {
     if (!this.#streams.delete(streamId)) return;
+    this.#acceptedMs.delete(streamId);
     if (this.#connected) {
       this.#closing.add(streamId);
       this.#write({ close: { stream_id: streamId } });
@@ -105,13 +113,14 @@ export class AudioLink {
     call?.end();
   }
 
-  #wireOpen(open: StreamOpen): NonNullable<AudioIn["open"]> {
+  #wireOpen(open: StreamOpen, offsetMs: number): NonNullable<AudioIn["open"]> {
     return {
       stream_id: open.streamId,
       session_id: open.sessionId,
       participant_id: open.participantId,
       sample_rate: open.sampleRate,
       tutor_id: open.tutorId ?? "",
+      offset_ms: Math.round(offsetMs),
     };
   }
 
@@ -171,7 +180,13 @@ export class AudioLink {
     if (this.#attempt > 0) this.#log.info({ pool: this.#client.address, attempts: this.#attempt }, "inference stream restored");
     this.#attempt = 0;
     this.#events.connection?.("connected");
-    for (const open of this.#streams.values()) this.#write({ open: this.#wireOpen(open) });
+    // A re-opened stream starts at its first buffered chunk: everything before it went to the lost call.
+    const bufferedMs = new Map<string, number>();
+    for (const p of this.#buffer) bufferedMs.set(p.streamId, (bufferedMs.get(p.streamId) ?? 0) + p.ms);
+    for (const open of this.#streams.values()) {
+      const startMs = (this.#acceptedMs.get(open.streamId) ?? 0) - (bufferedMs.get(open.streamId) ?? 0);
+      this.#write({ open: this.#wireOpen(open, startMs) });
+    }
     const replay = this.#buffer;
     this.#buffer = [];
     this.#bufferedBytes = 0;

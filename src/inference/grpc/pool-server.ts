@@ -134,6 +134,7 @@ export async function startPoolServer(
               sessionId: open.session_id,
               participantId: open.participant_id,
               sampleRate: open.sample_rate,
+              offsetMs: open.offset_ms,
               ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
             });
           }

@@ -1,5 +1,6 @@
 // Original file: proto/inference.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface StreamOpen {
   'stream_id'?: (string);
@@ -7,6 +8,7 @@ export interface StreamOpen {
   'participant_id'?: (string);
   'sample_rate'?: (number);
   'tutor_id'?: (string);
+  'offset_ms'?: (number | string | Long);
 }
 
 export interface StreamOpen__Output {
@@ -15,4 +17,5 @@ export interface StreamOpen__Output {
   'participant_id': (string);
   'sample_rate': (number);
   'tutor_id': (string);
+  'offset_ms': (number);
 }

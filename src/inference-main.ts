@@ -1,0 +1,140 @@
+import { join } from "node:path";
+import { z } from "zod";
+import { ConfigError, DEFAULT_CONFIG } from "./config.js";
+import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
+import { InferencePool } from "./inference/pool.js";
+import { createLogger, type Logger } from "./logger.js";
+
+/** Settings of a standalone pool worker (`npm run inference`), e.g. on a GPU host the engines name in INFERENCE_URLS. */
+interface InferenceWorkerConfig {
+  host: string;
+  port: number;
+  /** Prepared models cache; null → `<dataDir>/models`. */
+  modelsDir: string | null;
+  dataDir: string;
+  device: "cpu" | "cuda";
+  logLevel: string;
+}
+
+const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
+  host: "0.0.0.0",
+  port: 50_051,
+  modelsDir: null,
+  dataDir: DEFAULT_CONFIG.dataDir,
+  device: "cpu",
+  logLevel: "info",
+};
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+/** The variables the worker reads; every one optional. */
+const workerEnvSchema = z.object({
+  INFERENCE_HOST: optionalText,
+  INFERENCE_PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65_535))
+    .optional(),
+  MODELS_DIR: optionalText,
+  DATA_DIR: optionalText,
+  INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+});
+
+/** Reads the environment; throws `ConfigError` naming every bad variable. */
+function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  const overrides: Partial<InferenceWorkerConfig> = {
+    host: e.INFERENCE_HOST,
+    port: e.INFERENCE_PORT,
+    modelsDir: e.MODELS_DIR,
+    dataDir: e.DATA_DIR,
+    device: e.INFERENCE_DEVICE,
+    logLevel: e.LOG_LEVEL,
+  };
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return { ...DEFAULT_INFERENCE_WORKER_CONFIG, ...set };
+}
+
+/** Logs once both models have loaded or failed (the pool serves from the start; work waits for the models). */
+function reportModels(pool: InferencePool, logger: Logger): void {
+  pool.ready().then(
+    (models) => {
+      const failed = models.filter((m) => !m.loaded).map((m) => m.name);
+      if (failed.length === 0) logger.info({ models: models.map((m) => m.name) }, "inference models ready");
+      else logger.error({ failed }, "inference models unavailable");
+    },
+    (error: unknown) => logger.error({ err: error }, "inference models unavailable"),
+  );
+}
+
+/** Closes the server (ends open calls) and then the pool's models; exits 0, or 1 on failure or a second signal. */
+function exitOnSignals(server: RunningPoolServer, pool: InferencePool, logger: Logger): void {
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, "inference pool stopping");
+    server
+      .close()
+      .then(() => pool.close())
+      .then(
+        () => {
+          logger.info("inference pool stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "inference pool shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+/** `npm run inference`: one pool worker serving StreamAudio, Transcribe, GetStatus and health over gRPC. */
+async function main(): Promise<void> {
+  let config: InferenceWorkerConfig;
+  try {
+    config = workerConfigFromEnv(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const modelsDir = config.modelsDir ?? join(config.dataDir, "models");
+  logger.info({ device: config.device, models_dir: modelsDir }, "inference pool starting");
+  const pool = new InferencePool({ modelsDir, device: config.device, logger });
+  let server: RunningPoolServer;
+  try {
+    server = await startPoolServer(pool, logger, { host: config.host, port: config.port });
+  } catch (error) {
+    await pool.close().catch(() => undefined);
+    throw error;
+  }
+  reportModels(pool, logger);
+  exitOnSignals(server, pool, logger);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`inference pool failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
