@@ -1,5 +1,8 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+
+export { ConfigError } from "./env-fields.js";
 
 /** Engine settings. Every time value is in milliseconds. */
 export interface EngineConfig {
@@ -57,20 +60,6 @@ export const DEFAULT_CONFIG: EngineConfig = {
   inferenceDevice: "cpu",
 };
 
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === "" ? undefined : value))
-  .optional();
-const intFrom = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .optional();
-
 const DAY_MS = 24 * 60 * 60_000;
 
 /** Environment variables, each optional; see the README's configuration table. */
@@ -91,7 +80,7 @@ const envSchema = z.object({
   SESSION_TIMEOUT: intFrom(1, 7 * 24 * 3600),
   RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
   TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  LOG_LEVEL: logLevelField,
   MESSAGES_PER_SECOND: intFrom(1, 10_000),
   MESSAGE_BURST: intFrom(1, 100_000),
   INFERENCE_URLS: optionalText.pipe(
@@ -106,19 +95,9 @@ const envSchema = z.object({
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
 });
 
-export class ConfigError extends Error {
-  readonly code = "invalid_config";
-  readonly retryable = false;
-}
-
 /** Reads the environment; throws `ConfigError` naming every bad variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   const overrides: Partial<EngineConfig> = {
     host: e.HOST,
     port: e.PORT,
@@ -151,6 +130,5 @@ export function modelsDirOf(config: EngineConfig): string {
 
 /** Merges the set fields of `overrides` over `DEFAULT_CONFIG`. */
 export function withDefaults(overrides: Partial<EngineConfig>): EngineConfig {
-  const set = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  return { ...DEFAULT_CONFIG, ...set };
+  return mergeSet(DEFAULT_CONFIG, overrides);
 }

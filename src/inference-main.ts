@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError, DEFAULT_CONFIG } from "./config.js";
+import { DEFAULT_CONFIG } from "./config.js";
+import { ConfigError, intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
 import { InferencePool } from "./inference/pool.js";
 import { createLogger, type Logger } from "./logger.js";
+import { stopOnSignals } from "./shutdown-signals.js";
 
 /** Settings of a standalone pool worker (`npm run inference`), e.g. on a GPU host the engines name in INFERENCE_URLS. */
 interface InferenceWorkerConfig {
@@ -25,36 +27,19 @@ const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
   logLevel: "info",
 };
 
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === "" ? undefined : value))
-  .optional();
-
 /** The variables the worker reads; every one optional. */
 const workerEnvSchema = z.object({
   INFERENCE_HOST: optionalText,
-  INFERENCE_PORT: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(65_535))
-    .optional(),
+  INFERENCE_PORT: intFrom(0, 65_535),
   MODELS_DIR: optionalText,
   DATA_DIR: optionalText,
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  LOG_LEVEL: logLevelField,
 });
 
 /** Reads the environment; throws `ConfigError` naming every bad variable. */
 function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
-  const parsed = workerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(workerEnvSchema, env);
   const overrides: Partial<InferenceWorkerConfig> = {
     host: e.INFERENCE_HOST,
     port: e.INFERENCE_PORT,
@@ -63,8 +48,7 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
     device: e.INFERENCE_DEVICE,
     logLevel: e.LOG_LEVEL,
   };
-  const set = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  return { ...DEFAULT_INFERENCE_WORKER_CONFIG, ...set };
+  return mergeSet(DEFAULT_INFERENCE_WORKER_CONFIG, overrides);
 }
 
 /** Logs once both models have loaded or failed (the pool serves from the start; work waits for the models). */
@@ -77,34 +61,6 @@ function reportModels(pool: InferencePool, logger: Logger): void {
     },
     (error: unknown) => logger.error({ err: error }, "inference models unavailable"),
   );
-}
-
-/** Closes the server (ends open calls) and then the pool's models; exits 0, or 1 on failure or a second signal. */
-function exitOnSignals(server: RunningPoolServer, pool: InferencePool, logger: Logger): void {
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, "inference pool stopping");
-    server
-      .close()
-      .then(() => pool.close())
-      .then(
-        () => {
-          logger.info("inference pool stopped");
-          process.exit(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, "inference pool shutdown failed");
-          process.exit(1);
-        },
-      );
-  };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
 }
 
 /** `npm run inference`: one pool worker serving StreamAudio, Transcribe, GetStatus and health over gRPC. */
@@ -131,7 +87,10 @@ async function main(): Promise<void> {
     throw error;
   }
   reportModels(pool, logger);
-  exitOnSignals(server, pool, logger);
+  stopOnSignals(async () => {
+    await server.close();
+    await pool.close();
+  }, logger);
 }
 
 main().catch((error: unknown) => {

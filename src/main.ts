@@ -1,6 +1,7 @@
 import { ConfigError, configFromEnv } from "./config.js";
 import { startEngine } from "./engine.js";
 import { createLogger } from "./logger.js";
+import { stopOnSignals } from "./shutdown-signals.js";
 
 /** `npm start`: the engine on embedded defaults unless the environment names real services. */
 async function main(): Promise<void> {
@@ -30,24 +31,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${lines.join("\n")}\n\n`);
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, "shutting down");
-    engine.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  stopOnSignals(() => engine.stop(), logger);
 }
 
 main().catch((error: unknown) => {
