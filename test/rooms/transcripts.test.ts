@@ -102,6 +102,17 @@ describe("live transcripts in a meeting", () => {
     expect(atB.some((m) => words(m.text).includes("meeting"))).toBe(false);
   }, 60_000);
 
+  it("ending the session right after speech: draining waits for the utterance to be transcribed and persisted", async () => {
+    const { id, speaker, listener } = await meetingWithListener();
+    const heard = collect<TranscriptMessage>(listener, "transcript");
+    await stream(speaker, speech.subarray(0, speech.byteLength - 16_000)); // stop 0.5 s after the words, mid-hangover
+    expect((await t.api("DELETE", `/api/v1/sessions/${id}`)).status).toBe(204);
+    const body = (await t.api("GET", `/api/v1/sessions/${id}/transcript`)).body as { segments: { text: string }[] };
+    expect(words(body.segments.map((s) => s.text).join(" "))).toEqual(expect.arrayContaining(["meeting", "engine"]));
+    expect(heard.some((m) => m.final)).toBe(true);
+    expect((await t.api("GET", `/api/v1/sessions/${id}`)).body).toMatchObject({ status: "ended" });
+  }, 60_000);
+
   it("bad audio gets an error reply and the connection stays", async () => {
     const { speaker } = await meetingWithListener();
     const errors = collect<{ code: string; type: string; message: string }>(speaker, "error");
