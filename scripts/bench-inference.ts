@@ -1,0 +1,154 @@
+/**
+ * Inference pool benchmark, in one run:
+ *   1. Silero VAD: one `session.run` per chunk vs the pool's `VadBatcher` at N streams.
+ *   2. The same VAD work end to end through the pool's gRPC StreamAudio (and, to split the cost, through the pool's
+ *      in-process audio session), vs 1. at the same N.
+ *   3. Whisper ASR: `WhisperAsr.transcribe` in a loop vs the pool (gRPC Transcribe and in-process `transcribe`).
+ * Writes JSON (default bench-results/inference.json) and prints a table. Every loop is bounded in count and time.
+ * Usage: npm run bench:inference -- [--quick] [--json PATH] (see --help)
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { createWhisperPreparer } from "../src/inference/models/whisper-prepare.js";
+import { createLogger } from "../src/logger.js";
+import { benchAsr } from "./bench/asr-phase.js";
+import { prepareBenchAudio, type BenchAudio } from "./bench/bench-audio.js";
+import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from "./bench/bench-options.js";
+import {
+  asrSection,
+  BENCH_TARGETS,
+  evaluateTargets,
+  overallPass,
+  vadSections,
+  type BenchReport,
+} from "./bench/bench-report.js";
+import { round } from "./bench/latency-stats.js";
+import { machineInfo } from "./bench/machine-info.js";
+import { benchNotes, benchObservations } from "./bench/observations.js";
+import { createPhaseRunner } from "./bench/phase-runner.js";
+import { renderReport } from "./bench/report-table.js";
+import { benchVad } from "./bench/vad-phase.js";
+import { NEVER_CONFIRM_SPEECH_MS } from "./bench/vad-pool-stream.js";
+
+function parameters(options: BenchOptions): Record<string, unknown> {
+  return {
+    stream_counts: options.streamCounts,
+    window_chunks: options.windowChunks,
+    repetitions: options.repetitions,
+    vad_chunk_samples: 512,
+    chunks_per_grpc_message: options.chunksPerMessage,
+    vad_warm_up_ms: options.vadWarmUpMs,
+    vad_baseline: {
+      streams: options.vadBaselineStreams,
+      max_ms: options.vadBaselineMaxMs,
+      max_chunks: options.vadBaselineMaxChunks,
+    },
+    vad_pass: { max_ms: options.vadPassMaxMs, max_chunks: options.vadPassMaxChunks },
+    vad_batcher: "VadBatcher defaults (maxBatchSize 128, maxWaitMs 4, maxPendingPerStream 64)",
+    vad_model: "Silero VAD v5, intraOpNumThreads 1 (SileroVad defaults)",
+    vad_pool_segmenter: { paddingMs: 300, minSpeechMs: NEVER_CONFIRM_SPEECH_MS },
+    asr: {
+      warm_up_utterances: options.asrWarmUpUtterances,
+      max_ms: options.asrMaxMs,
+      max_utterances: options.asrMaxUtterances,
+      pool_in_flight: options.asrPoolConcurrency,
+      model: "Whisper tiny.en int8, greedy, intraOpNumThreads = available parallelism (WhisperAsr defaults)",
+    },
+    targets: BENCH_TARGETS,
+    models_dir: resolve(options.modelsDir),
+  };
+}
+
+function audioSummary(audio: BenchAudio): Record<string, unknown> {
+  return {
+    synthesizer: "eSpeak NG (espeak-ng WASM), en-us, resampled to 16 kHz, PCM16 round trip",
+    sentences: audio.utterances.map((u) => u.text),
+    utterance_ms: audio.utterances.map((u) => round(u.durationMs, 0)),
+    track_ms: round(audio.track.durationMs, 0),
+    track_chunks: audio.track.chunks.length,
+    track_speech_fraction: round(audio.track.speechFraction),
+    synthesis_ms: round(audio.synthesisMs, 0),
+  };
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    const parsed = parseBenchOptions(process.argv.slice(2), process.env);
+    if (parsed === "help") {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    options = parsed;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    return error instanceof BenchUsageError || error instanceof TypeError ? 2 : 1;
+  }
+
+  const startedAt = new Date();
+  const startedMs = performance.now();
+  const machine = machineInfo();
+  const logger = createLogger(options.logLevel);
+  const runner = createPhaseRunner((line) => process.stderr.write(line));
+
+  runner.progress(`mode ${options.mode}; synthesizing speech and preparing Whisper in ${options.modelsDir}`);
+  const [audio] = await Promise.all([
+    prepareBenchAudio(),
+    createWhisperPreparer().prepare({ modelsDir: options.modelsDir, logger }),
+  ]);
+  const vad = (await runner.run("vad", () => benchVad(options, audio, logger, runner))) ?? {
+    baseline: null,
+    batched: [],
+    sessions: [],
+    grpc: [],
+    grpcWorker: [],
+  };
+  const asr = (await runner.run("asr", () => benchAsr(options, audio, logger, runner))) ?? {
+    raw: null,
+    pool_grpc: null,
+    pool_in_process: null,
+  };
+
+  const sections = { ...vadSections(vad), asr: asrSection(asr) };
+  const targets = evaluateTargets(sections);
+  const report: BenchReport = {
+    schema: "bench-inference/1",
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    duration_ms: round(performance.now() - startedMs, 0),
+    mode: options.mode,
+    ok: runner.errors.length === 0,
+    pass: overallPass(targets),
+    machine: { ...machine, load_average_1m_end: round(loadavg()[0] ?? 0, 2) },
+    parameters: parameters(options),
+    audio: audioSummary(audio),
+    targets,
+    ...sections,
+    phase_errors: runner.errors,
+    notes: benchNotes(options),
+    observations: [],
+  };
+  report.observations = benchObservations(report);
+
+  const jsonPath = resolve(options.jsonPath);
+  await mkdir(dirname(jsonPath), { recursive: true });
+  await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${renderReport(report, options.jsonPath)}\n`);
+  return report.ok ? 0 : 1;
+}
+
+// The batcher's timers are unref'd (they must not hold a draining server open): with nothing else pending, a pass
+// waiting on its 4 ms batch timer would let the process exit mid-bench. This handle keeps it alive until the end.
+const keepAlive = setInterval(() => undefined, 60_000);
+main().then(
+  (code) => {
+    clearInterval(keepAlive);
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    clearInterval(keepAlive);
+    process.stderr.write(`bench:inference failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

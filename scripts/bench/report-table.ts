@@ -1,0 +1,217 @@
+import type { BenchReport } from "./bench-report.js";
+
+type Cell = string | number | null;
+
+/** Plain-text table: numbers right-aligned, text left-aligned. */
+export function formatTable(headers: string[], rows: Cell[][]): string {
+  const text = (cell: Cell) => (cell === null ? "—" : typeof cell === "number" ? formatNumber(cell) : cell);
+  const cells = rows.map((row) => row.map(text));
+  const widths = headers.map((header, i) => Math.max(header.length, ...cells.map((row) => (row[i] ?? "").length)));
+  const numeric = headers.map((_, i) => rows.every((row) => typeof row[i] !== "string"));
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (numeric[i] ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
+}
+
+function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+function verdict(pass: boolean | null): string {
+  return pass === null ? "n/a" : pass ? "PASS" : "FAIL";
+}
+
+/** Spread of the repetitions around the reported median, as ±% of it ("—" for a single repetition). */
+function spread(entry: { repetitions: number[] }, median: number): string {
+  if (entry.repetitions.length < 2 || median <= 0) return "—";
+  const half = (Math.max(...entry.repetitions) - Math.min(...entry.repetitions)) / 2;
+  return `±${Math.round((100 * half) / median)}%`;
+}
+
+export function renderReport(report: BenchReport, jsonPath: string): string {
+  const m = report.machine;
+  const out: string[] = [
+    `Inference bench (${report.mode}) — ${m.cpus} CPUs (${m.cpu_model}), Node ${m.node_version}, ` +
+      `onnxruntime-node ${m.onnxruntime_node_version}; load ${m.load_average_1m} → ${m.load_average_1m_end}; ` +
+      `median of ${String(report.parameters["repetitions"])} interleaved repetitions`,
+    "others = cores' worth of CPU other processes used during the pass (≈ 0 on a quiet machine)",
+    "",
+    "1. VAD in process (Silero v5, 512-sample chunks; latency = enqueue → resolved)",
+  ];
+  const vadRows: Cell[][] = [];
+  const base = report.vad.baseline;
+  if (base !== null) {
+    const l = base.latency;
+    vadRows.push([
+      "one run per chunk",
+      base.streams,
+      base.chunks,
+      base.chunks_per_s,
+      spread(base, base.chunks_per_s),
+      l.p50_ms,
+      l.p95_ms,
+      l.p99_ms,
+      1,
+      base.cpu.cpu_per_wall,
+      base.cpu.other_processes_cores,
+      1,
+    ]);
+  }
+  for (const b of report.vad.batched) {
+    const l = b.latency;
+    vadRows.push([
+      "VadBatcher",
+      b.streams,
+      b.chunks,
+      b.chunks_per_s,
+      spread(b, b.chunks_per_s),
+      l.p50_ms,
+      l.p95_ms,
+      l.p99_ms,
+      b.mean_batch_size,
+      b.cpu.cpu_per_wall,
+      b.cpu.other_processes_cores,
+      b.ratio_vs_baseline,
+    ]);
+  }
+  out.push(
+    formatTable(
+      [
+        "path",
+        "streams",
+        "chunks",
+        "chunks/s",
+        "spread",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "mean batch",
+        "cpu/wall",
+        "others",
+        "vs baseline",
+      ],
+      vadRows,
+    ),
+    "",
+    "2. VAD through gRPC StreamAudio (one call, N streams, same chunks, ASR kept out) ÷ in-process VadBatcher.",
+    "   pool on: this thread = client, server and VAD share one thread (as specified); worker = pool and server on a",
+    "   worker thread, client here (the engine's set-up). session/s = pool.openAudioSession, no gRPC (pool overhead)",
+    formatTable(
+      [
+        "streams",
+        "pool on",
+        "chunks",
+        "grpc/s",
+        "spread",
+        "in-proc/s",
+        "ratio",
+        "≥0.8",
+        "session/s",
+        "grpc÷session",
+        "mean batch",
+        "vad pending",
+        "round p50 ms",
+        "cpu/wall",
+        "others",
+        "asr jobs",
+        "errors",
+      ],
+      report.vad.batched.flatMap((b) =>
+        [
+          { where: "this thread", entry: report.grpc_vad.find((g) => g.streams === b.streams) },
+          { where: "worker", entry: report.grpc_worker_vad.find((g) => g.streams === b.streams) },
+        ].flatMap(({ where, entry: g }) =>
+          g === undefined
+            ? []
+            : [
+                [
+                  g.streams,
+                  where,
+                  g.chunks_processed,
+                  g.chunks_per_s,
+                  spread(g, g.chunks_per_s),
+                  g.in_process_chunks_per_s,
+                  g.ratio_vs_in_process,
+                  verdict(g.meets_target),
+                  g.pool_session_chunks_per_s,
+                  g.ratio_vs_pool_session,
+                  g.mean_batch_size,
+                  g.mean_vad_pending,
+                  g.round_latency.p50_ms,
+                  g.cpu.cpu_per_wall,
+                  g.cpu.other_processes_cores,
+                  g.asr_jobs,
+                  Object.values(g.errors).reduce((sum, n) => sum + n, 0),
+                ],
+              ],
+        ),
+      ),
+    ),
+    "",
+    "3. ASR (Whisper tiny.en int8; latency = submit → answer; stall = longest the JS thread was held)",
+  );
+  const { raw, pool_grpc: poolGrpc, pool_in_process: poolInProcess } = report.asr;
+  const paths = [
+    { path: raw, ratioVsRaw: raw === null ? null : 1, jobs: null },
+    { path: poolGrpc, ratioVsRaw: poolGrpc?.ratio_vs_raw ?? null, jobs: poolGrpc?.asr_jobs ?? null },
+    { path: poolInProcess, ratioVsRaw: poolInProcess?.ratio_vs_raw ?? null, jobs: poolInProcess?.asr_jobs ?? null },
+  ];
+  const asrRows: Cell[][] = [];
+  for (const { path, ratioVsRaw, jobs } of paths) {
+    if (path === null) continue;
+    const l = path.latency;
+    asrRows.push([
+      path.path,
+      path.concurrency,
+      path.utterances,
+      jobs ?? path.utterances,
+      path.utterances_per_s,
+      spread(path, path.utterances_per_s),
+      l.p50_ms,
+      l.p95_ms,
+      l.p99_ms,
+      path.asr_run.p50_ms,
+      path.event_loop_delay.max_ms,
+      path.cpu.cpu_per_wall,
+      path.cpu.other_processes_cores,
+      ratioVsRaw,
+    ]);
+  }
+  out.push(
+    formatTable(
+      [
+        "path",
+        "in flight",
+        "utterances",
+        "whisper runs",
+        "utt/s",
+        "spread",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "run p50 ms",
+        "stall ms",
+        "cpu/wall",
+        "others",
+        "vs raw",
+      ],
+      asrRows,
+    ),
+    "",
+    "Targets",
+    formatTable(
+      ["target", "min", "actual", "result"],
+      report.targets.map((t) => [t.id, t.min, t.actual, verdict(t.pass)]),
+    ),
+  );
+  for (const error of report.phase_errors) out.push(`phase ${error.phase} failed: ${error.message}`);
+  if (report.observations.length > 0) out.push("", "Observations", ...report.observations.map((o) => `- ${o}`));
+  out.push("", `JSON: ${jsonPath} (${(report.duration_ms / 1000).toFixed(1)} s)`);
+  return out.join("\n");
+}
