@@ -1,6 +1,6 @@
-import { Worker } from "node:worker_threads";
 import type { ModelState } from "./pool-service.js";
 import type { PoolThreadMessage } from "./pool-thread.js";
+import { startModuleWorker } from "./worker-entry.js";
 
 export interface PoolThreadOptions {
   modelsDir: string;
@@ -19,20 +19,10 @@ export interface PoolThread {
   close(): Promise<void>;
 }
 
-/**
- * The worker's entry. Built (dist): the compiled module. From TypeScript sources (tsx, vitest), a small bootstrap
- * registers tsx's loader in the thread first (`--import` is a process option a worker cannot take).
- */
-function createWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./pool-thread.js", import.meta.url), { workerData });
-  const source = new URL("./pool-thread.ts", import.meta.url).href;
-  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
-
 /** Starts the inference pool in a worker thread of this process, serving gRPC on 127.0.0.1. */
 export function startPoolThread(options: PoolThreadOptions): Promise<PoolThread> {
-  const worker = createWorker({ modelsDir: options.modelsDir, device: options.device, port: options.port, logLevel: options.logLevel });
+  const workerData = { modelsDir: options.modelsDir, device: options.device, port: options.port, logLevel: options.logLevel };
+  const worker = startModuleWorker(import.meta.url, "./pool-thread", { workerData });
   let resolveReady: (models: ModelState[]) => void = () => {};
   const ready = new Promise<ModelState[]>((resolve) => (resolveReady = resolve));
   let resolveClosed: () => void = () => {};

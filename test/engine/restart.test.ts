@@ -49,7 +49,8 @@ async function call(engine: EngineProcess, method: string, path: string, body?: 
 describe("engine restart on the same data", () => {
   it("keeps every record; sessions the dead process left open are ended with process_restart", async () => {
     const first = await start();
-    expect(first.output.join("\n")).toContain(first.adminApiKey);
+    // The banner with the generated key follows the "engine listening" line the spawn waited for.
+    await eventually(() => (first.output.join("\n").includes(first.adminApiKey) ? true : undefined));
 
     const live = await call(first, "POST", "/api/v1/sessions", { kind: "meeting", title: "survives" });
     const liveId = String(live.body["session_id"]);
