@@ -30,7 +30,8 @@ export async function benchAsr(
   runner: PhaseRunner,
 ): Promise<AsrFigures> {
   const figures: AsrFigures = { raw: null, pool_grpc: null, pool_in_process: null };
-  const asr = await WhisperAsr.load({ modelsDir: options.modelsDir, logger });
+  // Raw = the model alone on this thread, as before model threads: the pool's own Whisper runs on a model thread.
+  const asr = await WhisperAsr.load({ modelsDir: options.modelsDir, logger, thread: "current" });
   const served = await servePool({ modelsDir: options.modelsDir, logger });
   const raw: AsrPathResult[] = [];
   const grpc: AsrPoolResult[] = [];

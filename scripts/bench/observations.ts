@@ -14,12 +14,13 @@ export function benchNotes(options: BenchOptions): string[] {
       `${options.repetitions}× and the median repetition is reported (its latency too); \`repetitions\` lists ` +
       "each one's figure. They are interleaved (per N: VadBatcher, pool session, gRPC; ASR: raw, gRPC, in process) " +
       "so compared figures share the machine's conditions.",
-    "VAD baseline: SileroVad.runBatch with a batch of 1 (one session.run per 512-sample chunk), awaited one at a " +
+    "VAD baseline: SileroVad.runBatch with a batch of 1 (one session.run per 512-sample chunk) on this thread " +
+      '(thread: "current", no thread hop), awaited one at a ' +
       `time, round-robin over ${options.vadBaselineStreams} streams each keeping its own [2,128] state. Latency = ` +
       "that call. It does not depend on N (runs are sequential), so every N is compared with it.",
-    "VAD batched: a fresh VadBatcher (pool defaults: maxBatchSize 128, maxWaitMs 4) over the same SileroVad " +
-      `session. Each of N streams keeps ${w} real-speech chunks enqueued and enqueues the next as one resolves, all ` +
-      "streams at once. chunks/s = chunks resolved ÷ first enqueue → last resolve.",
+    "VAD batched: a fresh VadBatcher (pool defaults: maxBatchSize 128, maxWaitMs 4) over a SileroVad on its own " +
+      `model thread, as the pool runs it. Each of N streams keeps ${w} real-speech chunks enqueued and enqueues the ` +
+      "next as one resolves, all streams at once. chunks/s = chunks resolved ÷ first enqueue → last resolve.",
     "VAD batched latency (enqueue → resolved) is a saturation figure: the batcher runs one chunk per stream per " +
       `batch, so a chunk waits behind up to ${w - 1} of its own stream's chunks (≈ ${w} × batch time). A real-time ` +
       "stream offers one chunk per 32 ms and would see about one batch time (plus up to maxWaitMs when alone).",
@@ -50,11 +51,12 @@ export function benchNotes(options: BenchOptions): string[] {
       "confirming it (minSpeechMs), so VAD and segmenter run on every chunk (speech is tracked, retained and " +
       "dropped) but no utterance is produced; asr_jobs (asr.completed delta) shows it. Speech events are not " +
       "emitted either (they follow confirmation): a handful of messages per stream saved.",
-    "Client, server and pool share one JS thread, which is also onnxruntime's only VAD thread (intraOpNumThreads " +
-      "1 runs on the caller), so the gRPC ratio charges protobuf encode and decode on both sides, HTTP/2 framing, " +
-      "the pool's per-chunk work and the segmenter against VAD throughput. The grpc_worker rows take the client " +
-      "half off the pool's thread.",
-    "ASR raw: WhisperAsr.transcribe on the utterances (eSpeak sentences of ~2.5–3.5 s with 250 ms of silence each " +
+    "Client, server and pool share one JS thread; the models run on threads of their own (SileroVad and " +
+      "WhisperAsr default to a model thread), so the gRPC ratio charges protobuf encode and decode on both sides, " +
+      "HTTP/2 framing, the pool's per-chunk work and the segmenter against VAD throughput, overlapped with the model " +
+      "runs. The grpc_worker rows take the client half off the pool's thread.",
+    'ASR raw: WhisperAsr.transcribe (thread: "current", the model alone on this thread) on the utterances ' +
+      "(eSpeak sentences of ~2.5–3.5 s with 250 ms of silence each " +
       "side), one at a time. Pool (default options): the same PCM16 through gRPC Transcribe and through " +
       `pool.transcribe in process, ${options.asrPoolConcurrency} requests in flight so the ASR queue never runs dry. ` +
       "A pool request runs the VAD over the recording, then one Whisper job per segment (whisper runs column). " +
@@ -62,7 +64,8 @@ export function benchNotes(options: BenchOptions): string[] {
       "run(s) alone as the serving side timed them.",
     "event_loop_delay: how far a 5 ms timer fired late: how long the JS thread was held at a time. " +
       "onnxruntime-node's session.run defers to setImmediate and then runs the model synchronously, blocking the " +
-      "thread for the whole run. cpu.cpu_per_wall: process CPU time ÷ wall time of the pass.",
+      "calling thread for the whole run: the in-thread baseline and ASR raw pay that on this thread, the " +
+      "model-thread sessions on their own. cpu.cpu_per_wall: process CPU time ÷ wall time of the pass.",
     "Every loop stops at whichever comes first of its count and time bounds (parameters); times are " +
       "performance.now().",
   ];
@@ -117,9 +120,7 @@ export function benchObservations(report: BenchReport): string[] {
         `in the pool session (PCM decode, promise chain, segmenter), + ${grpcUs} µs over gRPC (client and server ` +
         `halves together) = ${g.wall_us_per_chunk} µs. Over gRPC the ` +
         `batcher had ${g.mean_vad_pending} chunks waiting on average (session: ${session.mean_vad_pending}) and ran ` +
-        `batches of ${g.mean_batch_size} (session: ${session.mean_batch_size}): most of the written window was still ` +
-        "in the transport. onnxruntime's run blocks the thread for each batch, and between two runs the server only " +
-        "takes in what one event-loop turn reads.",
+        `batches of ${g.mean_batch_size} (session: ${session.mean_batch_size}).`,
     );
   }
   for (const g of report.grpc_worker_vad) {
@@ -132,7 +133,7 @@ export function benchObservations(report: BenchReport): string[] {
         `the batcher, ${g.cpu.cpu_per_wall} CPUs busy.` +
         (Math.abs(g.chunks_per_s - same.chunks_per_s) <= 0.1 * same.chunks_per_s
           ? " Taking the client off the pool's thread gained nothing: the limit is the pool thread's receive path " +
-            "(gRPC decode and the pool's per-chunk work between blocking model runs), not the client's encoding."
+            "(gRPC decode and the pool's per-chunk work), not the client's encoding."
           : ""),
     );
   }
@@ -170,9 +171,8 @@ export function benchObservations(report: BenchReport): string[] {
   if (raw !== null) {
     out.push(
       `A Whisper run (p50 ${round(raw.asr_run.p50_ms, 1)} ms for ~${round(raw.mean_audio_ms / 1000, 1)} s of ` +
-        `audio) held the JS thread for up to ${round(raw.event_loop_delay.max_ms, 1)} ms at a time: in a pool ` +
-        "serving live streams, VAD " +
-        "for every stream, its timers and all gRPC I/O wait that long whenever an utterance is transcribed.",
+        `audio) on the calling thread held it for up to ${round(raw.event_loop_delay.max_ms, 1)} ms at a time ` +
+        "(ASR raw, in-thread session): why the pool's models run on threads of their own.",
     );
   }
   if (raw !== null && poolGrpc !== null) {

@@ -21,9 +21,9 @@ export interface VadFigures {
 }
 
 /**
- * Parts 1 and 2: a standalone SileroVad (baseline and VadBatcher passes), a VAD-only pool served over gRPC on this
- * thread, and the same pool on a worker thread (as the engine runs it), all loaded for the whole phase so that, per
- * stream count, the paths run interleaved repetition by repetition.
+ * Parts 1 and 2: standalone SileroVads (the baseline's on this thread, the VadBatcher's on a model thread as the pool
+ * runs it), a VAD-only pool served over gRPC on this thread, and the same pool on a worker thread (as the engine runs
+ * it), all loaded for the whole phase so that, per stream count, the paths run interleaved repetition by repetition.
  */
 export async function benchVad(
   options: BenchOptions,
@@ -32,7 +32,12 @@ export async function benchVad(
   runner: PhaseRunner,
 ): Promise<VadFigures> {
   const maxStreams = Math.max(1024, 2 * Math.max(...options.streamCounts));
-  const vad = await SileroVad.load();
+  // The baseline is a plain in-thread session.run per chunk: a model thread would add a thread hop to every chunk.
+  const baselineVad = await SileroVad.load({ thread: "current" });
+  const vad = await SileroVad.load().catch(async (error: unknown) => {
+    await baselineVad.close();
+    throw error;
+  });
   const served = await servePool({
     modelsDir: options.modelsDir,
     logger,
@@ -48,6 +53,7 @@ export async function benchVad(
   }).catch(async (error: unknown) => {
     await served.close();
     await vad.close();
+    await baselineVad.close();
     throw error;
   });
   const { chunks, pcm16Chunks } = audio.track;
@@ -60,11 +66,14 @@ export async function benchVad(
     figures.baseline = await runner.run("vad_baseline", async () => {
       runner.progress(`VAD baseline: one run per chunk, ${options.vadBaselineStreams} streams round-robin`);
       const streams = options.vadBaselineStreams;
-      await runVadBaseline(vad, chunks, streams, { maxMs: options.vadWarmUpMs, maxChunks: BASELINE_WARM_UP_CHUNKS });
+      await runVadBaseline(baselineVad, chunks, streams, {
+        maxMs: options.vadWarmUpMs,
+        maxChunks: BASELINE_WARM_UP_CHUNKS,
+      });
       const reps: VadBaselineResult[] = [];
       for (let rep = 0; rep < options.repetitions; rep++) {
         reps.push(
-          await runVadBaseline(vad, chunks, streams, {
+          await runVadBaseline(baselineVad, chunks, streams, {
             maxMs: options.vadBaselineMaxMs,
             maxChunks: options.vadBaselineMaxChunks,
           }),
@@ -108,6 +117,7 @@ export async function benchVad(
     await worker.close();
     await served.close();
     await vad.close();
+    await baselineVad.close();
   }
   return figures;
 }

@@ -1,6 +1,7 @@
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import { Tensor } from "onnxruntime-node";
 import { errorText, InferenceError } from "./inference-error.js";
 import { executionProvidersFor, sileroVadModel, type ExecutionDevice } from "./model-files.js";
+import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
 
 /**
  * Silero VAD v5: one 512-sample chunk (32 ms at 16 kHz) per stream → speech probability. The recurrent state is
@@ -14,12 +15,15 @@ export interface SileroVadOptions {
   device: ExecutionDevice;
   /** 3 = errors only; lower levels warn about unused initialisers. */
   logSeverityLevel: 0 | 1 | 2 | 3 | 4;
+  /** Where the model runs: its own thread (the caller's event loop stays free) or the calling one (no thread hop). */
+  thread: ModelThread;
 }
 
 export const DEFAULT_SILERO_VAD_OPTIONS: Omit<SileroVadOptions, "modelPath"> = {
   intraOpNumThreads: 1,
   device: "cpu",
   logSeverityLevel: 3,
+  thread: "worker",
 };
 
 export const VAD_CHUNK_SAMPLES = 512;
@@ -37,11 +41,11 @@ export interface VadBatchResult {
 export class SileroVad {
   readonly chunkSamples = VAD_CHUNK_SAMPLES;
   readonly stateSize = VAD_STREAM_STATE_SIZE;
-  private readonly session: InferenceSession;
+  private readonly session: ModelSession;
   /** The model is trained for 16 kHz input; the rate is a graph input, constant for us. */
   private readonly sampleRate = new Tensor("int64", BigInt64Array.from([16_000n]), []);
 
-  private constructor(session: InferenceSession) {
+  private constructor(session: ModelSession) {
     this.session = session;
   }
 
@@ -52,12 +56,16 @@ export class SileroVad {
       modelPath: options.modelPath ?? sileroVadModel("v5").path,
     };
     try {
-      const session = await InferenceSession.create(settings.modelPath, {
-        executionProviders: executionProvidersFor(settings.device),
-        intraOpNumThreads: settings.intraOpNumThreads,
-        interOpNumThreads: 1,
-        logSeverityLevel: settings.logSeverityLevel,
-      });
+      const session = await openModelSession(
+        settings.modelPath,
+        {
+          executionProviders: executionProvidersFor(settings.device),
+          intraOpNumThreads: settings.intraOpNumThreads,
+          interOpNumThreads: 1,
+          logSeverityLevel: settings.logSeverityLevel,
+        },
+        settings.thread,
+      );
       return new SileroVad(session);
     } catch (cause) {
       throw new InferenceError("model_unavailable", `could not load the Silero VAD model: ${errorText(cause)}`, {
@@ -86,7 +94,7 @@ export class SileroVad {
           `${batchSize * VAD_STREAM_STATE_SIZE} state floats, got ${input.length} and ${state.length}`,
       );
     }
-    let outputs: InferenceSession.OnnxValueMapType;
+    let outputs: Record<string, Tensor>;
     try {
       outputs = await this.session.run({
         input: new Tensor("float32", input, [batchSize, VAD_CHUNK_SAMPLES]),
@@ -94,7 +102,7 @@ export class SileroVad {
         sr: this.sampleRate,
       });
     } catch (cause) {
-      throw new InferenceError("internal", `Silero VAD run failed: ${errorText(cause)}`, { cause, retryable: true });
+      throw modelRunError("Silero VAD run", cause);
     }
     return {
       probabilities: float32Output(outputs, "output", batchSize),
@@ -150,7 +158,7 @@ function checkRow(batchState: Float32Array, batchSize: number, row: number, stre
 
 /** Typed over a plain ArrayBuffer so callers can keep `let state = new Float32Array(…)` and assign results to it. */
 function float32Output(
-  outputs: InferenceSession.OnnxValueMapType,
+  outputs: Record<string, Tensor>,
   name: string,
   length: number,
 ): Float32Array<ArrayBuffer> {

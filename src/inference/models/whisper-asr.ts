@@ -1,9 +1,10 @@
 import { availableParallelism } from "node:os";
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import { Tensor } from "onnxruntime-node";
 import { createLogger, type Logger } from "../../logger.js";
 import { MODEL_SAMPLE_RATE } from "../pool-types.js";
 import { errorText, InferenceError } from "./inference-error.js";
 import { executionProvidersFor, type ExecutionDevice } from "./model-files.js";
+import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
 import { createWhisperPreparer, type WhisperPreparer } from "./whisper-prepare.js";
 import { WhisperTokenizer } from "./whisper-tokenizer.js";
 
@@ -29,6 +30,8 @@ export interface WhisperAsrOptions {
   logger: Logger;
   /** Share one across loads so a process prepares the model once. */
   preparer: WhisperPreparer;
+  /** Where the model runs: its own thread (the caller's event loop stays free for ≈ 100 ms runs) or the calling one. */
+  thread: ModelThread;
 }
 
 /** Defaults for everything but the folder and what is built per load (threads = cores, logger, preparer). */
@@ -43,6 +46,7 @@ export const DEFAULT_WHISPER_ASR_OPTIONS: Omit<
   lengthPenalty: 1,
   repetitionPenalty: 1,
   warmUp: true,
+  thread: "worker",
 };
 
 /** The encoder's window: longer input fails inside the graph. */
@@ -57,11 +61,11 @@ export interface AsrResult {
 }
 
 export class WhisperAsr {
-  private readonly session: InferenceSession;
+  private readonly session: ModelSession;
   private readonly tokenizer: WhisperTokenizer;
   private readonly decodingInputs: Record<string, Tensor>;
 
-  private constructor(session: InferenceSession, tokenizer: WhisperTokenizer, options: WhisperAsrOptions) {
+  private constructor(session: ModelSession, tokenizer: WhisperTokenizer, options: WhisperAsrOptions) {
     this.session = session;
     this.tokenizer = tokenizer;
     this.decodingInputs = {
@@ -87,14 +91,18 @@ export class WhisperAsr {
     }
     const prepared = await settings.preparer.prepare({ modelsDir: settings.modelsDir, logger: settings.logger });
     const tokenizer = await WhisperTokenizer.fromFile(prepared.vocabularyPath);
-    let session: InferenceSession;
+    let session: ModelSession;
     try {
-      session = await InferenceSession.create(prepared.modelPath, {
-        executionProviders: executionProvidersFor(settings.device),
-        intraOpNumThreads: settings.intraOpNumThreads,
-        interOpNumThreads: 1,
-        logSeverityLevel: 3,
-      });
+      session = await openModelSession(
+        prepared.modelPath,
+        {
+          executionProviders: executionProvidersFor(settings.device),
+          intraOpNumThreads: settings.intraOpNumThreads,
+          interOpNumThreads: 1,
+          logSeverityLevel: 3,
+        },
+        settings.thread,
+      );
     } catch (cause) {
       throw new InferenceError("model_unavailable", `could not load the Whisper model: ${errorText(cause)}`, { cause });
     }
@@ -124,14 +132,14 @@ export class WhisperAsr {
     }
     const audio = samples16k.length >= MIN_SAMPLES ? samples16k : padTo(samples16k, MIN_SAMPLES);
     const startedAt = performance.now();
-    let outputs: InferenceSession.OnnxValueMapType;
+    let outputs: Record<string, Tensor>;
     try {
       outputs = await this.session.run({
         audio_pcm: new Tensor("float32", audio, [1, audio.length]),
         ...this.decodingInputs,
       });
     } catch (cause) {
-      throw new InferenceError("internal", `Whisper run failed: ${errorText(cause)}`, { cause, retryable: true });
+      throw modelRunError("Whisper run", cause);
     }
     const runMs = performance.now() - startedAt;
     const sequences = outputs["sequences"]?.data;
