@@ -34,6 +34,8 @@ export interface EngineConfig {
   /** Prepared models cache; null → `<dataDir>/models`. */
   modelsDir: string | null;
   inferenceDevice: "cpu" | "cuda";
+  /** Bearer token `GET /metrics` requires; null → the endpoint is open (it carries no personal data). */
+  metricsToken: string | null;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -58,6 +60,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   inferencePort: 0,
   modelsDir: null,
   inferenceDevice: "cpu",
+  metricsToken: null,
 };
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -93,6 +96,7 @@ const envSchema = z.object({
   INFERENCE_PORT: intFrom(0, 65_535),
   MODELS_DIR: optionalText,
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
 });
 
 /** Reads the environment; throws `ConfigError` naming every bad variable. */
@@ -120,6 +124,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     inferencePort: e.INFERENCE_PORT,
     modelsDir: e.MODELS_DIR,
     inferenceDevice: e.INFERENCE_DEVICE,
+    metricsToken: e.METRICS_TOKEN,
   };
   return withDefaults(overrides);
 }

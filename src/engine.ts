@@ -14,6 +14,7 @@ import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
 import type { TranscriptStore } from "./persistence/transcript-store.js";
 import type { Logger } from "./logger.js";
+import { EngineMetrics } from "./metrics/engine-metrics.js";
 import { installWebSocketGlobal } from "./node-websocket.js";
 import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
 import { openDatabase } from "./persistence/open-database.js";
@@ -92,6 +93,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
 
   const tokens = new JoinTokens(secrets.tokenSecret);
   const rooms = new MatchMakerRoomDirectory();
+  const metrics = new EngineMetrics({
+    listRooms: () => rooms.listLocal(),
+    poolStatuses: () => inference.gateway.statusOfEach(),
+  });
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
   const service = new SessionsService({ store, rooms, tokens, config, logger });
@@ -116,10 +121,12 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         engineUrl: () => urls.engineUrl,
         version: ENGINE_VERSION,
         logger,
+        metrics,
+        metricsToken: config.metricsToken,
       });
     },
   });
-  const roomClasses = bindRooms({ store, transcripts, inference: inference.gateway, tokens, config, logger });
+  const roomClasses = bindRooms({ store, transcripts, inference: inference.gateway, tokens, config, logger, metrics });
   server.define("meeting", roomClasses.meeting);
   server.define("tutoring", roomClasses.tutoring);
 

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from "express";
 import { z } from "zod";
-import { EngineError, isEngineError } from "../errors.js";
+import { EngineError, isEngineError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
 
 export function sendError(res: Response, error: EngineError): void {
@@ -10,7 +10,8 @@ export function sendError(res: Response, error: EngineError): void {
     retryable: error.retryable,
   };
   if (error.details !== undefined) body.details = error.details;
-  if (error.code === "unauthorized") res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
+  // A route with another scheme (the monitor's basic login) sets its own challenge first.
+  if (error.code === "unauthorized" && !res.hasHeader("WWW-Authenticate")) res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
   if (error.code === "max_sessions" || error.code === "rate_limited") res.setHeader("Retry-After", "5");
   res.status(error.status).json({ error: body });
 }
@@ -32,28 +33,35 @@ function bodyParserFailure(error: unknown): string | null {
   return typeof error.type === "string" ? error.type : null;
 }
 
-/** Last middleware: every failure becomes `{ error: { code, message, retryable } }`. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * Last middleware: every failure becomes `{ error: { code, message, retryable } }`. `onError` is told each code
+ * answered (metrics).
+ */
+export function errorHandler(logger: Logger, onError: (code: ErrorCode) => void = () => {}): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    const reply = (answer: EngineError) => {
+      onError(answer.code);
+      sendError(res, answer);
+    };
     if (isEngineError(error)) {
       if (error.status >= 500) logger.error({ err: error, code: error.code, path: req.path }, "request failed");
-      sendError(res, error);
+      reply(error);
       return;
     }
     const parserFailure = bodyParserFailure(error);
     if (parserFailure === "entity.parse.failed") {
-      sendError(res, new EngineError("invalid_request", "the body is not valid JSON"));
+      reply(new EngineError("invalid_request", "the body is not valid JSON"));
       return;
     }
     if (parserFailure === "entity.too.large") {
-      sendError(res, new EngineError("payload_too_large", "the body is too large"));
+      reply(new EngineError("payload_too_large", "the body is too large"));
       return;
     }
     if (parserFailure !== null) {
-      sendError(res, new EngineError("invalid_request", `the body could not be read (${parserFailure})`));
+      reply(new EngineError("invalid_request", `the body could not be read (${parserFailure})`));
       return;
     }
     logger.error({ err: error, path: req.path }, "unexpected request failure");
-    sendError(res, new EngineError("internal", "internal error", { retryable: true }));
+    reply(new EngineError("internal", "internal error", { retryable: true }));
   };
 }

@@ -1,13 +1,15 @@
-import express, { type Application } from "express";
+import express, { type Application, type Response } from "express";
 import { matchMaker } from "@colyseus/core";
 import { EngineError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
+import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { requireAdminKey } from "./admin-auth.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { docsPage, openApiDocument } from "./openapi.js";
+import { operatorRoutes } from "./operator-routes.js";
 import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
 import { speechRoutes } from "./speech-routes.js";
@@ -26,12 +28,20 @@ export interface ApiDeps {
   engineUrl: () => string;
   version: string;
   logger: Logger;
+  metrics: EngineMetrics;
+  /** Bearer token `/metrics` requires; null → open. */
+  metricsToken: string | null;
 }
 
 /** Mounts the management API, health probes and docs on the engine's Express app (same port as the WebSocket). */
 export function mountApi(app: Application, deps: ApiDeps): void {
   app.disable("x-powered-by");
   const document = openApiDocument(deps.version);
+  // Errors answered outside the error handler go through here too, so every one is counted.
+  const fail = (res: Response, error: EngineError) => {
+    deps.metrics.error("api", error.code);
+    sendError(res, error);
+  };
 
   app.get("/health", (_req, res) => {
     res.json({ status: "ok" });
@@ -42,11 +52,11 @@ export function mountApi(app: Application, deps: ApiDeps): void {
       await deps.store.ping();
     } catch (error) {
       deps.logger.warn({ err: error }, "readiness: database unreachable");
-      sendError(res, new EngineError("not_ready", "the database is unreachable", { retryable: true }));
+      fail(res, new EngineError("not_ready", "the database is unreachable", { retryable: true }));
       return;
     }
     if (!accepting) {
-      sendError(res, new EngineError("not_ready", "rooms are not accepting clients", { retryable: true }));
+      fail(res, new EngineError("not_ready", "rooms are not accepting clients", { retryable: true }));
       return;
     }
     res.json({ status: "ready", database: "ok", rooms: "accepting" });
@@ -70,7 +80,8 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   app.use("/v1", management, json, seed);
   app.use("/mgmt/v1", management, json, seed);
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {
-    sendError(res, new EngineError("not_found", "no such route"));
+    fail(res, new EngineError("not_found", "no such route"));
   });
-  app.use(errorHandler(deps.logger));
+  app.use(operatorRoutes({ metrics: deps.metrics, metricsToken: deps.metricsToken, adminApiKey: deps.adminApiKey }));
+  app.use(errorHandler(deps.logger, (code) => deps.metrics.error("api", code)));
 }

@@ -48,7 +48,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     info: { title: "Realtime session engine — management API", version },
-    components: { securitySchemes: { adminKey: { type: "http", scheme: "bearer", description: "ADMIN_API_KEY" } } },
+    components: {
+      securitySchemes: {
+        adminKey: { type: "http", scheme: "bearer", description: "ADMIN_API_KEY" },
+        metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN (the route is open when it is unset)" },
+        monitorLogin: { type: "http", scheme: "basic", description: "any user name, ADMIN_API_KEY as the password" },
+      },
+    },
     security: [{ adminKey: [] }],
     paths: {
       ...sessionPaths("/api/v1", false),
@@ -64,6 +70,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
       ...sessionPaths("/mgmt/v1", true),
       "/health": { get: { summary: "Process up", security: [], responses: { "200": { description: "ok" } } } },
       "/ready": { get: { summary: "Database reachable and rooms accepting", security: [], responses: { "200": { description: "ready" }, "503": error("not_ready") } } },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics (text format 0.0.4)",
+          security: [{ metricsToken: [] }, {}],
+          responses: { "200": { description: "the exposition", content: { "text/plain": { schema: { type: "string" } } } }, "401": error("unauthorized") },
+        },
+      },
+      "/monitor/": {
+        get: {
+          summary: "Colyseus monitor panel: every room with its kind, status and participants (JSON at /monitor/api)",
+          security: [{ monitorLogin: [] }],
+          responses: { "200": { description: "the panel", content: { "text/html": { schema: { type: "string" } } } }, "401": error("unauthorized") },
+        },
+      },
     },
   };
 }

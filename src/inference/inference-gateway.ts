@@ -19,6 +19,8 @@ export interface InferenceGateway {
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle;
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
   status(): Promise<PoolStatusView>;
+  /** Every pool's status, in configuration order (metrics keep one series per pool). */
+  statusOfEach(): Promise<PoolStatusView>[];
   close(): void;
 }
 
@@ -49,6 +51,10 @@ export class GrpcInferenceGateway implements InferenceGateway {
 
   status(): Promise<PoolStatusView> {
     return this.#pick().status();
+  }
+
+  statusOfEach(): Promise<PoolStatusView>[] {
+    return this.#clients.map((client) => client.status());
   }
 
   close(): void {

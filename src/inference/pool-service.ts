@@ -15,12 +15,27 @@ export interface ModelState {
   error: string | null;
 }
 
+/** A bucket of a histogram the pool keeps since it started: values in (previous `le`, `le`]; not cumulative. */
+export interface HistogramBucket {
+  le: number;
+  count: number;
+}
+
 export interface PoolStatusView {
   models: ModelState[];
   executionProvider: string;
   openStreams: number;
   vadPending: number;
-  vad: { batches: number; items: number; meanBatchSize: number; maxBatchSize: number };
+  vad: {
+    batches: number;
+    items: number;
+    meanBatchSize: number;
+    maxBatchSize: number;
+    sizeBuckets: HistogramBucket[];
+    /** Model run time per batch (ms), failed runs included. */
+    runMsTotal: number;
+    runMsBuckets: HistogramBucket[];
+  };
   asr: { queuedLive: number; queuedFile: number; running: number; completed: number; rejectedOverloaded: number; rejectedDeadline: number };
 }
 

@@ -439,6 +439,9 @@ export class InferencePool implements InferencePoolService {
         items: vad?.chunksProcessed ?? 0,
         meanBatchSize: vad === undefined || vad.batchesRun === 0 ? 0 : vad.batchSizeSum / vad.batchesRun,
         maxBatchSize,
+        sizeBuckets: vad?.batchSizes ?? [],
+        runMsTotal: vad?.runMsTotal ?? 0,
+        runMsBuckets: vad?.runMs ?? [],
       },
       asr: {
         queuedLive: queue.queued.live,

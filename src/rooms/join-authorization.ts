@@ -80,6 +80,7 @@ export async function authorizeJoin(
   } catch (error) {
     if (error instanceof JoinRejection) {
       deps.logger.info({ code: error.code }, "join rejected");
+      deps.metrics.error("join", error.code);
       throw new ServerError(error.numericCode, error.code);
     }
     throw error;

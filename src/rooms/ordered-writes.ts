@@ -1,5 +1,8 @@
 import type { Logger } from "../logger.js";
 
+/** Told after each write with its label, how long it took and whether it succeeded (metrics hook). */
+export type WriteObserver = (label: string, durationMs: number, ok: boolean) => void;
+
 /**
  * A room's database writes, applied one after another in the order they were made, off the message path.
  * A failed write is logged with its label and does not stop the ones after it; `flush()` waits for all so far.
@@ -9,9 +12,11 @@ export class OrderedWrites {
   #pending = 0;
   #failed = 0;
   readonly #logger: Logger;
+  readonly #observe: WriteObserver;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, observe: WriteObserver = () => {}) {
     this.#logger = logger;
+    this.#observe = observe;
   }
 
   get pending(): number {
@@ -25,13 +30,22 @@ export class OrderedWrites {
   enqueue(label: string, write: () => Promise<void>): void {
     this.#pending += 1;
     this.#tail = this.#tail.then(async () => {
+      const startedMs = performance.now();
+      let ok = true;
       try {
         await write();
       } catch (error) {
+        ok = false;
         this.#failed += 1;
         this.#logger.error({ err: error, write: label }, "session write failed");
       } finally {
         this.#pending -= 1;
+      }
+      // A throwing observer must not reject the tail: every later write would be skipped.
+      try {
+        this.#observe(label, performance.now() - startedMs, ok);
+      } catch (error) {
+        this.#logger.warn({ err: error, write: label }, "write observer failed");
       }
     });
   }

@@ -1,12 +1,25 @@
 import type { AudioLinkHandle, InferenceGateway } from "../inference/inference-gateway.js";
-import type { PoolErrorCode, PoolOutput, SampleRate } from "../inference/pool-types.js";
+import type { PoolErrorCode, PoolOutput, SampleRate, StageTimings } from "../inference/pool-types.js";
 import type { Logger } from "../logger.js";
 
 /** A result of the pool, resolved to the participant whose audio it concerns; offsets are session-relative ms. */
 export type ParticipantResult =
   | { kind: "speech"; participantId: string; speaking: boolean }
-  | { kind: "transcript"; participantId: string; segmentId: string; text: string; startMs: number; endMs: number; final: boolean }
-  | { kind: "error"; participantId: string; code: PoolErrorCode | "inference_unavailable"; message: string };
+  | {
+      kind: "transcript";
+      participantId: string;
+      segmentId: string;
+      text: string;
+      startMs: number;
+      endMs: number;
+      final: boolean;
+      /** The pool's stage timings, and when (`performance.now()`) the engine received it: for latency metrics. */
+      timings: StageTimings;
+      receivedAtMs: number;
+    }
+  | { kind: "error"; participantId: string; code: RoomAudioErrorCode; message: string };
+
+export type RoomAudioErrorCode = PoolErrorCode | "inference_unavailable";
 
 export interface RoomAudioOptions {
   /** How long draining waits for in-flight utterances before giving up on them. */
@@ -36,6 +49,7 @@ export class RoomAudio {
   readonly #startedAtMs: number;
   readonly #options: RoomAudioOptions;
   readonly #deliver: (result: ParticipantResult) => void;
+  readonly #onError: (code: RoomAudioErrorCode) => void;
   readonly #byParticipant = new Map<string, ParticipantStream>();
   readonly #byStream = new Map<string, ParticipantStream>();
   /** Streams closed but not yet acknowledged by the pool (their last utterance may still be transcribing). */
@@ -50,11 +64,14 @@ export class RoomAudio {
     startedAtMs: number;
     logger: Logger;
     deliver: (result: ParticipantResult) => void;
+    /** Told of every error, before the per-participant throttling (metrics count them all). */
+    onError?: (code: RoomAudioErrorCode) => void;
     options?: Partial<RoomAudioOptions>;
   }) {
     this.#sessionId = input.sessionId;
     this.#startedAtMs = input.startedAtMs;
     this.#deliver = input.deliver;
+    this.#onError = input.onError ?? (() => {});
     this.#options = { ...DEFAULT_ROOM_AUDIO_OPTIONS, ...input.options };
     this.#link = input.gateway.openAudioLink(
       {
@@ -128,6 +145,8 @@ export class RoomAudio {
           startMs: Math.round(stream.offsetMs + output.startMs),
           endMs: Math.round(stream.offsetMs + output.endMs),
           final: output.final,
+          timings: output.timings,
+          receivedAtMs: performance.now(),
         });
         return;
       case "error":
@@ -155,7 +174,8 @@ export class RoomAudio {
     );
   }
 
-  #notify(participantId: string, code: PoolErrorCode | "inference_unavailable", message: string): void {
+  #notify(participantId: string, code: RoomAudioErrorCode, message: string): void {
+    this.#onError(code);
     const key = `${participantId} ${code}`;
     const nowMs = Date.now();
     if (nowMs - (this.#lastNoticeMs.get(key) ?? 0) < this.#options.errorNoticeMs) return;

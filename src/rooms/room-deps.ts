@@ -2,6 +2,7 @@ import type { JoinTokens } from "../auth/join-tokens.js";
 import type { EngineConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
+import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 
@@ -13,4 +14,5 @@ export interface RoomDeps {
   tokens: JoinTokens;
   config: EngineConfig;
   logger: Logger;
+  metrics: EngineMetrics;
 }

@@ -1,7 +1,18 @@
 import { matchMaker } from "@colyseus/core";
-import { SESSION_STATUSES, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
+import { SESSION_KINDS, SESSION_STATUSES, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
 import { z } from "zod";
 import type { RoomCreateOptions } from "./session-room.js";
+
+/** A room of this process as its listing shows it: what metrics count. */
+export interface LocalRoomListing {
+  kind: SessionKind;
+  status: SessionStatus;
+  /** Connections Colyseus counts in the room. */
+  clients: number;
+}
+
+/** The listing metadata session rooms set (`SessionRoomMetadata`); a room still starting has none yet. */
+const listingMetadata = z.object({ kind: z.enum(SESSION_KINDS), status: z.enum(SESSION_STATUSES) });
 
 /** How the management API reaches session rooms, wherever (which process) they run. */
 export interface RoomDirectory {
@@ -11,6 +22,8 @@ export interface RoomDirectory {
   requestEnd(sessionId: string, reason: EndReason, timeoutMs: number): Promise<SessionStatus | null>;
   /** Ids of every session room in the cluster. */
   listIds(): Promise<string[]>;
+  /** Rooms of this process only: with Redis every process sees the whole cluster, and each reports its own. */
+  listLocal(): Promise<LocalRoomListing[]>;
 }
 
 /** Colyseus' matchmaker: local rooms directly, remote ones through presence IPC. */
@@ -33,5 +46,13 @@ export class MatchMakerRoomDirectory implements RoomDirectory {
   async listIds(): Promise<string[]> {
     const rooms = await matchMaker.query({});
     return rooms.map((room) => room.roomId);
+  }
+
+  async listLocal(): Promise<LocalRoomListing[]> {
+    const rooms = await matchMaker.query({ processId: matchMaker.processId });
+    return rooms.flatMap((room) => {
+      const metadata = listingMetadata.safeParse(room.metadata);
+      return metadata.success ? [{ ...metadata.data, clients: room.clients }] : [];
+    });
   }
 }

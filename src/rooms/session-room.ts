@@ -78,7 +78,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     this.maxClients = options.maxParticipants + 1;
     this.maxMessagesPerSecond = HARD_MESSAGES_PER_SECOND;
     this.log = this.deps.logger.child({ session_id: options.sessionId, kind: options.kind });
-    this.writes = new OrderedWrites(this.log);
+    this.writes = new OrderedWrites(this.log, (label, durationMs, ok) => this.deps.metrics.dbWrite(label, durationMs, ok));
     this.#ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     this.setState(createSessionState(options.sessionId, options.kind));
     await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
@@ -89,6 +89,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       startedAtMs: Date.now(),
       logger: this.log,
       deliver: (result) => this.sendToMachine({ type: "inference.result", result }),
+      onError: (code) => this.deps.metrics.error("pool", code),
     });
     const machine = sessionMachine.provide({
       actors: { flushWrites: fromPromise(() => this.flushBeforeEnd()) },
@@ -123,11 +124,16 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     });
     this.#actor.start();
 
-    this.onMessage("signal", (client: SessionClient, message: unknown) => this.handleSignal(client, message));
-    this.onMessage("text", (client: SessionClient, message: unknown) => this.handleText(client, message));
-    this.onMessageBytes("audio", (client: SessionClient, bytes: Uint8Array) => this.handleAudio(client, bytes));
+    this.onClientMessage("signal", (client, message) => this.handleSignal(client, message));
+    this.onClientMessage("text", (client, message) => this.handleText(client, message));
+    this.onMessageBytes("audio", (client: SessionClient, bytes: Uint8Array) => {
+      this.deps.metrics.messageReceived("audio");
+      this.handleAudio(client, bytes);
+    });
     this.registerMessages();
     this.onMessage("*", (client: SessionClient, type: string | number) => {
+      // The client picks this name: it never becomes a metrics label.
+      this.deps.metrics.messageReceived("unknown");
       if (!this.admit(client, String(type))) return;
       this.reject(client, String(type), "unknown_message_type", `no message type "${String(type)}" in a ${options.kind} session`);
     });
@@ -138,8 +144,28 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     this.log.info("session room created");
   }
 
-  /** Kind-specific message handlers. */
+  /** Kind-specific message handlers (registered with `onClientMessage`). */
   protected registerMessages(): void {}
+
+  /** A JSON message handler, counted by type in the metrics (`type` is ours, so a bounded label). */
+  protected onClientMessage(type: string, handler: (client: SessionClient, message: unknown) => void): void {
+    this.onMessage(type, (client: SessionClient, message: unknown) => {
+      this.deps.metrics.messageReceived(type);
+      handler(client, message);
+    });
+  }
+
+  /** Every message to one client goes through here (counted by type). */
+  protected sendTo(client: SessionClient, type: string, message: unknown): void {
+    client.send(type, message);
+    this.deps.metrics.messagesSent(type);
+  }
+
+  /** Every message to all clients goes through here (counted once per recipient). */
+  protected sendToAll(type: string, message: unknown): void {
+    this.broadcast(type, message);
+    this.deps.metrics.messagesSent(type, this.clients.length);
+  }
 
   /** What draining waits for before the session may end; kinds add their in-flight work. */
   protected async flushBeforeEnd(): Promise<void> {
@@ -159,7 +185,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     const previous = this.#clients.get(auth.participantId);
     this.#clients.set(auth.participantId, client);
     if (previous !== undefined && previous !== client) {
-      previous.send("session.replaced", { reason: "joined from another connection" });
+      this.sendTo(previous, "session.replaced", { reason: "joined from another connection" });
       previous.leave(REPLACED_CLOSE_CODE);
     }
     const nowMs = Date.now();
@@ -186,7 +212,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       }),
     );
     this.#actor.send({ type: "client.join", participantId: auth.participantId, role: auth.role });
-    client.send("session.joined", {
+    this.sendTo(client, "session.joined", {
       session_id: this.roomId,
       participant_id: auth.participantId,
       role: auth.role,
@@ -289,7 +315,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     issues?: ClientErrorMessage["issues"],
   ): void {
     const reply: ClientErrorMessage = issues === undefined ? { code, message, type } : { code, message, type, issues };
-    client.send("error", reply);
+    this.deps.metrics.error("room", code);
+    this.sendTo(client, "error", reply);
   }
 
   protected participantOf(client: SessionClient): JoinAuth {
@@ -310,7 +337,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       return;
     }
     // `from` is set here, never taken from the client, so it cannot be spoofed.
-    target.send("signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
+    this.sendTo(target, "signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
   }
 
   /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */
@@ -329,6 +356,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
       return;
     }
+    this.deps.metrics.audioReceived(audioMessageMs(bytes, sampleRate));
     this.sendToMachine({ type: "audio.chunk", participantId, pcm16: bytes });
   }
 
@@ -342,7 +370,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       }
       case "transcript": {
         if (result.text === "") return;
-        this.broadcast("transcript", {
+        this.sendToAll("transcript", {
           segment_id: result.segmentId,
           participant_id: result.participantId,
           text: result.text,
@@ -350,6 +378,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
           end_ms: result.endMs,
           final: result.final,
         });
+        this.deps.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
         if (!result.final) return;
         this.writes.enqueue("transcript.segment", async () => {
           await this.deps.transcripts.saveSegment({
@@ -361,6 +390,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
             endMs: result.endMs,
             createdAt: new Date(),
           });
+          this.deps.metrics.transcriptPersisted();
         });
         return;
       }
@@ -376,7 +406,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     const message = this.parseMessage(client, "text", textMessage, raw);
     if (message === null) return;
     const { participantId, name } = this.participantOf(client);
-    this.broadcast("text", { from: participantId, name, content: message.content, at: Date.now() });
+    this.sendToAll("text", { from: participantId, name, content: message.content, at: Date.now() });
   }
 
   /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
@@ -423,7 +453,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   /** After `ended`: tell every client, persist the last writes, disconnect, dispose. */
   private async finish(reason: EndReason | null): Promise<void> {
-    this.broadcast("session.ended", { session_id: this.roomId, reason });
+    this.sendToAll("session.ended", { session_id: this.roomId, reason });
     await this.writes.flush();
     this.#resolveEnded();
     await this.disconnect(CloseCode.CONSENTED);

@@ -150,7 +150,11 @@ describe("session machine: audio and results", () => {
     expect(lifecycleStatus(actor.getSnapshot())).toBe("draining");
     actor.send(chunk);
     // While draining, in-flight utterances still arrive and are delivered.
-    actor.send({ type: "inference.result", result: { kind: "transcript", participantId: "h", segmentId: "1", text: "hi", startMs: 0, endMs: 1, final: true } });
+    const timings = { queueMs: 0, asrMs: 0, totalMs: 0 };
+    actor.send({
+      type: "inference.result",
+      result: { kind: "transcript", participantId: "h", segmentId: "1", text: "hi", startMs: 0, endMs: 1, final: true, timings, receivedAtMs: 0 },
+    });
     release();
     await vi.waitFor(() => expect(lifecycleStatus(actor.getSnapshot())).toBe("ended"));
     expect(forwarded).toEqual(["h"]);

@@ -140,6 +140,9 @@ describe("VadBatcher with Silero VAD v5", () => {
     expect(stats.batchSizeSum / stats.batchesRun).toBeGreaterThan(4);
     expect(stats.batchSizes.filter((b) => b.le > 1).reduce((sum, b) => sum + b.count, 0)).toBeGreaterThan(0);
     expect(stats.batchSizes.reduce((sum, b) => sum + b.count, 0)).toBe(stats.batchesRun);
+    // Every run lands in one run-time bucket (failed ones too; none failed here).
+    expect(stats.runMs.reduce((sum, b) => sum + b.count, 0)).toBe(stats.batchesRun);
+    expect(stats.runMs.at(-1)?.le).toBe(Number.POSITIVE_INFINITY);
     expect(stats).toMatchObject({ pendingChunks: 0, inFlightChunks: 0, openStreams: streams, failedBatches: 0 });
   });
 

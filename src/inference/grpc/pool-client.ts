@@ -101,7 +101,15 @@ export class PoolClient {
           executionProvider: s.execution_provider,
           openStreams: s.open_streams,
           vadPending: s.vad_pending,
-          vad: { batches: s.vad?.batches ?? 0, items: s.vad?.items ?? 0, meanBatchSize: s.vad?.mean_batch_size ?? 0, maxBatchSize: s.vad?.max_batch_size ?? 0 },
+          vad: {
+            batches: s.vad?.batches ?? 0,
+            items: s.vad?.items ?? 0,
+            meanBatchSize: s.vad?.mean_batch_size ?? 0,
+            maxBatchSize: s.vad?.max_batch_size ?? 0,
+            sizeBuckets: (s.vad?.size_buckets ?? []).map((b) => ({ le: b.upper_bound, count: b.count })),
+            runMsTotal: s.vad?.run_ms_total ?? 0,
+            runMsBuckets: (s.vad?.run_ms_buckets ?? []).map((b) => ({ le: b.upper_bound, count: b.count })),
+          },
           asr: {
             queuedLive: s.asr?.queued_live ?? 0,
             queuedFile: s.asr?.queued_file ?? 0,

@@ -185,7 +185,15 @@ export async function startPoolServer(
         execution_provider: s.executionProvider,
         open_streams: s.openStreams,
         vad_pending: s.vadPending,
-        vad: { batches: s.vad.batches, items: s.vad.items, mean_batch_size: s.vad.meanBatchSize, max_batch_size: s.vad.maxBatchSize },
+        vad: {
+          batches: s.vad.batches,
+          items: s.vad.items,
+          mean_batch_size: s.vad.meanBatchSize,
+          max_batch_size: s.vad.maxBatchSize,
+          size_buckets: s.vad.sizeBuckets.map((b) => ({ upper_bound: b.le, count: b.count })),
+          run_ms_total: s.vad.runMsTotal,
+          run_ms_buckets: s.vad.runMsBuckets.map((b) => ({ upper_bound: b.le, count: b.count })),
+        },
         asr: {
           queued_live: s.asr.queuedLive,
           queued_file: s.asr.queuedFile,

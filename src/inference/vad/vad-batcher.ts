@@ -51,6 +51,9 @@ export const DEFAULT_VAD_BATCHER_OPTIONS: VadBatcherOptions = {
   idleTimeoutMs: 60_000,
 };
 
+/** Upper bounds (ms) of the run-time buckets; the last one also takes anything slower. */
+const RUN_MS_BOUNDS = [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1_000, Number.POSITIVE_INFINITY];
+
 export class VadBatcherError extends Error {
   readonly code: PoolErrorCode;
   readonly retryable: boolean;
@@ -78,6 +81,8 @@ export interface VadBatcherStats {
   batchSizeSum: number;
   /** Time spent in model runs. */
   runMsTotal: number;
+  /** Model run time per batch (ms), same bucket shape as `batchSizes`. */
+  runMs: BatchSizeBucket[];
   pendingChunks: number;
   inFlightChunks: number;
   openStreams: number;
@@ -122,6 +127,7 @@ export class VadBatcher {
   private chunksProcessed = 0;
   private batchSizeSum = 0;
   private runMsTotal = 0;
+  private readonly runMsCounts = RUN_MS_BOUNDS.map(() => 0);
   private pendingChunks = 0;
   private inFlightChunks = 0;
   private streamsExpired = 0;
@@ -212,6 +218,7 @@ export class VadBatcher {
       batchSizes: this.bucketBounds.map((le, i) => ({ le, count: this.bucketCounts[i] ?? 0 })),
       batchSizeSum: this.batchSizeSum,
       runMsTotal: this.runMsTotal,
+      runMs: RUN_MS_BOUNDS.map((le, i) => ({ le, count: this.runMsCounts[i] ?? 0 })),
       pendingChunks: this.pendingChunks,
       inFlightChunks: this.inFlightChunks,
       openStreams: this.streams.size,
@@ -303,6 +310,9 @@ export class VadBatcher {
     }
     const finishedMs = performance.now();
     this.runMsTotal += finishedMs - startedMs;
+    const runBucket = RUN_MS_BOUNDS.findIndex((le) => finishedMs - startedMs <= le);
+    const runIndex = runBucket === -1 ? RUN_MS_BOUNDS.length - 1 : runBucket;
+    this.runMsCounts[runIndex] = (this.runMsCounts[runIndex] ?? 0) + 1;
     // Book-keeping first: callers resuming on these results must see the batch as finished.
     this.busy = false;
     this.running = undefined;

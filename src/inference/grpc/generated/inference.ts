@@ -6,6 +6,7 @@ import type { AudioIn as _engine_inference_v1_AudioIn, AudioIn__Output as _engin
 import type { AudioOut as _engine_inference_v1_AudioOut, AudioOut__Output as _engine_inference_v1_AudioOut__Output } from './engine/inference/v1/AudioOut.js';
 import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from './engine/inference/v1/BatchStats.js';
 import type { GetStatusRequest as _engine_inference_v1_GetStatusRequest, GetStatusRequest__Output as _engine_inference_v1_GetStatusRequest__Output } from './engine/inference/v1/GetStatusRequest.js';
+import type { HistogramBucket as _engine_inference_v1_HistogramBucket, HistogramBucket__Output as _engine_inference_v1_HistogramBucket__Output } from './engine/inference/v1/HistogramBucket.js';
 import type { InferenceClient as _engine_inference_v1_InferenceClient, InferenceDefinition as _engine_inference_v1_InferenceDefinition } from './engine/inference/v1/Inference.js';
 import type { ModelStatus as _engine_inference_v1_ModelStatus, ModelStatus__Output as _engine_inference_v1_ModelStatus__Output } from './engine/inference/v1/ModelStatus.js';
 import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from './engine/inference/v1/PoolStatus.js';
@@ -35,6 +36,7 @@ export interface ProtoGrpcType {
         AudioOut: MessageTypeDefinition<_engine_inference_v1_AudioOut, _engine_inference_v1_AudioOut__Output>
         BatchStats: MessageTypeDefinition<_engine_inference_v1_BatchStats, _engine_inference_v1_BatchStats__Output>
         GetStatusRequest: MessageTypeDefinition<_engine_inference_v1_GetStatusRequest, _engine_inference_v1_GetStatusRequest__Output>
+        HistogramBucket: MessageTypeDefinition<_engine_inference_v1_HistogramBucket, _engine_inference_v1_HistogramBucket__Output>
         Inference: SubtypeConstructor<typeof grpc.Client, _engine_inference_v1_InferenceClient> & { service: _engine_inference_v1_InferenceDefinition }
         ModelStatus: MessageTypeDefinition<_engine_inference_v1_ModelStatus, _engine_inference_v1_ModelStatus__Output>
         PoolStatus: MessageTypeDefinition<_engine_inference_v1_PoolStatus, _engine_inference_v1_PoolStatus__Output>

@@ -1,0 +1,157 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { SESSION_KINDS, SESSION_STATUSES } from "../domain.js";
+import type { PoolStatusView } from "../inference/pool-service.js";
+import type { StageTimings } from "../inference/pool-types.js";
+import type { LocalRoomListing } from "../rooms/room-directory.js";
+import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
+
+export interface EngineMetricsOptions {
+  /** How long a scrape waits for each pool's status; a pool slower than this is reported down for that scrape. */
+  poolStatusTimeoutMs: number;
+}
+
+export const DEFAULT_ENGINE_METRICS_OPTIONS: EngineMetricsOptions = { poolStatusTimeoutMs: 1_000 };
+
+/** Where an error was answered or seen; with the stable error code, the only labels errors carry. */
+export type ErrorSource = "room" | "join" | "api" | "pool" | "database" | "scrape";
+
+/** Client message types the rooms handle, started at zero; anything unregistered is counted as `unknown`. */
+const RECEIVED_MESSAGE_TYPES = ["audio", "signal", "text", "unknown"] as const;
+
+/** What a scrape reads: the rooms of this process and each pool's status, in configuration order. */
+export interface MetricsSources {
+  listRooms(): Promise<LocalRoomListing[]>;
+  poolStatuses(): Promise<PoolStatusView>[];
+}
+
+const SECONDS_PER_MS = 1 / 1000;
+/** Speech latencies: tens of ms (queue wait) to seconds (a long utterance on a busy CPU). */
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16];
+const DB_WRITE_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const STAGES = ["asr_queue_wait", "asr_run", "speech_end_to_transcript"] as const;
+
+/**
+ * The engine's Prometheus metrics, in a registry of its own (never prom-client's global one: several engines may
+ * share a process, as in tests). Labels carry only bounded vocabularies (kinds, statuses, message types, error codes,
+ * write labels, pool positions), never session or participant ids or names.
+ */
+export class EngineMetrics {
+  readonly #registry = new Registry();
+  readonly #sources: MetricsSources;
+  readonly #options: EngineMetricsOptions;
+  readonly #rooms: Gauge<"kind" | "status">;
+  readonly #clients: Gauge;
+  readonly #received: Counter<"type">;
+  readonly #sent: Counter<"type">;
+  readonly #audioSeconds: Counter;
+  readonly #stageLatency: Histogram<"stage">;
+  readonly #transcriptsPersisted: Counter;
+  readonly #dbWrites: Histogram<"write">;
+  readonly #errors: Counter<"source" | "code">;
+  readonly #poolStatusFailures: Counter<"pool">;
+
+  constructor(sources: MetricsSources, options: Partial<EngineMetricsOptions> = {}) {
+    this.#sources = sources;
+    this.#options = { ...DEFAULT_ENGINE_METRICS_OPTIONS, ...options };
+    const registers = [this.#registry];
+    collectDefaultMetrics({ register: this.#registry });
+    this.#rooms = new Gauge({ name: "engine_rooms", help: "Session rooms of this process by kind and lifecycle status.", labelNames: ["kind", "status"], registers });
+    this.#clients = new Gauge({ name: "engine_connected_clients", help: "Client connections to the rooms of this process.", registers });
+    this.#received = new Counter({ name: "engine_messages_received_total", help: "Client messages received by type (audio frames included).", labelNames: ["type"], registers });
+    this.#sent = new Counter({ name: "engine_messages_sent_total", help: "Messages sent to clients by type (one per recipient).", labelNames: ["type"], registers });
+    this.#audioSeconds = new Counter({ name: "engine_audio_received_seconds_total", help: "Seconds of participant audio accepted by the rooms.", registers });
+    this.#stageLatency = new Histogram({
+      name: "engine_stage_latency_seconds",
+      help: "Per utterance: ASR queue wait, ASR run, and end of speech to transcript broadcast.",
+      labelNames: ["stage"],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.#transcriptsPersisted = new Counter({ name: "engine_transcripts_persisted_total", help: "Final transcript segments written to the database.", registers });
+    this.#dbWrites = new Histogram({ name: "engine_db_write_seconds", help: "Duration of the rooms' database writes by kind of write.", labelNames: ["write"], buckets: DB_WRITE_BUCKETS_S, registers });
+    this.#errors = new Counter({ name: "engine_errors_total", help: "Errors by where they surfaced and their stable code.", labelNames: ["source", "code"], registers });
+    this.#poolStatusFailures = new Counter({ name: "engine_inference_status_failures_total", help: "Scrapes where a pool's status failed or timed out.", labelNames: ["pool"], registers });
+    // Known label values start at zero so dashboards and rate() see the series before the first event.
+    for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
+    for (const stage of STAGES) this.#stageLatency.zero({ stage });
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  /** `type` must be a name the server registered (bounded), never one a client chose. */
+  messageReceived(type: string): void {
+    this.#received.inc({ type });
+  }
+
+  /** `recipients` copies of a message of `type` (a broadcast counts each client it reaches). */
+  messagesSent(type: string, recipients = 1): void {
+    if (recipients > 0) this.#sent.inc({ type }, recipients);
+  }
+
+  audioReceived(durationMs: number): void {
+    this.#audioSeconds.inc(durationMs * SECONDS_PER_MS);
+  }
+
+  /** A transcript from the pool: its stage timings, and `deliveryMs` spent in the engine up to the broadcast. */
+  transcriptDelivered(timings: StageTimings, deliveryMs: number): void {
+    this.#stageLatency.observe({ stage: "asr_queue_wait" }, timings.queueMs * SECONDS_PER_MS);
+    this.#stageLatency.observe({ stage: "asr_run" }, timings.asrMs * SECONDS_PER_MS);
+    this.#stageLatency.observe({ stage: "speech_end_to_transcript" }, (timings.totalMs + deliveryMs) * SECONDS_PER_MS);
+  }
+
+  transcriptPersisted(): void {
+    this.#transcriptsPersisted.inc();
+  }
+
+  /** One database write of a room; `write` is its label (`participant.joined`, `lifecycle.live`, ...). */
+  dbWrite(write: string, durationMs: number, ok: boolean): void {
+    this.#dbWrites.observe({ write }, durationMs * SECONDS_PER_MS);
+    if (!ok) this.error("database", "write_failed");
+  }
+
+  error(source: ErrorSource, code: string): void {
+    this.#errors.inc({ source, code });
+  }
+
+  /** The exposition: this process's metrics, then each pool's as read now. A failing source never fails it. */
+  async text(): Promise<string> {
+    const [, pools] = await Promise.all([this.#collectRooms(), this.#collectPools()]);
+    return `${await this.#registry.metrics()}\n${renderPoolMetrics(pools)}`;
+  }
+
+  async #collectRooms(): Promise<void> {
+    const rooms = await this.#sources.listRooms().catch(() => null);
+    if (rooms === null) {
+      this.error("scrape", "room_listing_failed");
+      return;
+    }
+    this.#rooms.reset();
+    for (const kind of SESSION_KINDS) for (const status of SESSION_STATUSES) this.#rooms.set({ kind, status }, 0);
+    for (const room of rooms) this.#rooms.inc({ kind: room.kind, status: room.status });
+    this.#clients.set(rooms.reduce((sum, room) => sum + room.clients, 0));
+  }
+
+  async #collectPools(): Promise<PoolSnapshot[]> {
+    return Promise.all(
+      this.#sources.poolStatuses().map(async (pending, index) => {
+        const pool = String(index);
+        const status = await withTimeout(pending, this.#options.poolStatusTimeoutMs).catch(() => null);
+        if (status === null) this.#poolStatusFailures.inc({ pool });
+        return { pool, status };
+      }),
+    );
+  }
+}
+
+/** The promise's value, or null once `timeoutMs` passed first; rejections pass through. */
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { ADMIN_KEY, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
+import { metricValue, parsePrometheus } from "../support/prometheus.js";
+
+let t: TestEngine;
+beforeAll(async () => {
+  t = await startTestEngine();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+function basic(user: string, password: string): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` };
+}
+
+/** What the monitor panel polls: every room with its listing. */
+const roomsListing = z.object({
+  rooms: z.array(z.object({ roomId: z.string(), name: z.string(), clients: z.number(), metadata: z.unknown() })),
+});
+
+describe("the Colyseus monitor at /monitor", () => {
+  it("answers 401 with a basic challenge without credentials, and with a wrong password", async () => {
+    for (const path of ["/monitor/", "/monitor/api"]) {
+      const bare = await fetch(`${t.engine.httpUrl}${path}`, { redirect: "manual" });
+      expect(bare.status).toBe(401);
+      expect(bare.headers.get("www-authenticate")).toBe('Basic realm="session-engine monitor"');
+      expect(await bare.json()).toMatchObject({ error: { code: "unauthorized" } });
+
+      const wrong = await fetch(`${t.engine.httpUrl}${path}`, { headers: basic("admin", "not-the-admin-key-at-all") });
+      expect(wrong.status).toBe(401);
+      // The bearer scheme of the management API does not open the monitor either.
+      const bearer = await fetch(`${t.engine.httpUrl}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(bearer.status).toBe(401);
+    }
+  });
+
+  it("serves the panel and lists the session's room with its kind, status and participants (any user name)", async () => {
+    const page = await fetch(`${t.engine.httpUrl}/monitor/`, { headers: basic("operator", ADMIN_KEY) });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await page.text()).toMatch(/<html/i);
+
+    const { id, token } = await t.createSession({ kind: "meeting" });
+    const room = await t.join(id, token);
+    const listed = await eventually(async () => {
+      const res = await fetch(`${t.engine.httpUrl}/monitor/api`, { headers: basic("", ADMIN_KEY) });
+      expect(res.status).toBe(200);
+      const body = roomsListing.parse(await res.json());
+      const mine = body.rooms.find((r) => r.roomId === id);
+      return mine !== undefined && z.object({ status: z.literal("live") }).safeParse(mine.metadata).success ? mine : undefined;
+    });
+    expect(listed).toMatchObject({ name: "meeting", clients: 1, metadata: { kind: "meeting", status: "live", participants: 1 } });
+
+    const inspect = await fetch(`${t.engine.httpUrl}/monitor/api/room?roomId=${id}`, { headers: basic("operator", ADMIN_KEY) });
+    expect(inspect.status).toBe(200);
+    expect(await inspect.json()).toMatchObject({ roomId: id, metadata: { kind: "meeting", status: "live" } });
+    await room.leave(true);
+  });
+
+  it("leaves /metrics open when no METRICS_TOKEN is configured", async () => {
+    const res = await fetch(`${t.engine.httpUrl}/metrics`);
+    expect(res.status).toBe(200);
+    const samples = parsePrometheus(await res.text());
+    expect(metricValue(samples, "process_cpu_seconds_total")).toBeGreaterThan(0);
+    // The 401s above were counted.
+    expect(metricValue(samples, "engine_errors_total", { source: "api", code: "unauthorized" })).toBeGreaterThanOrEqual(6);
+  });
+});
