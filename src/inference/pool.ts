@@ -63,8 +63,6 @@ interface AudioStream {
   backlog: Float32Array[];
   /** Chunks handed to the batcher whose probability has not been applied yet. */
   vadInFlight: number;
-  /** Applies VAD results to the segmenter in chunk order. */
-  tail: Promise<void>;
   closing: boolean;
   finished: boolean;
   lastOverloadMs: number;
@@ -202,7 +200,6 @@ export class InferencePool implements InferencePoolService {
       segmenter: new SpeechSegmenter(this.#options.segmenter),
       backlog: [],
       vadInFlight: 0,
-      tail: Promise.resolve(),
       closing: false,
       finished: false,
       lastOverloadMs: 0,
@@ -290,21 +287,32 @@ export class InferencePool implements InferencePoolService {
       const chunk = stream.backlog.shift();
       if (chunk === undefined) break;
       stream.vadInFlight += 1;
-      const probability = models.batcher.enqueue(stream.key, chunk);
-      // Attach a handler now: a rejection is dealt with in order on the tail, never left unhandled.
-      probability.catch(() => undefined);
-      stream.tail = stream.tail.then(async () => {
-        try {
-          this.#onSegmenterEvents(stream, stream.segmenter.push(chunk, await probability));
-        } catch (error) {
-          stream.emit({ kind: "error", streamId: stream.open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "VAD failed" });
-        } finally {
-          stream.vadInFlight -= 1;
-        }
-        this.#pump(stream);
-      });
+      // The batcher settles one stream's chunks in the order they were enqueued (one per batch, batches in
+      // sequence), so results can be applied as they settle, with no chain of our own.
+      models.batcher
+        .enqueue(stream.key, chunk)
+        .then(
+          (probability) => this.#applied(stream, () => this.#onSegmenterEvents(stream, stream.segmenter.push(chunk, probability))),
+          (error: unknown) =>
+            this.#applied(stream, () => {
+              throw error;
+            }),
+        )
+        .catch((error: unknown) => this.#log.error({ err: error, stream_id: stream.open.streamId }, "VAD result handling failed"));
     }
     if (stream.closing && stream.backlog.length === 0 && stream.vadInFlight === 0) this.#finish(stream);
+  }
+
+  /** Runs one chunk's result (or reports its failure), then refills the stream's window. */
+  #applied(stream: AudioStream, apply: () => void): void {
+    try {
+      apply();
+    } catch (error) {
+      stream.emit({ kind: "error", streamId: stream.open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "VAD failed" });
+    } finally {
+      stream.vadInFlight -= 1;
+    }
+    this.#pump(stream);
   }
 
   #onSegmenterEvents(stream: AudioStream, events: SegmenterEvent[]): void {
@@ -362,9 +370,8 @@ export class InferencePool implements InferencePoolService {
   #finish(stream: AudioStream): void {
     if (stream.finished) return;
     stream.finished = true;
-    stream.tail = stream.tail.then(async () => {
-      this.#onSegmenterEvents(stream, stream.segmenter.flush());
-      await Promise.allSettled([...stream.inFlight]);
+    this.#onSegmenterEvents(stream, stream.segmenter.flush());
+    void Promise.allSettled([...stream.inFlight]).then(() => {
       this.#loaded?.batcher.closeStream(stream.key);
       stream.emit({ kind: "closed", streamId: stream.open.streamId });
     });
