@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { spawnUntilLogged } from "./spawn-until-logged.js";
 
 export interface PoolProcess {
   child: ChildProcess;
@@ -31,42 +32,13 @@ export async function freePort(): Promise<number> {
 
 /** Starts `src/inference-main.ts` in its own process, as `npm run inference` would, and waits until it listens. */
 export async function spawnPool(env: Record<string, string>, timeoutMs = 30_000): Promise<PoolProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/inference-main.ts"], {
-    cwd: process.cwd(),
-    env: {
-      ...process.env,
-      INFERENCE_HOST: "127.0.0.1",
-      LOG_LEVEL: "info",
-      MODELS_DIR: join(tmpdir(), "engine-test-models"),
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`inference pool did not start:\n${output.join("\n")}`)), timeoutMs);
-    let buffered = "";
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        output.push(line);
-        if (!line.startsWith("{")) continue;
-        const parsed = listening.safeParse(JSON.parse(line));
-        if (parsed.success) {
-          clearTimeout(timer);
-          resolve(parsed.data.address);
-        }
-      }
-    });
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`inference pool exited (${code}) before listening:\n${output.join("\n")}`));
-    });
-  });
+  const { child, value: address, output, exited } = await spawnUntilLogged(
+    "src/inference-main.ts",
+    { ...process.env, INFERENCE_HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ...env },
+    listening.transform((line) => line.address),
+    "inference pool",
+    timeoutMs,
+  );
   return { child, address, output, exited };
 }
 
