@@ -4,10 +4,9 @@ import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { collect, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
 import { metricTypes, metricValue, parsePrometheus, type PromSample } from "../support/prometheus.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
+import { streamPcm, FRAME_BYTES } from "../support/room-audio-client.js";
 
 const METRICS_TOKEN = "test-metrics-token-0123456789";
-/** 20 ms of 16 kHz 16-bit mono. */
-const FRAME_BYTES = 640;
 
 let t: TestEngine;
 let speech: Uint8Array;
@@ -34,13 +33,6 @@ async function samples(): Promise<{ text: string; samples: PromSample[] }> {
   return { text, samples: parsePrometheus(text) };
 }
 
-/** Streams 16 kHz PCM in 20 ms messages, a little faster than real time (the room allows 1.5×). */
-async function stream(room: Room, pcm: Uint8Array): Promise<void> {
-  for (let offset = 0; offset + FRAME_BYTES <= pcm.byteLength; offset += FRAME_BYTES) {
-    room.sendBytes("audio", pcm.subarray(offset, offset + FRAME_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 describe("GET /metrics", () => {
   it("requires the METRICS_TOKEN when one is configured", async () => {
@@ -96,7 +88,7 @@ describe("GET /metrics", () => {
     });
     expect(metricValue(during, "engine_connected_clients")).toBeGreaterThanOrEqual(2);
 
-    await stream(speaker, speech);
+    await streamPcm(speaker, speech);
     speaker.sendBytes("audio", new Uint8Array(641)); // odd byte count: an `invalid_audio` reply
     await eventually(() => heard.find((m) => m.final && m.text !== ""), 20_000);
 

@@ -2,6 +2,7 @@ import type { Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { collect, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
+import { streamPcm } from "../support/room-audio-client.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
 /**
@@ -33,10 +34,7 @@ describe("without a loadable ASR model", () => {
     const room: Room = await t.join(id, token);
     const errors = collect<{ code: string; type: string }>(room, "error");
     const transcripts = collect(room, "transcript");
-    for (let offset = 0; offset + 640 <= pcm.byteLength; offset += 640) {
-      room.sendBytes("audio", pcm.subarray(offset, offset + 640));
-      await new Promise((resolve) => setTimeout(resolve, 15));
-    }
+    await streamPcm(room, pcm);
     const error = await eventually(() => errors[0], 10_000);
     expect(error).toMatchObject({ type: "audio", code: "model_unavailable" });
     await t.api("DELETE", `/api/v1/sessions/${id}`);

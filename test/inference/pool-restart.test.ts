@@ -6,6 +6,7 @@ import { collect, eventually, startTestEngine, type TestEngine } from "../suppor
 import { freePort, spawnPool, stopPool, type PoolProcess } from "../support/pool-process.js";
 import { words } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
+import { streamPcm, type TranscriptMessage } from "../support/room-audio-client.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
 const WORDS = ["hello", "world", "test", "meeting", "engine"];
@@ -13,17 +14,7 @@ const WORDS = ["hello", "world", "test", "meeting", "engine"];
 const WHILE_DOWN = "good morning everyone";
 /** Leading silence of the audio streamed while the pool is killed: the kill lands in it. */
 const WHILE_DOWN_LEAD_MS = 500;
-/** 20 ms of 16 kHz 16-bit mono. */
-const FRAME_BYTES = 640;
 
-interface TranscriptMessage {
-  segment_id: string;
-  participant_id: string;
-  text: string;
-  start_ms: number;
-  end_ms: number;
-  final: boolean;
-}
 
 let port: number;
 let address: string;
@@ -49,13 +40,6 @@ async function poolReady(accept: (openStreams: number) => boolean = () => true):
   }, 30_000);
 }
 
-/** Streams 16 kHz PCM in 20 ms messages, a little faster than real time (the room allows 1.5×). */
-async function stream(room: Room, pcm: Uint8Array): Promise<void> {
-  for (let offset = 0; offset + FRAME_BYTES <= pcm.byteLength; offset += FRAME_BYTES) {
-    room.sendBytes("audio", pcm.subarray(offset, offset + FRAME_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 beforeAll(async () => {
   port = await freePort();
@@ -96,7 +80,7 @@ describe("a standalone inference pool", () => {
     let left = false;
     speaker.onLeave(() => (left = true));
 
-    await stream(speaker, speech);
+    await streamPcm(speaker, speech);
     const before = await eventually(() => transcripts.find((m) => m.final), 20_000);
     expect(words(before.text)).toEqual(expect.arrayContaining(WORDS));
     const heardBefore = transcripts.length;
@@ -105,7 +89,7 @@ describe("a standalone inference pool", () => {
     // buffers the rest (bounded) for the next pool.
     const first = pools[0];
     if (first === undefined) throw new Error("no pool process");
-    const streaming = stream(speaker, whileDown);
+    const streaming = streamPcm(speaker, whileDown);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await stopPool(first, "SIGKILL")).toBeNull();
     await streaming;
@@ -116,7 +100,7 @@ describe("a standalone inference pool", () => {
     expect(restarted.address).toBe(address);
     await poolReady((openStreams) => openStreams >= 1);
     const heardBeforeSpeech = transcripts.length;
-    await stream(speaker, speech);
+    await streamPcm(speaker, speech);
     const after = await eventually(
       () => transcripts.slice(heardBeforeSpeech).find((m) => m.final && words(m.text).includes("meeting")),
       30_000,

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { collect, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
+import { streamPcm, type TranscriptMessage } from "../support/room-audio-client.js";
+import { words } from "../support/speech-bounds.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
 const WORDS = ["hello", "world", "test", "meeting", "engine"];
-/** 20 ms of 16 kHz 16-bit mono. */
-const FRAME_BYTES = 640;
 
 let t: TestEngine;
 let speech: Uint8Array;
@@ -23,26 +23,8 @@ afterAll(async () => {
   await t.close();
 });
 
-interface TranscriptMessage {
-  segment_id: string;
-  participant_id: string;
-  text: string;
-  start_ms: number;
-  end_ms: number;
-  final: boolean;
-}
 
-/** Streams 16 kHz PCM in 20 ms messages, a little faster than real time (the room allows 1.5×). */
-async function stream(room: Room, pcm: Uint8Array): Promise<void> {
-  for (let offset = 0; offset + FRAME_BYTES <= pcm.byteLength; offset += FRAME_BYTES) {
-    room.sendBytes("audio", pcm.subarray(offset, offset + FRAME_BYTES));
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
-function words(text: string): string[] {
-  return text.toLowerCase().replace(/[^a-z\s]/g, " ").split(/\s+/).filter(Boolean);
-}
 
 async function meetingWithListener(): Promise<{ id: string; speaker: Room; listener: Room }> {
   const { id, token } = await t.createSession({ kind: "meeting" });
@@ -61,7 +43,7 @@ describe("live transcripts in a meeting", () => {
       if (state.participants.get("host")?.speaking) sawSpeaking = true;
     });
 
-    await stream(speaker, speech);
+    await streamPcm(speaker, speech);
     for (const inbox of heard) {
       const message = await eventually(() => inbox.find((m) => m.final), 20_000);
       expect(message.participant_id).toBe("host");
@@ -93,7 +75,7 @@ describe("live transcripts in a meeting", () => {
     const b = await meetingWithListener();
     const atA = collect<TranscriptMessage>(a.listener, "transcript");
     const atB = collect<TranscriptMessage>(b.listener, "transcript");
-    await Promise.all([stream(a.speaker, speech), stream(b.speaker, otherPcm)]);
+    await Promise.all([streamPcm(a.speaker, speech), streamPcm(b.speaker, otherPcm)]);
     const fromA = await eventually(() => atA.find((m) => m.final), 20_000);
     const fromB = await eventually(() => atB.find((m) => m.final), 20_000);
     expect(words(fromA.text)).toEqual(expect.arrayContaining(["meeting", "engine"]));
@@ -105,7 +87,7 @@ describe("live transcripts in a meeting", () => {
   it("ending the session right after speech: draining waits for the utterance to be transcribed and persisted", async () => {
     const { id, speaker, listener } = await meetingWithListener();
     const heard = collect<TranscriptMessage>(listener, "transcript");
-    await stream(speaker, speech.subarray(0, speech.byteLength - 16_000)); // stop 0.5 s after the words, mid-hangover
+    await streamPcm(speaker, speech.subarray(0, speech.byteLength - 16_000)); // stop 0.5 s after the words, mid-hangover
     expect((await t.api("DELETE", `/api/v1/sessions/${id}`)).status).toBe(204);
     const body = (await t.api("GET", `/api/v1/sessions/${id}/transcript`)).body as { segments: { text: string }[] };
     expect(words(body.segments.map((s) => s.text).join(" "))).toEqual(expect.arrayContaining(["meeting", "engine"]));
