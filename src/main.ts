@@ -1,4 +1,5 @@
 import { ConfigError, configFromEnv } from "./config.js";
+import { createDemoMeeting } from "./demo-meeting.js";
 import { startEngine } from "./engine.js";
 import { createLogger } from "./logger.js";
 import { stopOnSignals } from "./shutdown-signals.js";
@@ -28,6 +29,16 @@ async function main(): Promise<void> {
     lines.push(`    ${engine.adminApiKey}`);
     lines.push(`  Try:  curl -H "Authorization: Bearer ${engine.adminApiKey}" -H "Content-Type: application/json" \\`);
     lines.push(`          -d '{"kind":"meeting"}' ${engine.httpUrl}/api/v1/sessions`);
+  }
+  if (config.databaseUrl === null && config.redisUrl === null && process.env["NODE_ENV"] !== "production") {
+    // A convenience only: failing to make it (MAX_SESSIONS reached by leftovers, say) must not stop the engine.
+    try {
+      const demo = await createDemoMeeting(engine);
+      lines.push(`  Demo meeting: open in a browser to join as host (link valid until ${demo.expiresAt.toISOString()}):`);
+      lines.push(`    ${demo.link}`);
+    } catch (error) {
+      logger.warn({ err: error }, "demo meeting not created");
+    }
   }
   process.stdout.write(`${lines.join("\n")}\n\n`);
 

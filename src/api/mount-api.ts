@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import express, { type Application, type Response } from "express";
 import { matchMaker } from "@colyseus/core";
 import { EngineError } from "../errors.js";
@@ -14,6 +15,9 @@ import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
 import { speechRoutes } from "./speech-routes.js";
 import type { SessionsService } from "./sessions-service.js";
+
+/** The bundled browser client (`npm run build:web`); the same path from src/api and dist/api. */
+const WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 /** JSON bodies above this are refused with 413 `payload_too_large`. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -82,6 +86,8 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {
     fail(res, new EngineError("not_found", "no such route"));
   });
+  // The browser client at `/` (index.html) and its bundles; absent until built, then requests fall through to 404.
+  app.use(express.static(WEB_DIR, { index: "index.html", fallthrough: true }));
   app.use(operatorRoutes({ metrics: deps.metrics, metricsToken: deps.metricsToken, adminApiKey: deps.adminApiKey }));
   app.use(errorHandler(deps.logger, (code) => deps.metrics.error("api", code)));
 }
