@@ -13,7 +13,9 @@ export async function openMicrophone(workletUrl: string, onFrame: (frame: Uint8A
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: { echoCancellation: true, noiseSuppression: true, channelCount: 1 },
   });
-  const context = new AudioContext();
+  // Ask the browser for a 16 kHz graph: its own resampler (a proper low-pass) then feeds the worklet, whose box
+  // filter is only the fallback for browsers that ignore the requested rate.
+  const context = new AudioContext({ sampleRate: 16_000 });
   await context.audioWorklet.addModule(workletUrl);
   const source = context.createMediaStreamSource(stream);
   const capture = new AudioWorkletNode(context, "capture-16k", { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1 });
