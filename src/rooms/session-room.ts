@@ -65,8 +65,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   #resolveEnded: () => void = () => {};
   /** The current connection of each participant; an older one found here is stale (replaced). */
   readonly #clients = new Map<string, SessionClient>();
-  readonly #limits = new WeakMap<SessionClient, TokenBucket>();
-  readonly #audioBudgets = new WeakMap<SessionClient, TokenBucket>();
+  /** Per connection: its verified identity (parsed once, not per message) and its message and audio budgets. */
+  readonly #connections = new WeakMap<SessionClient, { auth: JoinAuth; messages: TokenBucket; audio: TokenBucket }>();
   #audio!: RoomAudio;
 
   override async onCreate(rawOptions: unknown): Promise<void> {
@@ -199,8 +199,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       participant.joinedAt = nowMs;
       this.state.participants.set(auth.participantId, participant);
     }
-    this.#limits.set(client, this.newBucket());
-    this.#audioBudgets.set(client, new TokenBucket(AUDIO_BUDGET));
+    this.#track(client, auth);
     this.log.info({ participant_id: auth.participantId, role: auth.role }, "participant joined");
     this.writes.enqueue("participant.joined", () =>
       this.deps.store.recordJoin({
@@ -245,8 +244,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     }
     // Colyseus hands a new Client object for the same seat: it is now the participant's connection.
     this.#clients.set(participantId, client);
-    this.#limits.set(client, this.newBucket());
-    this.#audioBudgets.set(client, new TokenBucket(AUDIO_BUDGET));
+    this.#track(client, joinAuthSchema.parse(client.auth));
     const participant = this.state.participants.get(participantId);
     if (participant !== undefined) participant.connected = true;
     this.log.info({ participant_id: participantId }, "participant reconnected");
@@ -320,7 +318,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   }
 
   protected participantOf(client: SessionClient): JoinAuth {
-    return joinAuthSchema.parse(client.auth);
+    return this.#connections.get(client)?.auth ?? joinAuthSchema.parse(client.auth);
   }
 
   protected clientOf(participantId: string): SessionClient | undefined {
@@ -352,7 +350,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       this.reject(client, "audio", "invalid_audio", problem);
       return;
     }
-    if (!(this.#audioBudgets.get(client)?.take(audioMessageMs(bytes, sampleRate)) ?? false)) {
+    if (!(this.#connections.get(client)?.audio.take(audioMessageMs(bytes, sampleRate)) ?? false)) {
       this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
       return;
     }
@@ -411,14 +409,18 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
   private admit(client: SessionClient, type: string): boolean {
-    const bucket = this.#limits.get(client);
+    const bucket = this.#connections.get(client)?.messages;
     if (bucket === undefined || bucket.take()) return true;
     this.reject(client, type, "rate_limited", `more than ${this.deps.config.messagesPerSecond} messages per second`);
     return false;
   }
 
-  private newBucket(): TokenBucket {
-    return new TokenBucket({ ratePerSecond: this.deps.config.messagesPerSecond, burst: this.deps.config.messageBurst });
+  #track(client: SessionClient, auth: JoinAuth): void {
+    this.#connections.set(client, {
+      auth,
+      messages: new TokenBucket({ ratePerSecond: this.deps.config.messagesPerSecond, burst: this.deps.config.messageBurst }),
+      audio: new TokenBucket(AUDIO_BUDGET),
+    });
   }
 
   /** The participant a client speaks for, or null when a newer connection has replaced it. */
