@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AsrQueue, AsrQueueError, type AsrPriority } from "../../src/inference/asr/asr-queue.js";
+import { rejection } from "../support/rejection.js";
 
 /** A job the test finishes by hand, recording when it started. */
 function controlled<T>(value: T, started: string[], name: string) {
@@ -22,14 +23,6 @@ function sleeping<T>(value: T, ms: number): () => Promise<T> {
   return () => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("AsrQueue", () => {
   beforeEach(() => {

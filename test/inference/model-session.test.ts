@@ -8,6 +8,7 @@ import { openModelSession, type ModelSession } from "../../src/inference/models/
 import { SileroVad, VAD_CHUNK_SAMPLES } from "../../src/inference/models/silero-vad.js";
 import { WhisperAsr } from "../../src/inference/models/whisper-asr.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
+import { rejection } from "../support/rejection.js";
 
 /**
  * A model session on a worker thread must answer exactly what the in-thread session answers, keep the caller's event
@@ -40,14 +41,6 @@ async function probabilities(vad: SileroVad, audio: Float32Array): Promise<numbe
   return out;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("model sessions", () => {
   const synthesizer = createSpeechSynthesizer();

@@ -6,6 +6,7 @@ import {
   type BatchedVadModel,
   type VadBatcherOptions,
 } from "../../src/inference/vad/vad-batcher.js";
+import { rejection } from "../support/rejection.js";
 
 /*
  * Runs the real Silero VAD v5 (onnxruntime-node, CPU). The test signal is synthetic: harmonic tones under a syllable-
@@ -76,14 +77,6 @@ function expectClose(actual: number[], expected: number[]): void {
   expect(worst).toBeLessThan(TOLERANCE);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 const batchers: VadBatcher[] = [];
 function makeBatcher(options: Partial<VadBatcherOptions> = {}): VadBatcher {

@@ -13,7 +13,7 @@ import { padWithSilence, synthesizeSpeech } from "../support/speech.js";
 /** The client in a real Chromium: fake microphone fed a spoken WAV (looped), WebRTC over loopback. */
 const CHROMIUM = "/usr/bin/chromium";
 const SENTENCE = "hello world, this is a test of the meeting engine";
-/** Chromium's usual capture rate: the page's worklet does the downsampling to 16 kHz. */
+/** Chromium's usual capture rate: the page's 16 kHz AudioContext resamples it. */
 const WAV_RATE = 48_000;
 const TRANSCRIPT_TIMEOUT_MS = 30_000;
 const PEER_TIMEOUT_MS = 15_000;
