@@ -8,7 +8,11 @@ import type { RoomDeps } from "./room-deps.js";
 
 /** What `onAuth` hands the room as `client.auth`. Plain JSON: it may cross processes through presence IPC. */
 export interface JoinAuth {
-  sessionId: string;
+  /**
+   * The engine session joined. Not named `sessionId`: Colyseus takes `auth.sessionId` as the *connection's* session
+   * id, so every participant got the same one and simultaneous joins lost their seats.
+   */
+  engineSessionId: string;
   kind: SessionKind;
   participantId: string;
   role: ParticipantRole;
@@ -19,7 +23,7 @@ export interface JoinAuth {
 }
 
 export const joinAuthSchema = z.object({
-  sessionId: z.string(),
+  engineSessionId: z.string(),
   kind: z.enum(SESSION_KINDS),
   participantId: z.string(),
   role: z.enum(["host", "participant", "observer", "student", "tutor"]),
@@ -69,7 +73,7 @@ export async function authorizeJoin(
     );
     if (others.length >= session.maxParticipants) throw new JoinRejection("session_full");
     return {
-      sessionId: claims.sessionId,
+      engineSessionId: claims.sessionId,
       kind: claims.kind,
       participantId: claims.participantId,
       role: claims.role,

@@ -175,7 +175,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   override onJoin(client: SessionClient, _options: unknown, rawAuth: unknown): void {
     const auth = joinAuthSchema.parse(rawAuth ?? client.auth);
-    if (auth.sessionId !== this.roomId) throw new ServerError(JOIN_REJECTIONS.token_wrong_session, "token_wrong_session");
+    if (auth.engineSessionId !== this.roomId) throw new ServerError(JOIN_REJECTIONS.token_wrong_session, "token_wrong_session");
     if (this.#status === "draining" || this.#status === "ended") {
       throw new ServerError(JOIN_REJECTIONS.session_ended, "session_ended");
     }

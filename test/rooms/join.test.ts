@@ -57,6 +57,15 @@ describe("joining a session with the SDK", () => {
     expect(detail.participants[0]).toMatchObject({ participant_id: "host", role: "host", connected: true, left_at: null });
   });
 
+  it("participants joining at the same moment all get in, each with a connection id of its own", async () => {
+    const { id } = await t.createSession({ kind: "meeting" });
+    const tokens = await Promise.all(["a", "b", "c", "d"].map((p) => t.token(id, p, "participant")));
+    const rooms = await Promise.all(tokens.map((token) => t.join(id, token)));
+    expect(new Set(rooms.map((room) => room.sessionId)).size).toBe(4);
+    const state = rooms[0]?.state as { participants: Map<string, { connected: boolean }> } | undefined;
+    await eventually(() => ([...(state?.participants.values() ?? [])].filter((p) => p.connected).length === 4 ? true : undefined));
+  });
+
   it("a tutoring session stays waiting for the tutor and goes live when the student joins", async () => {
     const { id, token } = await t.createSession({ kind: "tutoring", tutor_id: "tut-1", student_id: "stu-1" });
     const tutor = await t.join(id, await t.token(id, "tut-1", "tutor", { name: "Ms Tutor" }));
