@@ -1,0 +1,269 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, totalmem } from "node:os";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { startEngineUnderTest } from "./engine-under-test.js";
+import { DEFAULT_LOAD_OPTIONS, LoadUsageError, type LoadOptions } from "./load-options.js";
+import { formatSummary, type LoadResult } from "./load-report.js";
+import { runLoad } from "./load-run.js";
+import { measureRawAsr, type RawAsrResult } from "./raw-asr.js";
+import { loadSpeechScript } from "./speech-script.js";
+
+/**
+ * `npm run loadtest:capacity`: one engine, load runs of growing session counts (doubling, then bisecting between the
+ * last good and the first bad count) until the p99 end-of-utterance → transcript latency passes the bound or any
+ * audio is refused or lost. Reports the knee, and the engine's sustained transcription rate ÷ the raw model's.
+ */
+interface CapacityOptions {
+  participants: number;
+  speakers: number;
+  stepDurationMs: number;
+  boundMs: number;
+  maxSessions: number;
+  audioPath: string | null;
+  jsonPath: string;
+  workers: number;
+}
+
+const DEFAULT_CAPACITY: CapacityOptions = {
+  participants: 3,
+  speakers: 1,
+  stepDurationMs: 30_000,
+  boundMs: 2_000,
+  maxSessions: 64,
+  audioPath: null,
+  jsonPath: "bench-results/capacity.json",
+  workers: 2,
+};
+/** Bisection steps after the first failing count. */
+const REFINE_STEPS = 2;
+
+const USAGE = `Usage: npm run loadtest:capacity -- [--participants M] [--speakers K] [--step-duration S] [--bound MS]
+                                   [--max-sessions N] [--audio file.wav] [--json out.json]
+  defaults: ${DEFAULT_CAPACITY.participants} participants, ${DEFAULT_CAPACITY.speakers} speaker per session, ${DEFAULT_CAPACITY.stepDurationMs / 1000} s per step,
+  bound ${DEFAULT_CAPACITY.boundMs} ms, at most ${DEFAULT_CAPACITY.maxSessions} sessions, JSON ${DEFAULT_CAPACITY.jsonPath}`;
+
+interface StepVerdict {
+  sessions: number;
+  ok: boolean;
+  why: string;
+  p99_ms: number;
+  offered_per_s: number;
+  sustained_per_s: number;
+  audio_rejected: number;
+  missing_deliveries: number;
+  engine_cpu_cores: number;
+  rss_mb_peak: number;
+  memory_per_session_mb: number;
+  heap_per_session_mb: number;
+  generator_cpu_cores: number;
+}
+
+function verdict(r: LoadResult, boundMs: number): StepVerdict {
+  const p99 = r.transcript_latency_speaker.p99_ms;
+  const reasons: string[] = [];
+  if (r.audio_rejected > 0) reasons.push(`${r.audio_rejected} audio rejections`);
+  if (r.utterances.missing_deliveries > 0) reasons.push(`${r.utterances.missing_deliveries} transcripts never arrived`);
+  if (r.clients.joined < r.clients.expected) reasons.push(`${r.clients.expected - r.clients.joined} joins failed`);
+  if (p99 > boundMs) reasons.push(`p99 ${p99} ms > ${boundMs} ms`);
+  if (r.utterances.sent === 0) reasons.push("no utterance sent");
+  return {
+    sessions: r.parameters.sessions,
+    ok: reasons.length === 0,
+    why: reasons.join(", ") || "within bound",
+    p99_ms: p99,
+    offered_per_s: r.utterances.window_offered_per_s,
+    sustained_per_s: r.utterances.sustained_per_s,
+    audio_rejected: r.audio_rejected,
+    missing_deliveries: r.utterances.missing_deliveries,
+    engine_cpu_cores: r.engine.cpu_cores_mean,
+    rss_mb_peak: r.engine.rss_mb_peak,
+    memory_per_session_mb: r.engine.memory_per_session_mb,
+    heap_per_session_mb: r.engine.heap_per_session_mb,
+    generator_cpu_cores: r.generator.cpu_cores,
+  };
+}
+
+function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      participants: { type: "string" },
+      speakers: { type: "string" },
+      "step-duration": { type: "string" },
+      bound: { type: "string" },
+      "max-sessions": { type: "string" },
+      audio: { type: "string" },
+      json: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return "help";
+  const whole = (text: string | undefined, flag: string, min: number, max: number, fallback: number) => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new LoadUsageError(`${flag} needs a whole number from ${min} to ${max}`);
+    return value;
+  };
+  const options: CapacityOptions = {
+    ...DEFAULT_CAPACITY,
+    participants: whole(values.participants, "--participants", 1, 50, DEFAULT_CAPACITY.participants),
+    speakers: whole(values.speakers, "--speakers", 1, 50, DEFAULT_CAPACITY.speakers),
+    stepDurationMs: whole(values["step-duration"], "--step-duration", 10, 600, DEFAULT_CAPACITY.stepDurationMs / 1000) * 1000,
+    boundMs: whole(values.bound, "--bound", 100, 60_000, DEFAULT_CAPACITY.boundMs),
+    maxSessions: whole(values["max-sessions"], "--max-sessions", 1, 500, DEFAULT_CAPACITY.maxSessions),
+    audioPath: values.audio ?? null,
+    jsonPath: values.json ?? DEFAULT_CAPACITY.jsonPath,
+  };
+  if (options.speakers > options.participants) throw new LoadUsageError("--speakers cannot exceed --participants");
+  return options;
+}
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseCapacityArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const script = await loadSpeechScript(options.audioPath);
+
+  // The raw model first, alone on the machine (the engine is not started yet).
+  log("[capacity] raw model: WhisperAsr on the script's utterances, one after another");
+  const raw: RawAsrResult = await measureRawAsr(script);
+  log(`[capacity] raw: ${raw.utterances_per_s} utt/s (run p50 ${raw.run.p50_ms} ms)`);
+
+  const engine = await startEngineUnderTest(options.maxSessions);
+  const steps: { verdict: StepVerdict; result: LoadResult }[] = [];
+  try {
+    const runStep = async (sessions: number) => {
+      const loadOptions: LoadOptions = {
+        ...DEFAULT_LOAD_OPTIONS,
+        sessions,
+        participants: options.participants,
+        speakers: options.speakers,
+        durationMs: options.stepDurationMs,
+        audioPath: options.audioPath,
+        workers: options.workers,
+        latencyBoundMs: options.boundMs,
+        progressEveryMs: 0,
+      };
+      log(`[capacity] ${sessions} session(s) × ${options.participants} (${options.speakers} speaking), ${options.stepDurationMs / 1000} s …`);
+      const result = await runLoad(loadOptions, { engine, script });
+      const v = verdict(result, options.boundMs);
+      steps.push({ verdict: v, result });
+      log(
+        `[capacity]   ${v.ok ? "ok  " : "FAIL"} p99 ${v.p99_ms} ms, offered ${v.offered_per_s} utt/s, sustained ${v.sustained_per_s} utt/s, ` +
+          `engine ${v.engine_cpu_cores} cores, RSS ${v.rss_mb_peak} MB — ${v.why}`,
+      );
+      return v.ok;
+    };
+
+    // Doubling finds both limits: the latency knee (last count within every bound) and saturation (the engine no
+    // longer keeps up, or audio is refused or lost); the later of the two ends the ramp. Then each is narrowed by
+    // bisection.
+    const saturated = (v: StepVerdict) =>
+      v.audio_rejected > 0 || v.missing_deliveries > 0 || v.sustained_per_s < 0.9 * v.offered_per_s;
+    let good = 0;
+    let bad = 0;
+    let keptUp = 0;
+    let fellBehind = 0;
+    for (let n = 1; n <= options.maxSessions; n *= 2) {
+      const ok = await runStep(n);
+      const last = steps[steps.length - 1]?.verdict;
+      if (ok) good = n;
+      else if (bad === 0) bad = n;
+      if (last === undefined || saturated(last)) {
+        fellBehind = n;
+        break;
+      }
+      keptUp = n;
+    }
+    for (let i = 0; i < REFINE_STEPS && bad > 0 && bad - good > 1; i++) {
+      const mid = Math.floor((good + bad) / 2);
+      if (await runStep(mid)) good = mid;
+      else bad = mid;
+    }
+    for (let i = 0; i < REFINE_STEPS && fellBehind > 0 && fellBehind - keptUp > 1; i++) {
+      const mid = Math.floor((keptUp + fellBehind) / 2);
+      await runStep(mid);
+      const last = steps[steps.length - 1]?.verdict;
+      if (last !== undefined && !saturated(last)) keptUp = mid;
+      else fellBehind = mid;
+    }
+
+    const kneeStep = steps.find((s) => s.verdict.sessions === good && s.verdict.ok);
+    const clean = steps.filter((s) => s.verdict.audio_rejected === 0 && s.verdict.missing_deliveries === 0);
+    const sustained = clean.reduce((m, s) => Math.max(m, s.verdict.sustained_per_s), 0);
+    const report = {
+      started_at: new Date().toISOString(),
+      machine: { cpus: availableParallelism(), cpu_model: cpus()[0]?.model ?? "unknown", memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      parameters: { ...options, audio: script.source, utterances_in_audio: script.utterances.length },
+      raw_model: raw,
+      knee: {
+        sessions: good,
+        speakers: good * options.speakers,
+        clients: good * options.participants,
+        stopped_at: bad === 0 ? null : { sessions: bad, why: steps.find((s) => s.verdict.sessions === bad && !s.verdict.ok)?.verdict.why ?? "" },
+        p99_ms: kneeStep?.verdict.p99_ms ?? null,
+        transcript_latency_speaker: kneeStep?.result.transcript_latency_speaker ?? null,
+        transcript_latency_listener: kneeStep?.result.transcript_latency_listener ?? null,
+        speaking_latency: kneeStep?.result.speaking_latency ?? null,
+        memory_per_session_mb: kneeStep?.verdict.memory_per_session_mb ?? null,
+        heap_per_session_mb: kneeStep?.verdict.heap_per_session_mb ?? null,
+        utterances_per_s: kneeStep?.verdict.sustained_per_s ?? null,
+      },
+      /** Highest rate the engine kept up with, over steps with no refused or lost audio, ÷ the raw model. */
+      sustained_per_s: sustained,
+      engine_vs_raw: raw.utterances_per_s === 0 ? 0 : Math.round((sustained / raw.utterances_per_s) * 1000) / 1000,
+      knee_vs_raw: raw.utterances_per_s === 0 || kneeStep === undefined ? 0 : Math.round((kneeStep.verdict.sustained_per_s / raw.utterances_per_s) * 1000) / 1000,
+      target: { engine_vs_raw_min: 0.8 },
+      steps: steps.map((s) => s.verdict),
+      step_results: steps.map((s) => s.result),
+    };
+    const table = [
+      "",
+      "sessions  ok    p99 ms  offered/s  sustained/s  engine cores  RSS MB  MB/session  heap MB/session  generator cores  why",
+      ...steps.map(({ verdict: v }) =>
+        [
+          String(v.sessions).padEnd(8),
+          (v.ok ? "yes" : "no").padEnd(4),
+          String(v.p99_ms).padStart(7),
+          String(v.offered_per_s).padStart(9),
+          String(v.sustained_per_s).padStart(11),
+          String(v.engine_cpu_cores).padStart(12),
+          String(v.rss_mb_peak).padStart(6),
+          String(v.memory_per_session_mb).padStart(10),
+          String(v.heap_per_session_mb).padStart(15),
+          String(v.generator_cpu_cores).padStart(15),
+          v.why,
+        ].join("  "),
+      ),
+      "",
+      `Knee: ${good} session(s) (${good * options.participants} clients, ${good * options.speakers} speaking)` +
+        (bad === 0 ? ` — no failure up to --max-sessions ${options.maxSessions}` : `; ${bad} failed: ${report.knee.stopped_at?.why ?? ""}`),
+      `Raw model ${raw.utterances_per_s} utt/s; engine sustained ${sustained} utt/s without refused or lost audio → ` +
+        `${report.engine_vs_raw} × raw (target ≥ 0.8); at the knee ${report.knee.utterances_per_s ?? 0} utt/s → ${report.knee_vs_raw} × raw`,
+    ];
+    process.stdout.write(`${table.join("\n")}\n`);
+    if (kneeStep !== undefined) process.stdout.write(`\nAt the knee:\n${formatSummary(kneeStep.result)}\n`);
+    await mkdir(dirname(options.jsonPath), { recursive: true });
+    await writeFile(options.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`JSON: ${options.jsonPath}\n`);
+  } finally {
+    await engine.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`capacity run failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
