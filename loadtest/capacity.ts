@@ -145,6 +145,9 @@ async function main(): Promise<void> {
   const steps: { verdict: StepVerdict; result: LoadResult }[] = [];
   try {
     const runStep = async (sessions: number) => {
+      // Both bisections may land on the same count: one run per count.
+      const earlier = steps.find((s) => s.verdict.sessions === sessions);
+      if (earlier !== undefined) return earlier.verdict.ok;
       const loadOptions: LoadOptions = {
         ...DEFAULT_LOAD_OPTIONS,
         sessions,
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < REFINE_STEPS && fellBehind > 0 && fellBehind - keptUp > 1; i++) {
       const mid = Math.floor((keptUp + fellBehind) / 2);
       await runStep(mid);
-      const last = steps[steps.length - 1]?.verdict;
+      const last = steps.find((s) => s.verdict.sessions === mid)?.verdict;
       if (last !== undefined && !saturated(last)) keptUp = mid;
       else fellBehind = mid;
     }
