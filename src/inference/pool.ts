@@ -8,9 +8,11 @@ import type { ExecutionDevice } from "./models/model-files.js";
 import { SileroVad } from "./models/silero-vad.js";
 import { WhisperAsr } from "./models/whisper-asr.js";
 import { PoolError } from "./pool-error.js";
+import { poolStatusView } from "./pool-status.js";
 import type { AudioSessionHandle, InferencePoolService, ModelState, PoolStatusView } from "./pool-service.js";
 import { MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
 import { SpeechSegmenter, type SegmenterEvent, type SegmenterOptions } from "./vad/segmenter.js";
+import { segmentRecording } from "./vad/recording-segmentation.js";
 import { VadBatcher, type VadBatcherOptions } from "./vad/vad-batcher.js";
 
 export interface InferencePoolOptions {
@@ -395,27 +397,11 @@ export class InferencePool implements InferencePoolService {
 
     this.#files += 1;
     const key = `file:${this.#files}`;
-    const segmenter = new SpeechSegmenter(this.#options.segmenter);
-    const utterances: { startMs: number; endMs: number; samples: Float32Array }[] = [];
-    models.batcher.open(key);
-    try {
-      const chunks = Math.ceil(samples.length / VAD_CHUNK);
-      for (let first = 0; first < chunks; first += VAD_WINDOW) {
-        const window: Float32Array[] = [];
-        for (let i = first; i < Math.min(chunks, first + VAD_WINDOW); i += 1) {
-          const chunk = new Float32Array(VAD_CHUNK);
-          chunk.set(samples.subarray(i * VAD_CHUNK, Math.min(samples.length, (i + 1) * VAD_CHUNK)));
-          window.push(chunk);
-        }
-        const probabilities = await Promise.all(window.map((chunk) => models.batcher.enqueue(key, chunk)));
-        window.forEach((chunk, i) => {
-          for (const event of segmenter.push(chunk, probabilities[i] ?? 0)) if (event.type === "utterance") utterances.push(event);
-        });
-      }
-      for (const event of segmenter.flush()) if (event.type === "utterance") utterances.push(event);
-    } finally {
-      models.batcher.closeStream(key);
-    }
+    const utterances = await segmentRecording(models.batcher, key, samples, {
+      segmenter: this.#options.segmenter,
+      chunkSamples: VAD_CHUNK,
+      window: VAD_WINDOW,
+    });
     const vadMs = performance.now() - started;
     let asrMs = 0;
     const segments = [];
@@ -433,32 +419,13 @@ export class InferencePool implements InferencePoolService {
   }
 
   status(): PoolStatusView {
-    const queue = this.#queue.stats();
-    const vad = this.#loaded?.batcher.stats();
-    const maxBatchSize = (vad?.batchSizes ?? []).filter((b) => b.count > 0).reduce((max, b) => Math.max(max, b.le), 0);
-    return {
+    return poolStatusView({
       models: Object.values(this.#models),
-      executionProvider: this.#options.device,
+      device: this.#options.device,
       openStreams: this.#streams.size,
-      vadPending: vad?.pendingChunks ?? 0,
-      vad: {
-        batches: vad?.batchesRun ?? 0,
-        items: vad?.chunksProcessed ?? 0,
-        meanBatchSize: vad === undefined || vad.batchesRun === 0 ? 0 : vad.batchSizeSum / vad.batchesRun,
-        maxBatchSize,
-        sizeBuckets: vad?.batchSizes ?? [],
-        runMsTotal: vad?.runMsTotal ?? 0,
-        runMsBuckets: vad?.runMs ?? [],
-      },
-      asr: {
-        queuedLive: queue.queued.live,
-        queuedFile: queue.queued.file,
-        running: queue.running,
-        completed: queue.completed,
-        rejectedOverloaded: queue.rejected.overloaded ?? 0,
-        rejectedDeadline: queue.rejected.deadline_exceeded ?? 0,
-      },
-    };
+      vad: this.#loaded?.batcher.stats(),
+      asr: this.#queue.stats(),
+    });
   }
 
   async close(): Promise<void> {

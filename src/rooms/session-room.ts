@@ -1,4 +1,4 @@
-import { CloseCode, Room, ServerError, type Client } from "@colyseus/core";
+import { CloseCode, Room, ServerError } from "@colyseus/core";
 import { assertEvent, createActor, fromPromise, type Actor } from "xstate";
 import { z } from "zod";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
@@ -16,8 +16,9 @@ import {
 import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
 import { audioMessageMs, audioMessageProblem } from "./audio-messages.js";
 import { OrderedWrites } from "./ordered-writes.js";
-import { RoomAudio, type ParticipantResult } from "./room-audio.js";
-import { TokenBucket } from "./rate-limiter.js";
+import { RoomAudio } from "./room-audio.js";
+import { deliverResult, type ResultTarget } from "./result-delivery.js";
+import { RoomConnections, type SessionClient } from "./room-connections.js";
 import type { RoomDeps } from "./room-deps.js";
 import { createSessionState, ParticipantState, type SessionState } from "./session-state.js";
 
@@ -39,7 +40,6 @@ export interface SessionRoomMetadata {
 }
 
 type SessionActor = Actor<typeof sessionMachine>;
-type SessionClient = Client<{ auth: JoinAuth }>;
 
 /** Close code for a connection replaced by a newer one of the same participant (consented: no auto-reconnect). */
 const REPLACED_CLOSE_CODE = CloseCode.CONSENTED;
@@ -47,8 +47,6 @@ const REPLACED_CLOSE_CODE = CloseCode.CONSENTED;
 const END_WAIT_MS = 10_000;
 /** Colyseus' own per-client cap disconnects; keep it far above our token bucket, as a last-resort flood guard. */
 const HARD_MESSAGES_PER_SECOND = 2_000;
-/** Audio a client may send: 1.5 s of audio per second (catching up after a stall), bursts up to 3 s. */
-const AUDIO_BUDGET = { ratePerSecond: 1_500, burst: 3_000 } as const;
 
 /**
  * A session as a Colyseus room: a thin adapter that turns Colyseus hooks and messages into events of the session
@@ -63,10 +61,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   #status: SessionStatus = "created";
   #ended: Promise<void> = Promise.resolve();
   #resolveEnded: () => void = () => {};
-  /** The current connection of each participant; an older one found here is stale (replaced). */
-  readonly #clients = new Map<string, SessionClient>();
-  /** Per connection: its verified identity (parsed once, not per message) and its message and audio budgets. */
-  readonly #connections = new WeakMap<SessionClient, { auth: JoinAuth; messages: TokenBucket; audio: TokenBucket }>();
+  #connections!: RoomConnections;
   #audio!: RoomAudio;
 
   override async onCreate(rawOptions: unknown): Promise<void> {
@@ -77,6 +72,10 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     // One extra seat lets a participant's new connection replace their old one.
     this.maxClients = options.maxParticipants + 1;
     this.maxMessagesPerSecond = HARD_MESSAGES_PER_SECOND;
+    this.#connections = new RoomConnections({
+      ratePerSecond: this.deps.config.messagesPerSecond,
+      burst: this.deps.config.messageBurst,
+    });
     this.log = this.deps.logger.child({ session_id: options.sessionId, kind: options.kind });
     this.writes = new OrderedWrites(this.log, (label, durationMs, ok) => this.deps.metrics.dbWrite(label, durationMs, ok));
     this.#ended = new Promise((resolve) => (this.#resolveEnded = resolve));
@@ -91,22 +90,23 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       deliver: (result) => this.sendToMachine({ type: "inference.result", result }),
       onError: (code) => this.deps.metrics.error("pool", code),
     });
+    const results = this.resultTarget();
     const machine = sessionMachine.provide({
       actors: { flushWrites: fromPromise(() => this.flushBeforeEnd()) },
       actions: {
         forwardAudio: ({ event }) => {
           assertEvent(event, "audio.chunk");
-          const client = this.#clients.get(event.participantId);
+          const client = this.#connections.clientOf(event.participantId);
           if (client !== undefined) this.#audio.push(event.participantId, this.participantOf(client).sampleRate, event.pcm16);
         },
         refuseAudio: ({ event }) => {
           assertEvent(event, "audio.chunk");
-          const client = this.#clients.get(event.participantId);
+          const client = this.#connections.clientOf(event.participantId);
           if (client !== undefined) this.reject(client, "audio", "session_not_live", `audio is not taken while the session is ${this.#status}`);
         },
         deliverResult: ({ event }) => {
           assertEvent(event, "inference.result");
-          this.deliverResult(event.result);
+          deliverResult(results, event.result);
         },
       },
     });
@@ -179,12 +179,12 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     if (this.#status === "draining" || this.#status === "ended") {
       throw new ServerError(JOIN_REJECTIONS.session_ended, "session_ended");
     }
-    const others = [...this.#clients.keys()].filter((id) => id !== auth.participantId);
-    if (others.length >= this.maxClients - 1) throw new ServerError(JOIN_REJECTIONS.session_full, "session_full");
+    if (this.#connections.countOthers(auth.participantId) >= this.maxClients - 1) {
+      throw new ServerError(JOIN_REJECTIONS.session_full, "session_full");
+    }
 
-    const previous = this.#clients.get(auth.participantId);
-    this.#clients.set(auth.participantId, client);
-    if (previous !== undefined && previous !== client) {
+    const previous = this.#connections.attach(client, auth);
+    if (previous !== undefined) {
       this.sendTo(previous, "session.replaced", { reason: "joined from another connection" });
       previous.leave(REPLACED_CLOSE_CODE);
     }
@@ -199,7 +199,6 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       participant.joinedAt = nowMs;
       this.state.participants.set(auth.participantId, participant);
     }
-    this.#track(client, auth);
     this.log.info({ participant_id: auth.participantId, role: auth.role }, "participant joined");
     this.writes.enqueue("participant.joined", () =>
       this.deps.store.recordJoin({
@@ -221,7 +220,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   }
 
   override onDrop(client: SessionClient, code?: number): void {
-    const participantId = this.currentParticipantOf(client);
+    const participantId = this.#connections.currentParticipantOf(client);
     if (participantId === null) return;
     const participant = this.state.participants.get(participantId);
     if (participant !== undefined) participant.connected = false;
@@ -237,14 +236,13 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   }
 
   override onReconnect(client: SessionClient): void {
-    const participantId = this.currentParticipantOf(client);
+    const participantId = this.#connections.currentParticipantOf(client);
     if (participantId === null) {
       client.leave(REPLACED_CLOSE_CODE);
       return;
     }
     // Colyseus hands a new Client object for the same seat: it is now the participant's connection.
-    this.#clients.set(participantId, client);
-    this.#track(client, joinAuthSchema.parse(client.auth));
+    this.#connections.attach(client, joinAuthSchema.parse(client.auth));
     const participant = this.state.participants.get(participantId);
     if (participant !== undefined) participant.connected = true;
     this.log.info({ participant_id: participantId }, "participant reconnected");
@@ -255,9 +253,9 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   }
 
   override onLeave(client: SessionClient, code?: number): void {
-    const participantId = this.currentParticipantOf(client);
+    const participantId = this.#connections.currentParticipantOf(client);
     if (participantId === null) return;
-    this.#clients.delete(participantId);
+    this.#connections.detach(participantId);
     this.state.participants.delete(participantId);
     this.#audio.end(participantId);
     this.log.info({ participant_id: participantId, close_code: code }, "participant left");
@@ -318,18 +316,18 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   }
 
   protected participantOf(client: SessionClient): JoinAuth {
-    return this.#connections.get(client)?.auth ?? joinAuthSchema.parse(client.auth);
+    return this.#connections.authOf(client);
   }
 
   protected clientOf(participantId: string): SessionClient | undefined {
-    return this.#clients.get(participantId);
+    return this.#connections.clientOf(participantId);
   }
 
   private handleSignal(client: SessionClient, raw: unknown): void {
     const message = this.parseMessage(client, "signal", signalMessage, raw);
     if (message === null) return;
     const from = this.participantOf(client).participantId;
-    const target = message.to === from ? undefined : this.#clients.get(message.to);
+    const target = message.to === from ? undefined : this.#connections.clientOf(message.to);
     if (target === undefined) {
       this.reject(client, "signal", "participant_not_found", "no other connected participant has that id");
       return;
@@ -350,7 +348,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       this.reject(client, "audio", "invalid_audio", problem);
       return;
     }
-    if (!(this.#connections.get(client)?.audio.take(audioMessageMs(bytes, sampleRate)) ?? false)) {
+    if (!this.#connections.takeAudio(client, audioMessageMs(bytes, sampleRate))) {
       this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
       return;
     }
@@ -358,46 +356,20 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     this.sendToMachine({ type: "audio.chunk", participantId, pcm16: bytes });
   }
 
-  /** Applies a pool result: speaking flags in the state, transcripts to everyone and the database, errors to the speaker. */
-  private deliverResult(result: ParticipantResult): void {
-    switch (result.kind) {
-      case "speech": {
-        const participant = this.state.participants.get(result.participantId);
-        if (participant !== undefined) participant.speaking = result.speaking;
-        return;
-      }
-      case "transcript": {
-        if (result.text === "") return;
-        this.sendToAll("transcript", {
-          segment_id: result.segmentId,
-          participant_id: result.participantId,
-          text: result.text,
-          start_ms: result.startMs,
-          end_ms: result.endMs,
-          final: result.final,
-        });
-        this.deps.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
-        if (!result.final) return;
-        this.writes.enqueue("transcript.segment", async () => {
-          await this.deps.transcripts.saveSegment({
-            sessionId: this.roomId,
-            segmentId: result.segmentId,
-            participantId: result.participantId,
-            text: result.text,
-            startMs: result.startMs,
-            endMs: result.endMs,
-            createdAt: new Date(),
-          });
-          this.deps.metrics.transcriptPersisted();
-        });
-        return;
-      }
-      case "error": {
-        const client = this.#clients.get(result.participantId);
-        if (client !== undefined) this.reject(client, "audio", result.code, result.message);
-        return;
-      }
-    }
+  /** Where pool results land: this room's state, clients and writes. */
+  private resultTarget(): ResultTarget {
+    return {
+      sessionId: this.roomId,
+      state: this.state,
+      writes: this.writes,
+      transcripts: this.deps.transcripts,
+      metrics: this.deps.metrics,
+      sendToAll: (type, message) => this.sendToAll(type, message),
+      rejectAudio: (participantId, code, message) => {
+        const client = this.#connections.clientOf(participantId);
+        if (client !== undefined) this.reject(client, "audio", code, message);
+      },
+    };
   }
 
   private handleText(client: SessionClient, raw: unknown): void {
@@ -409,26 +381,9 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
   private admit(client: SessionClient, type: string): boolean {
-    const bucket = this.#connections.get(client)?.messages;
-    if (bucket === undefined || bucket.take()) return true;
+    if (this.#connections.takeMessage(client)) return true;
     this.reject(client, type, "rate_limited", `more than ${this.deps.config.messagesPerSecond} messages per second`);
     return false;
-  }
-
-  #track(client: SessionClient, auth: JoinAuth): void {
-    this.#connections.set(client, {
-      auth,
-      messages: new TokenBucket({ ratePerSecond: this.deps.config.messagesPerSecond, burst: this.deps.config.messageBurst }),
-      audio: new TokenBucket(AUDIO_BUDGET),
-    });
-  }
-
-  /** The participant a client speaks for, or null when a newer connection has replaced it. */
-  private currentParticipantOf(client: SessionClient): string | null {
-    const parsed = joinAuthSchema.safeParse(client.auth);
-    if (!parsed.success) return null;
-    const current = this.#clients.get(parsed.data.participantId);
-    return current === undefined || current === client || current.sessionId === client.sessionId ? parsed.data.participantId : null;
   }
 
   private sendToMachine(event: Parameters<SessionActor["send"]>[0]): void {
@@ -465,7 +420,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     const metadata: SessionRoomMetadata = {
       kind: this.state.kind === "tutoring" ? "tutoring" : "meeting",
       status: this.#status,
-      participants: this.#clients.size,
+      participants: this.#connections.size,
     };
     this.setMetadata(metadata).catch((error: unknown) => this.log.warn({ err: error }, "room listing update failed"));
   }

@@ -1,0 +1,82 @@
+import type { Client } from "@colyseus/core";
+import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
+import { TokenBucket } from "./rate-limiter.js";
+
+export type SessionClient = Client<{ auth: JoinAuth }>;
+
+/** Audio a client may send: 1.5 s of audio per second (catching up after a stall), bursts up to 3 s. */
+const AUDIO_BUDGET = { ratePerSecond: 1_500, burst: 3_000 } as const;
+
+interface ConnectionRecord {
+  /** Verified at join, parsed once: never re-read from `client.auth` per message. */
+  auth: JoinAuth;
+  messages: TokenBucket;
+  audio: TokenBucket;
+}
+
+/**
+ * A room's connections: the current one of each participant (an older one is stale, replaced) and, per connection,
+ * its identity and its message and audio budgets.
+ */
+export class RoomConnections {
+  readonly #current = new Map<string, SessionClient>();
+  readonly #records = new WeakMap<SessionClient, ConnectionRecord>();
+  readonly #messageLimits: { ratePerSecond: number; burst: number };
+
+  constructor(messageLimits: { ratePerSecond: number; burst: number }) {
+    this.#messageLimits = messageLimits;
+  }
+
+  get size(): number {
+    return this.#current.size;
+  }
+
+  /** Makes `client` the participant's connection; returns the one it replaces, if any. */
+  attach(client: SessionClient, auth: JoinAuth): SessionClient | undefined {
+    const previous = this.#current.get(auth.participantId);
+    this.#current.set(auth.participantId, client);
+    this.#records.set(client, {
+      auth,
+      messages: new TokenBucket(this.#messageLimits),
+      audio: new TokenBucket(AUDIO_BUDGET),
+    });
+    return previous === client ? undefined : previous;
+  }
+
+  detach(participantId: string): void {
+    this.#current.delete(participantId);
+  }
+
+  clientOf(participantId: string): SessionClient | undefined {
+    return this.#current.get(participantId);
+  }
+
+  /** Participants connected now, other than `participantId`. */
+  countOthers(participantId: string): number {
+    let others = 0;
+    for (const id of this.#current.keys()) if (id !== participantId) others += 1;
+    return others;
+  }
+
+  authOf(client: SessionClient): JoinAuth {
+    return this.#records.get(client)?.auth ?? joinAuthSchema.parse(client.auth);
+  }
+
+  /** The participant a client speaks for, or null when a newer connection has replaced it. */
+  currentParticipantOf(client: SessionClient): string | null {
+    const parsed = joinAuthSchema.safeParse(client.auth);
+    if (!parsed.success) return null;
+    const current = this.#current.get(parsed.data.participantId);
+    return current === undefined || current === client || current.sessionId === client.sessionId ? parsed.data.participantId : null;
+  }
+
+  /** Takes one message from the client's budget; false when it is spent. */
+  takeMessage(client: SessionClient): boolean {
+    return this.#records.get(client)?.messages.take() ?? true;
+  }
+
+  /** Takes `ms` of audio from the client's budget; false when it is spent (or the connection is unknown). */
+  takeAudio(client: SessionClient, ms: number): boolean {
+    return this.#records.get(client)?.audio.take(ms) ?? false;
+  }
+}
