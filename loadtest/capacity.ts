@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   // The raw model first, alone on the machine (the engine is not started yet).
   log("[capacity] raw model: WhisperAsr on the script's utterances, one after another");
   const raw: RawAsrResult = await measureRawAsr(script);
-  log(`[capacity] raw: ${raw.utterances_per_s} utt/s (run p50 ${raw.run.p50_ms} ms)`);
+  log(`[capacity] raw: ${raw.utterances_per_s} utt/s (${raw.layout.lanes} lane(s) × ${raw.layout.threadsPerLane} thread(s), run p50 ${raw.run.p50_ms} ms)`);
 
   const engine = await startEngineUnderTest(options.maxSessions);
   const steps: { verdict: StepVerdict; result: LoadResult }[] = [];

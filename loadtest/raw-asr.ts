@@ -1,11 +1,15 @@
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pcm16ToFloat32 } from "../src/inference/audio/pcm.js";
+import { AsrLanes, defaultAsrLayout, type AsrLayout } from "../src/inference/asr/asr-lanes.js";
 import { WhisperAsr } from "../src/inference/models/whisper-asr.js";
 import { MODEL_SAMPLE_RATE } from "../src/inference/pool-types.js";
 import { summarize, type LatencySummary } from "../scripts/bench/latency-stats.js";
 import type { SpeechScript } from "./speech-script.js";
 
 export interface RawAsrResult {
+  /** Whisper sessions run side by side × threads each: the engine's layout (ASR_LANES / ASR_THREADS or the default). */
+  layout: AsrLayout;
   utterances: number;
   elapsed_ms: number;
   utterances_per_s: number;
@@ -19,7 +23,8 @@ const POST_ROLL_MS = 100;
 
 /**
  * The raw model on the same audio: each utterance of the script, cut as the engine cuts it, through `WhisperAsr`
- * (onnxruntime-node, the pool's own settings) one after another, nothing else running. Bounded by count and time.
+ * (onnxruntime-node) laid out as the engine's pool lays it out — one loop per lane, utterances one after another in
+ * each — nothing else running. Bounded by count and time.
  */
 export async function measureRawAsr(script: SpeechScript, bounds = { maxUtterances: 40, maxMs: 30_000 }): Promise<RawAsrResult> {
   const samples = pcm16ToFloat32(script.pcm16);
@@ -30,21 +35,32 @@ export async function measureRawAsr(script: SpeechScript, bounds = { maxUtteranc
     ),
   );
   const modelsDir = process.env["MODELS_DIR"] ?? join(process.cwd(), "data", "models");
-  const asr = await WhisperAsr.load({ modelsDir });
+  const env = process.env;
+  const layout = defaultAsrLayout(
+    availableParallelism(),
+    env["ASR_LANES"] === undefined ? undefined : Number(env["ASR_LANES"]),
+    env["ASR_THREADS"] === undefined ? undefined : Number(env["ASR_THREADS"]),
+  );
+  const asr = await AsrLanes.load(layout.lanes, () => WhisperAsr.load({ modelsDir, intraOpNumThreads: layout.threadsPerLane }));
   try {
     const first = cut[0];
     const warm = first === undefined ? { text: "" } : await asr.transcribe(first);
     const runs: number[] = [];
+    let started = 0;
     const startedMs = performance.now();
-    while (runs.length < bounds.maxUtterances && performance.now() - startedMs < bounds.maxMs) {
-      const utterance = cut[runs.length % cut.length];
-      if (utterance === undefined) break;
-      const t0 = performance.now();
-      await asr.transcribe(utterance);
-      runs.push(performance.now() - t0);
-    }
+    const lane = async () => {
+      while (started < bounds.maxUtterances && performance.now() - startedMs < bounds.maxMs) {
+        const utterance = cut[started++ % cut.length];
+        if (utterance === undefined) break;
+        const t0 = performance.now();
+        await asr.transcribe(utterance);
+        runs.push(performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: layout.lanes }, lane));
     const elapsedMs = performance.now() - startedMs;
     return {
+      layout,
       utterances: runs.length,
       elapsed_ms: Math.round(elapsedMs),
       utterances_per_s: Math.round((runs.length / (elapsedMs / 1000)) * 100) / 100,

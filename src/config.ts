@@ -34,6 +34,9 @@ export interface EngineConfig {
   /** Prepared models cache; null → `<dataDir>/models`. */
   modelsDir: string | null;
   inferenceDevice: "cpu" | "cuda";
+  /** Whisper sessions the in-process pool runs side by side, and threads of each; null → sized to the cores. */
+  asrLanes: number | null;
+  asrThreads: number | null;
   /** Bearer token `GET /metrics` requires; null → the endpoint is open (it carries no personal data). */
   metricsToken: string | null;
 }
@@ -60,6 +63,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   inferencePort: 0,
   modelsDir: null,
   inferenceDevice: "cpu",
+  asrLanes: null,
+  asrThreads: null,
   metricsToken: null,
 };
 
@@ -96,6 +101,8 @@ const envSchema = z.object({
   INFERENCE_PORT: intFrom(0, 65_535),
   MODELS_DIR: optionalText,
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
+  ASR_LANES: intFrom(1, 64),
+  ASR_THREADS: intFrom(1, 256),
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
 });
 
@@ -124,6 +131,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     inferencePort: e.INFERENCE_PORT,
     modelsDir: e.MODELS_DIR,
     inferenceDevice: e.INFERENCE_DEVICE,
+    asrLanes: e.ASR_LANES,
+    asrThreads: e.ASR_THREADS,
     metricsToken: e.METRICS_TOKEN,
   };
   return withDefaults(overrides);

@@ -69,6 +69,7 @@ async function startInference(
   const pool = await startPoolThread({
     modelsDir: modelsDirOf(config),
     device: config.inferenceDevice,
+    asr: { lanes: config.asrLanes, threadsPerLane: config.asrThreads },
     port: config.inferencePort,
     logLevel: config.logLevel,
     closeTimeoutMs: 10_000,

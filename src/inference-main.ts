@@ -3,6 +3,7 @@ import { z } from "zod";
 import { DEFAULT_CONFIG } from "./config.js";
 import { ConfigError, intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
+import { asrLayoutOverrides } from "./inference/asr/asr-lanes.js";
 import { InferencePool } from "./inference/pool.js";
 import { createLogger, type Logger } from "./logger.js";
 import { stopOnSignals } from "./shutdown-signals.js";
@@ -15,6 +16,9 @@ interface InferenceWorkerConfig {
   modelsDir: string | null;
   dataDir: string;
   device: "cpu" | "cuda";
+  /** Whisper lanes and threads per lane; null → sized to the cores. */
+  asrLanes: number | null;
+  asrThreads: number | null;
   logLevel: string;
 }
 
@@ -24,6 +28,8 @@ const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
   modelsDir: null,
   dataDir: DEFAULT_CONFIG.dataDir,
   device: "cpu",
+  asrLanes: null,
+  asrThreads: null,
   logLevel: "info",
 };
 
@@ -34,6 +40,8 @@ const workerEnvSchema = z.object({
   MODELS_DIR: optionalText,
   DATA_DIR: optionalText,
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
+  ASR_LANES: intFrom(1, 64),
+  ASR_THREADS: intFrom(1, 256),
   LOG_LEVEL: logLevelField,
 });
 
@@ -46,6 +54,8 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
     modelsDir: e.MODELS_DIR,
     dataDir: e.DATA_DIR,
     device: e.INFERENCE_DEVICE,
+    asrLanes: e.ASR_LANES,
+    asrThreads: e.ASR_THREADS,
     logLevel: e.LOG_LEVEL,
   };
   return mergeSet(DEFAULT_INFERENCE_WORKER_CONFIG, overrides);
@@ -78,7 +88,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const modelsDir = config.modelsDir ?? join(config.dataDir, "models");
   logger.info({ device: config.device, models_dir: modelsDir }, "inference pool starting");
-  const pool = new InferencePool({ modelsDir, device: config.device, logger });
+  const asr = asrLayoutOverrides({ lanes: config.asrLanes, threadsPerLane: config.asrThreads });
+  const pool = new InferencePool({ modelsDir, device: config.device, asr, logger });
   let server: RunningPoolServer;
   try {
     server = await startPoolServer(pool, logger, { host: config.host, port: config.port });

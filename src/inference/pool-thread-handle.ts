@@ -5,6 +5,8 @@ import { startModuleWorker } from "./worker-entry.js";
 export interface PoolThreadOptions {
   modelsDir: string;
   device: "cpu" | "cuda";
+  /** Whisper lanes and threads per lane; null → sized to the cores. */
+  asr: { lanes: number | null; threadsPerLane: number | null };
   /** Loopback port of its gRPC server (0 = any free port). */
   port: number;
   logLevel: string;
@@ -21,7 +23,13 @@ export interface PoolThread {
 
 /** Starts the inference pool in a worker thread of this process, serving gRPC on 127.0.0.1. */
 export function startPoolThread(options: PoolThreadOptions): Promise<PoolThread> {
-  const workerData = { modelsDir: options.modelsDir, device: options.device, port: options.port, logLevel: options.logLevel };
+  const workerData = {
+    modelsDir: options.modelsDir,
+    device: options.device,
+    asr: options.asr,
+    port: options.port,
+    logLevel: options.logLevel,
+  };
   const worker = startModuleWorker(import.meta.url, "./pool-thread", { workerData });
   let resolveReady: (models: ModelState[]) => void = () => {};
   const ready = new Promise<ModelState[]>((resolve) => (resolveReady = resolve));

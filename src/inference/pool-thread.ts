@@ -2,6 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { z } from "zod";
 import { createLogger } from "../logger.js";
 import { startPoolServer } from "./grpc/pool-server.js";
+import { asrLayoutOverrides } from "./asr/asr-lanes.js";
 import { InferencePool } from "./pool.js";
 
 /**
@@ -11,6 +12,7 @@ import { InferencePool } from "./pool.js";
 const settingsSchema = z.object({
   modelsDir: z.string(),
   device: z.enum(["cpu", "cuda"]),
+  asr: z.object({ lanes: z.number().int().min(1).nullable(), threadsPerLane: z.number().int().min(1).nullable() }),
   port: z.number().int().min(0).max(65_535),
   logLevel: z.string(),
 });
@@ -27,7 +29,7 @@ async function run(): Promise<void> {
   const post = (message: PoolThreadMessage) => port.postMessage(message);
   const settings = settingsSchema.parse(workerData);
   const logger = createLogger(settings.logLevel).child({ thread: "inference" });
-  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, logger });
+  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, asr: asrLayoutOverrides(settings.asr), logger });
   const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: settings.port });
   post({ type: "listening", address: server.address });
   void pool.ready().then((models) => post({ type: "ready", models }));

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import type { Logger } from "../logger.js";
+import { AsrLanes, defaultAsrLayout, type AsrLayout } from "./asr/asr-lanes.js";
 import { AsrQueue } from "./asr/asr-queue.js";
 import { AudioError } from "./audio/audio-error.js";
 import { pcm16ToFloat32 } from "./audio/pcm.js";
@@ -25,6 +27,8 @@ export interface InferencePoolOptions {
   maxQueuedUtterances: number;
   /** A live utterance not started this long after its end of speech is dropped with `deadline_exceeded`. */
   liveDeadlineMs: number;
+  /** Whisper sessions run side by side and threads of each (default: `defaultAsrLayout` for this machine's cores). */
+  asr: Partial<AsrLayout>;
   /** Longest recording `transcribe` takes. */
   maxRecordingMs: number;
   /**
@@ -39,6 +43,7 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   vad: {},
   // Silero fires ~100–200 ms into a word; a generous pre-roll keeps the first word whole for Whisper.
   segmenter: { paddingMs: 300 },
+  asr: {},
   maxQueuedUtterances: 64,
   liveDeadlineMs: 15_000,
   maxRecordingMs: 10 * 60_000,
@@ -100,7 +105,7 @@ export class InferencePool implements InferencePoolService {
   readonly #options: InferencePoolOptions;
   readonly #log: Logger;
   readonly #vad: Promise<Models | null>;
-  readonly #asr: Promise<WhisperAsr | null>;
+  readonly #asr: Promise<AsrLanes | null>;
   readonly #queue: AsrQueue<string>;
   readonly #streams = new Map<string, AudioStream>();
   readonly #models: Record<ModelName, ModelState> = {
@@ -117,7 +122,8 @@ export class InferencePool implements InferencePoolService {
   constructor(options: Partial<InferencePoolOptions> & Pick<InferencePoolOptions, "modelsDir" | "logger">) {
     this.#options = { ...DEFAULT_INFERENCE_POOL_OPTIONS, ...options };
     this.#log = options.logger.child({ component: "inference-pool" });
-    this.#queue = new AsrQueue<string>({ concurrency: 1, maxQueued: this.#options.maxQueuedUtterances });
+    const layout = defaultAsrLayout(availableParallelism(), this.#options.asr.lanes, this.#options.asr.threadsPerLane);
+    this.#queue = new AsrQueue<string>({ concurrency: layout.lanes, maxQueued: this.#options.maxQueuedUtterances });
     this.#vad = SileroVad.load({ device: this.#options.device }).then(
       (vad) => {
         this.#models.silero_vad_v5.loaded = true;
@@ -130,11 +136,18 @@ export class InferencePool implements InferencePoolService {
       },
       (error: unknown) => this.#modelFailed("silero_vad_v5", error),
     );
-    this.#asr = WhisperAsr.load({ modelsDir: this.#options.modelsDir, device: this.#options.device, logger: this.#log }).then(
-      (asr) => {
+    const loadLane = () =>
+      WhisperAsr.load({
+        modelsDir: this.#options.modelsDir,
+        device: this.#options.device,
+        logger: this.#log,
+        intraOpNumThreads: layout.threadsPerLane,
+      });
+    this.#asr = AsrLanes.load(layout.lanes, loadLane).then(
+      (lanes) => {
         this.#models.whisper_tiny_en_int8.loaded = true;
-        this.#log.info("whisper loaded");
-        return asr;
+        this.#log.info({ lanes: layout.lanes, threads_per_lane: layout.threadsPerLane }, "whisper loaded");
+        return lanes;
       },
       (error: unknown) => this.#modelFailed("whisper_tiny_en_int8", error),
     );

@@ -2,8 +2,7 @@ import type { PoolErrorCode } from "../pool-types.js";
 
 /**
  * Bounded priority queue in front of the ASR model: live jobs run before file jobs (FIFO within a priority), at most
- * `concurrency` at a time. One ASR session using all threads outruns several single-thread sessions (MODELS.md), hence
- * the default of 1.
+ * `concurrency` at a time (the pool sets it to its number of Whisper lanes, see `asr-lanes.ts`).
  *
  * - Full queue (`maxQueued` waiting): the new job is rejected at once with `overloaded` (retryable). Exception, when
  *   `liveEvictsFile` is on: a live job takes the place of the newest waiting file job, which is rejected with

@@ -16,7 +16,7 @@ export interface WhisperAsrOptions {
   /** Where the prepared model is cached (see `prepareWhisper`). Required. */
   modelsDir: string;
   device: ExecutionDevice;
-  /** One session with all the cores beats several single-threaded sessions (MODELS.md). */
+  /** Threads of this session; the pool picks them per lane (`defaultAsrLayout`). */
   intraOpNumThreads: number;
   /** Token limit including the 3–4 prompt tokens; Whisper's own limit is 448. */
   maxLength: number;
