@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { SessionTicket } from "./management-client.js";
-import type { WorkerAssignment, WorkerMessage, WorkerProgress, WorkerReport } from "./worker-protocol.js";
+import { workerMessage, type WorkerAssignment, type WorkerMessage, type WorkerProgress, type WorkerReport } from "./worker-protocol.js";
 
 const ENTRY = fileURLToPath(new URL("./generator-entry.ts", import.meta.url));
 
@@ -61,7 +61,8 @@ export class GeneratorPool {
     // A send racing the child's exit fails with EPIPE: the exit is what matters, and it is awaited.
     child.on("error", () => undefined);
     child.on("message", (raw: unknown) => {
-      const message = raw as WorkerMessage;
+      const parsed = workerMessage.safeParse(raw);
+      const message: WorkerMessage = parsed.success ? parsed.data : { type: "failed", message: "unreadable message from a generator" };
       if (message.type === "progress") {
         generator.progress = message.progress;
         return;

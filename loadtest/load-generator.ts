@@ -30,6 +30,8 @@ function isSpeaking(state: unknown, id: string): boolean {
 
 interface Member {
   participantId: string;
+  /** Position in the session's ticket: the first `speakers` of a session speak. */
+  index: number;
   room: Room;
 }
 
@@ -111,14 +113,14 @@ export class LoadGenerator {
 
   /** Joins every client; resolves with how many made it. */
   async join(): Promise<{ joined: number; failed: number }> {
-    const jobs = this.#a.sessions.flatMap((session) => session.participants.map((p) => ({ session, p })));
+    const jobs = this.#a.sessions.flatMap((session) => session.participants.map((p, index) => ({ session, p, index })));
     const joined = new Map<string, Member[]>();
     let next = 0;
     const lane = async () => {
       while (next < jobs.length) {
         const job = jobs[next++];
         if (job === undefined) break;
-        const member = await this.#joinOne(job.session.sessionId, job.p.participantId, job.p.token);
+        const member = await this.#joinOne(job.session.sessionId, job.p.participantId, job.index, job.p.token);
         if (member !== null) joined.set(job.session.sessionId, [...(joined.get(job.session.sessionId) ?? []), member]);
       }
     };
@@ -129,7 +131,7 @@ export class LoadGenerator {
       const members = joined.get(session.sessionId) ?? [];
       const speakers: Speaker[] = [];
       for (const member of members) {
-        if (Number(member.participantId.slice(1)) >= this.#a.speakers) continue;
+        if (member.index >= this.#a.speakers) continue;
         speakers.push(this.#speaker(member, session.createdAtMs, speakerIndex++));
       }
       const run: SessionRun = { sessionId: session.sessionId, members, speakers };
@@ -139,7 +141,7 @@ export class LoadGenerator {
     return { joined: this.#report.joins_ok, failed: jobs.length - this.#report.joins_ok };
   }
 
-  async #joinOne(sessionId: string, participantId: string, token: string): Promise<Member | null> {
+  async #joinOne(sessionId: string, participantId: string, index: number, token: string): Promise<Member | null> {
     const client = new Client(this.#a.engineUrl);
     client.auth.token = token;
     const startedMs = performance.now();
@@ -150,7 +152,7 @@ export class LoadGenerator {
       ]);
       this.#report.join_ms.push(performance.now() - startedMs);
       this.#report.joins_ok += 1;
-      return { participantId, room };
+      return { participantId, index, room };
     } catch (error) {
       const code = error instanceof ServerError ? String(error.code) : error instanceof Error ? error.message : "unknown";
       bump(this.#report.join_failures, code.slice(0, 40));
@@ -287,7 +289,7 @@ export class LoadGenerator {
     for (const run of this.#runs) {
       for (const s of run.speakers) {
         const listener =
-          run.members.find((m) => m !== s.member && Number(m.participantId.slice(1)) >= this.#a.speakers) ??
+          run.members.find((m) => m !== s.member && m.index >= this.#a.speakers) ??
           run.members.find((m) => m !== s.member);
         for (const u of s.ledger.utterances) {
           if (u.expectedEndMs === null || u.endSentAtMs === null || u.partial) continue;

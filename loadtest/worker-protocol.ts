@@ -35,52 +35,61 @@ export const workerGo = z.object({
 export const parentMessage = z.discriminatedUnion("type", [workerAssignment, workerGo, z.object({ type: z.literal("abort") })]);
 export type ParentMessage = z.infer<typeof parentMessage>;
 
-export interface WorkerProgress {
-  frames_sent: number;
-  utterances_sent: number;
-  transcripts_received: number;
-  errors: number;
-}
+const count = z.number().int().min(0);
+const counts = z.record(z.string(), count);
+const samples = z.array(z.number());
+
+const workerProgress = z.object({
+  frames_sent: count,
+  utterances_sent: count,
+  transcripts_received: count,
+  errors: count,
+});
+export type WorkerProgress = z.infer<typeof workerProgress>;
 
 /** One generator process's measurements; the parent merges them. Latencies are raw samples (bounded by the run). */
-export interface WorkerReport {
-  joins_ok: number;
-  join_failures: Record<string, number>;
-  join_ms: number[];
-  utterances_sent: number;
+const workerReport = z.object({
+  joins_ok: count,
+  join_failures: counts,
+  join_ms: samples,
+  utterances_sent: count,
   /** Utterances whose final transcript reached every participant of the session. */
-  utterances_heard_by_all: number;
-  deliveries_expected: number;
-  deliveries_received: number;
-  speaking_ms: number[];
-  speaking_missed: number;
-  speaker_transcript_ms: number[];
-  listener_transcript_ms: number[];
+  utterances_heard_by_all: count,
+  deliveries_expected: count,
+  deliveries_received: count,
+  speaking_ms: samples,
+  speaking_missed: count,
+  speaker_transcript_ms: samples,
+  listener_transcript_ms: samples,
   /** The first utterances some participant never got a transcript for (at most 20), to look into. */
-  missing: { session_id: string; speaker: string; expected_end_ms: number; heard_by: string[] }[];
-  unmatched_transcripts: number;
-  duplicate_transcripts: number;
-  alignment_ms: number[];
-  errors: Record<string, number>;
+  missing: z.array(z.object({ session_id: z.string(), speaker: z.string(), expected_end_ms: z.number(), heard_by: z.array(z.string()) })),
+  unmatched_transcripts: count,
+  duplicate_transcripts: count,
+  alignment_ms: samples,
+  errors: counts,
   /** Room errors about `audio` messages: audio the engine refused or could not process. */
-  audio_errors: number;
-  disconnects: Record<string, number>;
-  frames_sent: number;
+  audio_errors: count,
+  disconnects: counts,
+  frames_sent: count,
   /**
    * Steady-state window (after a warm-up, up to the stop): the utterances whose end was sent in it, each with when
    * its speaker got the final transcript (null: never). Offered and sustained throughput are computed from these.
    */
-  window_from_ms: number;
-  window_ms: number;
-  window_utterances: { end_sent_ms: number; heard_ms: number | null }[];
+  window_from_ms: z.number(),
+  window_ms: z.number(),
+  window_utterances: z.array(z.object({ end_sent_ms: z.number(), heard_ms: z.number().nullable() })),
   /** Most the generator fell behind real time (ms): > a frame or two means the generator, not the engine, limited. */
-  max_lag_ms: number;
-  cpu_ms: number;
-  wall_ms: number;
-}
+  max_lag_ms: z.number(),
+  cpu_ms: z.number(),
+  wall_ms: z.number(),
+});
+export type WorkerReport = z.infer<typeof workerReport>;
 
-export type WorkerMessage =
-  | { type: "ready"; joined: number; failed: number }
-  | { type: "progress"; progress: WorkerProgress }
-  | { type: "report"; report: WorkerReport }
-  | { type: "failed"; message: string };
+/** What a generator process tells the run; checked on arrival like any other message. */
+export const workerMessage = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("ready"), joined: count, failed: count }),
+  z.object({ type: z.literal("progress"), progress: workerProgress }),
+  z.object({ type: z.literal("report"), report: workerReport }),
+  z.object({ type: z.literal("failed"), message: z.string() }),
+]);
+export type WorkerMessage = z.infer<typeof workerMessage>;
