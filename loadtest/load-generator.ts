@@ -38,9 +38,8 @@ interface Member {
 interface Speaker {
   member: Member;
   ledger: SpeakerLedger;
-  /** Frame of the looped audio this speaker starts at (a silence before one of its utterances). */
+  /** Frame of the looped audio this speaker starts at (its phase in the loop; see `#speaker`). */
   firstAudioFrame: number;
-  startAtMs: number;
   lastEndFrame: number;
   done: boolean;
   wasSpeaking: boolean;
@@ -172,7 +171,6 @@ export class LoadGenerator {
       member,
       ledger: new SpeakerLedger(member.participantId, createdAtMs),
       firstAudioFrame,
-      startAtMs: 0,
       lastEndFrame: -1,
       done: false,
       wasSpeaking: false,
@@ -211,7 +209,6 @@ export class LoadGenerator {
   /** Streams until `stopAtMs` (then to the end of the utterance in progress), waits for the last transcripts. */
   async stream(startAtMs: number, stopAtMs: number, progress: (p: WorkerProgress) => void): Promise<void> {
     const speakers = this.#runs.flatMap((run) => run.speakers);
-    for (const s of speakers) s.startAtMs += startAtMs;
     // The first utterances are still in flight for a while after the start: leave them out of the rates.
     this.#window = { fromMs: startAtMs + Math.min(10_000, (stopAtMs - startAtMs) / 3), toMs: stopAtMs };
     this.#report.window_from_ms = this.#window.fromMs;
@@ -222,14 +219,13 @@ export class LoadGenerator {
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const now = Date.now();
+        if (now < startAtMs) return;
+        // Every speaker starts at `startAtMs` (they differ in phase, not in time): the same frames are due for all.
+        const due = Math.floor((now - startAtMs) / FRAME_MS) + 1;
         let active = 0;
         for (const s of speakers) {
-          if (s.done || now < s.startAtMs) {
-            if (!s.done) active += 1;
-            continue;
-          }
+          if (s.done) continue;
           active += 1;
-          const due = Math.floor((now - s.startAtMs) / FRAME_MS) + 1;
           for (let n = 0; n < MAX_CATCH_UP_FRAMES && s.ledger.framesSent < due && !s.done; n++) this.#sendFrame(s, frames, now, stopAtMs);
           this.#report.max_lag_ms = Math.max(this.#report.max_lag_ms, (due - s.ledger.framesSent) * FRAME_MS);
         }
