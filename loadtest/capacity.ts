@@ -3,7 +3,7 @@ import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { startEngineUnderTest } from "./engine-under-test.js";
-import { DEFAULT_LOAD_OPTIONS, LoadUsageError, type LoadOptions } from "./load-options.js";
+import { DEFAULT_LOAD_OPTIONS, LoadUsageError, wholeNumber, type LoadOptions } from "./load-options.js";
 import { formatSummary, type LoadResult } from "./load-report.js";
 import { runLoad } from "./load-run.js";
 import { measureRawAsr, type RawAsrResult } from "./raw-asr.js";
@@ -101,12 +101,8 @@ function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
     allowPositionals: false,
   });
   if (values.help) return "help";
-  const whole = (text: string | undefined, flag: string, min: number, max: number, fallback: number) => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new LoadUsageError(`${flag} needs a whole number from ${min} to ${max}`);
-    return value;
-  };
+  const whole = (text: string | undefined, flag: string, min: number, max: number, fallback: number) =>
+    text === undefined ? fallback : wholeNumber(text, flag, min, max);
   const options: CapacityOptions = {
     ...DEFAULT_CAPACITY,
     participants: whole(values.participants, "--participants", 1, 50, DEFAULT_CAPACITY.participants),

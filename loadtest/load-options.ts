@@ -125,7 +125,8 @@ export function checkLoadOptions(options: LoadOptions): LoadOptions {
   return options;
 }
 
-function wholeNumber(text: string, flag: string, min: number, max: number): number {
+/** A whole number flag within bounds, or `LoadUsageError` naming the flag and the range. */
+export function wholeNumber(text: string, flag: string, min: number, max: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new LoadUsageError(`${flag} needs a whole number from ${min} to ${max}, got "${text}"`);
