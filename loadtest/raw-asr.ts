@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pcm16ToFloat32 } from "../src/inference/audio/pcm.js";
+import { configFromEnv } from "../src/config.js";
 import { AsrLanes, defaultAsrLayout, type AsrLayout } from "../src/inference/asr/asr-lanes.js";
 import { WhisperAsr } from "../src/inference/models/whisper-asr.js";
 import { MODEL_SAMPLE_RATE } from "../src/inference/pool-types.js";
@@ -35,12 +36,9 @@ export async function measureRawAsr(script: SpeechScript, bounds = { maxUtteranc
     ),
   );
   const modelsDir = process.env["MODELS_DIR"] ?? join(process.cwd(), "data", "models");
-  const env = process.env;
-  const layout = defaultAsrLayout(
-    availableParallelism(),
-    env["ASR_LANES"] === undefined ? undefined : Number(env["ASR_LANES"]),
-    env["ASR_THREADS"] === undefined ? undefined : Number(env["ASR_THREADS"]),
-  );
+  // The engine this run starts reads the same environment: read ASR_LANES / ASR_THREADS the way it does.
+  const config = configFromEnv();
+  const layout = defaultAsrLayout(availableParallelism(), config.asrLanes ?? undefined, config.asrThreads ?? undefined);
   const asr = await AsrLanes.load(layout.lanes, () => WhisperAsr.load({ modelsDir, intraOpNumThreads: layout.threadsPerLane }));
   try {
     const first = cut[0];
