@@ -33,6 +33,19 @@ export function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
   throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
 }
 
+/** For entry points: `read()`'s configuration, or its `ConfigError` on stderr and exit code 2. */
+export function configOrExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
 /** The set fields of `overrides` merged over `defaults`. */
 export function mergeSet<T extends object>(defaults: T, overrides: Partial<T>): T {
   const set = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));

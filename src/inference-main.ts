@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_CONFIG } from "./config.js";
-import { ConfigError, intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { configOrExit, intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
 import { asrLayoutOverrides } from "./inference/asr/asr-lanes.js";
 import { InferencePool } from "./inference/pool.js";
@@ -75,16 +75,7 @@ function reportModels(pool: InferencePool, logger: Logger): void {
 
 /** `npm run inference`: one pool worker serving StreamAudio, Transcribe, GetStatus and health over gRPC. */
 async function main(): Promise<void> {
-  let config: InferenceWorkerConfig;
-  try {
-    config = workerConfigFromEnv(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configOrExit(() => workerConfigFromEnv(process.env));
   const logger = createLogger(config.logLevel);
   const modelsDir = config.modelsDir ?? join(config.dataDir, "models");
   logger.info({ device: config.device, models_dir: modelsDir }, "inference pool starting");

@@ -1,4 +1,5 @@
-import { ConfigError, configFromEnv } from "./config.js";
+import { configFromEnv } from "./config.js";
+import { configOrExit } from "./env-fields.js";
 import { createDemoMeeting } from "./demo-meeting.js";
 import { startEngine } from "./engine.js";
 import { createLogger } from "./logger.js";
@@ -6,16 +7,7 @@ import { stopOnSignals } from "./shutdown-signals.js";
 
 /** `npm start`: the engine on embedded defaults unless the environment names real services. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = configFromEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configOrExit(() => configFromEnv());
   const logger = createLogger(config.logLevel);
   const engine = await startEngine(config, logger);
 
