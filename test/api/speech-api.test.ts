@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { encodeWav } from "../../src/inference/audio/wav.js";
-import { ADMIN_KEY, startTestEngine, type TestEngine } from "../support/engine.js";
+import { ADMIN_KEY, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 import { words } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
@@ -18,8 +18,7 @@ beforeAll(async () => {
   const padded = padWithSilence(synthesized.samples16k, 500, 500);
   wav = encodeWav(padded, synthesized.sampleRate);
   pcm = float32ToPcm16(padded);
-  const models = await t.engine.pool?.ready();
-  expect(models?.every((m) => m.loaded)).toBe(true);
+  await expectModelsLoaded(t);
 }, 120_000);
 
 afterAll(async () => {

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runningEngine } from "../../loadtest/engine-under-test.js";
 import { DEFAULT_LOAD_OPTIONS } from "../../loadtest/load-options.js";
 import { runLoad } from "../../loadtest/load-run.js";
-import { ADMIN_KEY, startTestEngine, type TestEngine } from "../support/engine.js";
+import { ADMIN_KEY, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 
 let t: TestEngine;
 beforeAll(async () => {
   t = await startTestEngine();
-  const models = await t.engine.pool?.ready();
-  expect(models?.every((m) => m.loaded)).toBe(true);
+  await expectModelsLoaded(t);
 }, 120_000);
 afterAll(async () => {
   await t.close();

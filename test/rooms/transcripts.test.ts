@@ -1,7 +1,7 @@
 import type { Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
-import { collect, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
+import { collect, eventually, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 import { streamPcm, type TranscriptMessage } from "../support/room-audio-client.js";
 import { words } from "../support/speech-bounds.js";
@@ -15,9 +15,7 @@ beforeAll(async () => {
   t = await startTestEngine();
   const synthesized = await createSpeechSynthesizer().synthesize(SENTENCE);
   speech = float32ToPcm16(padWithSilence(synthesized.samples16k, 800, 1_500));
-  // The first utterance waits for the models; make sure they loaded rather than racing the test's timeouts.
-  const models = await t.engine.pool?.ready();
-  expect(models?.every((m) => m.loaded)).toBe(true);
+  await expectModelsLoaded(t);
 }, 120_000);
 afterAll(async () => {
   await t.close();

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
+import { expect } from "vitest";
 import { z } from "zod";
 import { withDefaults, type EngineConfig } from "../../src/config.js";
 import { startEngine, type RunningEngine } from "../../src/engine.js";
@@ -91,6 +92,15 @@ export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Pr
 }
 
 /** Resolves with the first value `probe` returns that is not undefined, polling every 20 ms up to `timeoutMs`. */
+/**
+ * Waits for the engine's in-process models and asserts both loaded: the first utterance would otherwise wait for
+ * them and race the test's timeouts.
+ */
+export async function expectModelsLoaded(t: TestEngine): Promise<void> {
+  const models = await t.engine.pool?.ready();
+  expect(models?.every((m) => m.loaded)).toBe(true);
+}
+
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -7,7 +7,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resample } from "../../src/inference/audio/resample.js";
 import { encodeWav } from "../../src/inference/audio/wav.js";
-import { startTestEngine, type TestEngine } from "../support/engine.js";
+import { expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 import { padWithSilence, synthesizeSpeech } from "../support/speech.js";
 
 /** The client in a real Chromium: fake microphone fed a spoken WAV (looped), WebRTC over loopback. */
@@ -32,8 +32,7 @@ beforeAll(async () => {
   const wavPath = join(scratch, "speech.wav");
   await writeFile(wavPath, encodeWav(resample(padded, speech.sampleRate, WAV_RATE), WAV_RATE));
   t = await startTestEngine();
-  const models = await t.engine.pool?.ready();
-  expect(models?.every((m) => m.loaded)).toBe(true);
+  await expectModelsLoaded(t);
   context = await chromium.launchPersistentContext(join(scratch, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
