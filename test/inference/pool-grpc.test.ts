@@ -13,14 +13,13 @@ import { PoolError } from "../../src/inference/pool-error.js";
 import { InferencePool } from "../../src/inference/pool.js";
 import { createLogger } from "../../src/logger.js";
 import { eventually } from "../support/engine.js";
+import { FRAME_BYTES } from "../support/room-audio-client.js";
 import { speechBoundsMs, words, type SpeechBounds } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
 const WORDS = ["hello", "world", "test", "meeting", "engine"];
 const PADDING_MS = 1_000;
-/** 20 ms of 16 kHz 16-bit mono. */
-const FRAME_BYTES = 640;
 /** One Silero chunk: 512 samples of 16-bit PCM. */
 const VAD_CHUNK_BYTES = 1_024;
 /** How far the pool's speech events may be from where the audio's energy says speech starts and ends. */
