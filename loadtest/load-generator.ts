@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Client, ServerError, type Room } from "@colyseus/sdk";
-import { z } from "zod";
+import { errorMessage, transcriptMessage } from "../src/protocol/server-messages.js";
 import { FRAME_BYTES, FRAME_MS, type SpeechScript } from "./speech-script.js";
 import { SpeakerLedger } from "./utterance-ledger.js";
 import type { WorkerAssignment, WorkerProgress, WorkerReport } from "./worker-protocol.js";
@@ -15,8 +15,6 @@ const TAIL_SILENCE_MS = 1_200;
 /** Hard stop after `stopAtMs` even mid-utterance (the engine cuts utterances at 30 s). */
 const MAX_OVERRUN_MS = 35_000;
 
-const transcriptMessage = z.object({ participant_id: z.string(), end_ms: z.number(), final: z.boolean() });
-const errorMessage = z.object({ code: z.string(), type: z.string().optional() });
 /** The room state's `participants` (a MapSchema: map-like, not a Map) → whether `id` is speaking. */
 function isSpeaking(state: unknown, id: string): boolean {
   if (typeof state !== "object" || state === null || !("participants" in state)) return false;

@@ -27,7 +27,7 @@ export function limitRequests(options: Partial<RequestLimiterOptions> = {}): Req
       buckets.set(key, bucket);
     }
     if (!bucket.take()) {
-      next(new EngineError("rate_limited", "too many requests", { retryable: true }));
+      next(new EngineError("rate_limited", "too many requests"));
       return;
     }
     next();

@@ -62,7 +62,7 @@ export class SessionsService {
     const { store, rooms, tokens, config, logger } = this.deps;
     const open = await store.countOpenSessions();
     if (open >= config.maxSessions) {
-      throw new EngineError("max_sessions", `the engine holds its maximum of ${config.maxSessions} sessions`, { retryable: true });
+      throw new EngineError("max_sessions", `the engine holds its maximum of ${config.maxSessions} sessions`);
     }
     const session = await store.createSession({
       id: randomUUID(),
@@ -87,7 +87,7 @@ export class SessionsService {
     } catch (error) {
       logger.error({ err: error, session_id: session.id }, "session room could not be created");
       await store.recordTransition({ sessionId: session.id, status: "ended", snapshot: null, reason: "room_failed", at: new Date() });
-      throw new EngineError("internal", "the session room could not be created", { retryable: true, cause: error });
+      throw new EngineError("internal", "the session room could not be created", { cause: error });
     }
     const host = this.creatorSeat(session);
     const { token, expiresAt } = await tokens.issue({ sessionId: session.id, kind: session.kind, ...host, ttlMs: config.tokenTtlMs });

@@ -1,6 +1,5 @@
+import { isRetryable } from "../protocol/error-codes.js";
 import type { PoolErrorCode } from "./pool-types.js";
-
-const RETRYABLE: ReadonlySet<PoolErrorCode> = new Set(["overloaded", "deadline_exceeded", "internal"]);
 
 /** An error of the inference pool, bound to one stream or job. */
 export class PoolError extends Error {
@@ -11,6 +10,6 @@ export class PoolError extends Error {
     super(message, options);
     this.name = "PoolError";
     this.code = code;
-    this.retryable = RETRYABLE.has(code);
+    this.retryable = isRetryable(code);
   }
 }

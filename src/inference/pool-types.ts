@@ -1,28 +1,21 @@
+import { POOL_ERROR_CODE_LIST, type PoolErrorCode } from "../protocol/error-codes.js";
+
 /**
  * The vocabulary between rooms and the inference pool. The wire form is `proto/inference.proto`; these are the
  * in-process shapes both sides of the gRPC boundary convert to. Kept general (stream ids, typed results) so video
  * and other task kinds can join later.
  */
 
-export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 24000, 48000] as const;
-export type SampleRate = (typeof SUPPORTED_SAMPLE_RATES)[number];
+import type { SampleRate } from "../protocol/client-messages.js";
+
+export { SUPPORTED_SAMPLE_RATES, type SampleRate } from "../protocol/client-messages.js";
 
 /** The models' rate: all audio is resampled to it on arrival. */
 export const MODEL_SAMPLE_RATE = 16_000;
 
-/** Error codes the pool answers with, each bound to one stream or job; the stream or pool keeps serving others. */
-export const POOL_ERROR_CODES = [
-  "model_unavailable",
-  "overloaded",
-  "deadline_exceeded",
-  "invalid_audio",
-  "unknown_stream",
-  "stream_exists",
-  "too_many_streams",
-  "recording_too_long",
-  "internal",
-] as const;
-export type PoolErrorCode = (typeof POOL_ERROR_CODES)[number];
+/** Error codes the pool answers with, each bound to one stream or job (the engine's error table, surface `pool`). */
+export const POOL_ERROR_CODES = POOL_ERROR_CODE_LIST;
+export type { PoolErrorCode };
 
 /** The pool code an error carries (`code` field), or `internal`. */
 export function poolErrorCodeOf(error: unknown): PoolErrorCode {

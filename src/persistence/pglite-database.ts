@@ -23,10 +23,7 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions = {}): P
     if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
     client = await PGlite.create(dataDir);
   } catch (cause) {
-    throw new EngineError("database_unavailable", `cannot open embedded database${dataDir === undefined ? "" : ` in ${dataDir}`}`, {
-      retryable: true,
-      cause,
-    });
+    throw new EngineError("database_unavailable", `cannot open embedded database${dataDir === undefined ? "" : ` in ${dataDir}`}`, { cause });
   }
   const db = drizzle({ client, schema });
   return {

@@ -61,7 +61,7 @@ function connect(url: string, max: number, connectTimeoutMs: number): postgres.S
 }
 
 function unavailable(message: string, cause: unknown): EngineError {
-  return new EngineError("database_unavailable", message, { retryable: true, cause });
+  return new EngineError("database_unavailable", message, { cause });
 }
 
 /** So an explicit `undefined` in the options does not override a default. */

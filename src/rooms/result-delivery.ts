@@ -1,5 +1,6 @@
 import type { EngineMetrics } from "../metrics/engine-metrics.js";
-import type { ClientErrorCode } from "./client-messages.js";
+import type { RoomErrorCode } from "../protocol/error-codes.js";
+import type { ServerMessages } from "../protocol/server-messages.js";
 import type { OrderedWrites } from "./ordered-writes.js";
 import type { ParticipantResult } from "./room-audio.js";
 import type { RoomDeps } from "./room-deps.js";
@@ -12,9 +13,9 @@ export interface ResultTarget {
   writes: OrderedWrites;
   transcripts: RoomDeps["transcripts"];
   metrics: EngineMetrics;
-  sendToAll(type: string, message: unknown): void;
+  sendToAll(type: "transcript", message: ServerMessages["transcript"]): void;
   /** Tells the participant's current connection (if any) that its audio failed. */
-  rejectAudio(participantId: string, code: ClientErrorCode, message: string): void;
+  rejectAudio(participantId: string, code: RoomErrorCode, message: string): void;
 }
 
 /**

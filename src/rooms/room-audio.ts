@@ -1,5 +1,6 @@
 import type { AudioLinkHandle, InferenceGateway } from "../inference/inference-gateway.js";
 import type { PoolErrorCode, PoolOutput, SampleRate, StageTimings } from "../inference/pool-types.js";
+import { ROOM_ERROR_CODES, type RoomErrorCode } from "../protocol/error-codes.js";
 import type { Logger } from "../logger.js";
 
 /** A result of the pool, resolved to the participant whose audio it concerns; offsets are session-relative ms. */
@@ -17,9 +18,18 @@ export type ParticipantResult =
       timings: StageTimings;
       receivedAtMs: number;
     }
-  | { kind: "error"; participantId: string; code: RoomAudioErrorCode; message: string };
+  | { kind: "error"; participantId: string; code: RoomErrorCode; message: string };
 
 export type RoomAudioErrorCode = PoolErrorCode | "inference_unavailable";
+
+/**
+ * What a participant is told of a pool error: the pool's code when it means something to them, `inference_unavailable`
+ * when the pool refused this engine (a wrong secret: the operator's to fix), `internal` for the link's own mistakes.
+ */
+function participantCode(code: RoomAudioErrorCode): RoomErrorCode {
+  if (code === "unauthorized") return "inference_unavailable";
+  return (ROOM_ERROR_CODES as readonly string[]).includes(code) ? (code as RoomErrorCode) : "internal";
+}
 
 export interface RoomAudioOptions {
   /** How long draining waits for in-flight utterances before giving up on them. */
@@ -180,6 +190,6 @@ export class RoomAudio {
     const nowMs = Date.now();
     if (nowMs - (this.#lastNoticeMs.get(key) ?? 0) < this.#options.errorNoticeMs) return;
     this.#lastNoticeMs.set(key, nowMs);
-    this.#deliver({ kind: "error", participantId, code, message });
+    this.#deliver({ kind: "error", participantId, code: participantCode(code), message });
   }
 }

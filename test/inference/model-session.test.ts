@@ -117,11 +117,6 @@ describe("model sessions", () => {
       };
       const onWorker = await ticksDuring(worker);
       const onCurrent = await ticksDuring(current);
-      console.log(
-        `Whisper ${(utterance.length / 16_000).toFixed(1)} s utterance, ticks of a 5 ms timer during the run: ` +
-          `worker thread ${onWorker.ticks} (${Math.round(onWorker.runMs)} ms), ` +
-          `current thread ${onCurrent.ticks} (${Math.round(onCurrent.runMs)} ms)`,
-      );
       expect(onWorker.text).toEqual(onCurrent.text);
       expect(onWorker.text.toLowerCase()).toContain("meeting");
       // Only the worker side is asserted: how many ticks slip into the in-thread run depends on scheduling.
@@ -135,8 +130,9 @@ describe("model sessions", () => {
     for (const thread of ["worker", "current"] as const) {
       const error = await rejection(SileroVad.load({ modelPath: "/nonexistent/silero.onnx", thread }));
       expect(isInferenceError(error, "model_unavailable")).toBe(true);
+      // Retryable as every model_unavailable is (the error table): the pool may be restarted with the model in place.
       expect(error).toMatchObject({
-        retryable: false,
+        retryable: true,
         message: expect.stringContaining("could not load the Silero VAD model"),
       });
     }

@@ -3,12 +3,7 @@ import { MISSING_LINK_TEXT, joinErrorText, microphoneErrorText } from "./error-t
 import { openMicrophone, type Microphone } from "./microphone.js";
 import { PeerMesh, type IncomingSignal } from "./peers.js";
 import { appendSegment, findView, renderParticipants, renderPeers, type ParticipantView, type View } from "./view.js";
-
-interface TranscriptMessage {
-  participant_id: string;
-  text: string;
-  final: boolean;
-}
+import type { ErrorMessage, SessionEndedMessage, SessionJoinedMessage, TranscriptMessage } from "../../src/protocol/server-messages.js";
 
 /** The slice of the synchronised room state the page reads (see src/rooms/session-state.ts). */
 interface RoomState {
@@ -91,7 +86,7 @@ async function start(view: View): Promise<void> {
     onChange: () => renderPeers(view.peers, mesh.states(), nameOf),
   });
 
-  joined.onMessage("session.joined", (message: { participant_id: string }) => {
+  joined.onMessage("session.joined", (message: SessionJoinedMessage) => {
     selfId = message.participant_id;
     renderParticipants(view.participants, participants, selfId);
     mesh.sync(participants);
@@ -102,13 +97,13 @@ async function start(view: View): Promise<void> {
   joined.onMessage("transcript", (message: TranscriptMessage) => {
     if (message.final && message.text.trim() !== "") appendSegment(view.transcript, nameOf(message.participant_id), message.text.trim());
   });
-  joined.onMessage("session.ended", (message: { reason: string }) => {
-    view.lifecycle.textContent = `ended (${message.reason})`;
+  joined.onMessage("session.ended", (message: SessionEndedMessage) => {
+    view.lifecycle.textContent = `ended (${message.reason ?? "ended"})`;
   });
   joined.onMessage("session.replaced", () => {
     showProblem(view, "You joined this meeting from another tab or device; this page was disconnected.");
   });
-  joined.onMessage("error", (message: { code: string; message: string }) => {
+  joined.onMessage("error", (message: ErrorMessage) => {
     console.warn("engine error", message.code, message.message);
   });
   joined.onStateChange((state: RoomState) => {

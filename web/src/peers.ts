@@ -1,17 +1,9 @@
-/** A `signal` as the engine delivers it (`from` set by the server). */
-export interface IncomingSignal {
-  from: string;
-  type: "offer" | "answer" | "ice_candidate";
-  sdp?: string;
-  candidate?: RTCIceCandidateInit;
-}
+import type { SignalMessage } from "../../src/protocol/client-messages.js";
+import type { RelayedSignalMessage } from "../../src/protocol/server-messages.js";
 
-export interface OutgoingSignal {
-  to: string;
-  type: "offer" | "answer" | "ice_candidate";
-  sdp?: string;
-  candidate?: RTCIceCandidateInit;
-}
+/** A `signal` as the engine delivers it (`from` set by the server). */
+export type IncomingSignal = RelayedSignalMessage;
+export type OutgoingSignal = SignalMessage;
 
 interface Peer {
   connection: RTCPeerConnection;

@@ -1,3 +1,4 @@
+import { isRetryable } from "../../protocol/error-codes.js";
 import type { PoolErrorCode } from "../pool-types.js";
 
 /**
@@ -52,11 +53,11 @@ export class AsrQueueError extends Error {
   readonly code: PoolErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: PoolErrorCode, message: string, retryable: boolean) {
+  constructor(code: PoolErrorCode, message: string) {
     super(message);
     this.name = "AsrQueueError";
     this.code = code;
-    this.retryable = retryable;
+    this.retryable = isRetryable(code);
   }
 }
 
@@ -95,16 +96,16 @@ export class AsrQueue<T> {
 
   constructor(options: Partial<AsrQueueOptions> = {}) {
     this.options = { ...DEFAULT_ASR_QUEUE_OPTIONS, ...options };
-    if (this.options.concurrency < 1) throw new AsrQueueError("internal", "concurrency must be at least 1", false);
+    if (this.options.concurrency < 1) throw new AsrQueueError("internal", "concurrency must be at least 1");
   }
 
   submit(job: AsrJob<T>): Promise<AsrJobResult<T>> {
-    if (this.closed) return Promise.reject(this.fail("model_unavailable", "ASR queue is closed", true));
+    if (this.closed) return Promise.reject(this.fail("model_unavailable", "ASR queue is closed"));
     if (job.deadlineMs !== undefined && job.deadlineMs <= Date.now()) {
-      return Promise.reject(this.fail("deadline_exceeded", "deadline passed before the job was queued", false));
+      return Promise.reject(this.fail("deadline_exceeded", "deadline passed before the job was queued"));
     }
     if (this.queuedCount() >= this.options.maxQueued && !this.evictForLive(job.priority)) {
-      return Promise.reject(this.fail("overloaded", `ASR queue is full (${this.options.maxQueued} waiting)`, true));
+      return Promise.reject(this.fail("overloaded", `ASR queue is full (${this.options.maxQueued} waiting)`));
     }
 
     return new Promise<AsrJobResult<T>>((resolve, reject) => {
@@ -131,7 +132,7 @@ export class AsrQueue<T> {
         this.queues[priority] = [];
         for (const job of waiting) {
           clearTimeout(job.deadlineTimer);
-          job.reject(this.fail("model_unavailable", "ASR queue is closed", true));
+          job.reject(this.fail("model_unavailable", "ASR queue is closed"));
         }
       }
     }
@@ -154,7 +155,7 @@ export class AsrQueue<T> {
     // setTimeout fires at once past 2^31 - 1 ms; far deadlines re-arm instead.
     job.deadlineTimer = setTimeout(() => {
       if (Date.now() < deadlineMs) this.armDeadline(job, deadlineMs);
-      else if (this.remove(job)) job.reject(this.fail("deadline_exceeded", "deadline passed while queued", false));
+      else if (this.remove(job)) job.reject(this.fail("deadline_exceeded", "deadline passed while queued"));
     }, Math.min(delayMs, MAX_TIMER_DELAY_MS));
     job.deadlineTimer.unref();
   }
@@ -168,7 +169,7 @@ export class AsrQueue<T> {
     const victim = this.queues.file.pop();
     if (victim === undefined) return false;
     clearTimeout(victim.deadlineTimer);
-    victim.reject(this.fail("overloaded", "evicted from the full ASR queue by live work", true));
+    victim.reject(this.fail("overloaded", "evicted from the full ASR queue by live work"));
     return true;
   }
 
@@ -187,7 +188,7 @@ export class AsrQueue<T> {
       clearTimeout(next.deadlineTimer);
       // The timer may not have fired yet at the deadline's exact millisecond.
       if (next.deadlineMs !== undefined && Date.now() >= next.deadlineMs) {
-        next.reject(this.fail("deadline_exceeded", "deadline passed while queued", false));
+        next.reject(this.fail("deadline_exceeded", "deadline passed while queued"));
         continue;
       }
       next.start();
@@ -223,8 +224,8 @@ export class AsrQueue<T> {
     });
   }
 
-  private fail(code: PoolErrorCode, message: string, retryable: boolean): AsrQueueError {
+  private fail(code: PoolErrorCode, message: string): AsrQueueError {
     this.rejected[code] = (this.rejected[code] ?? 0) + 1;
-    return new AsrQueueError(code, message, retryable);
+    return new AsrQueueError(code, message);
   }
 }

@@ -1,3 +1,4 @@
+import { isRetryable } from "../../protocol/error-codes.js";
 import type { PoolErrorCode } from "../pool-types.js";
 
 /**
@@ -6,7 +7,7 @@ import type { PoolErrorCode } from "../pool-types.js";
  */
 export class AudioError extends Error {
   readonly code: Extract<PoolErrorCode, "invalid_audio"> = "invalid_audio";
-  readonly retryable = false;
+  readonly retryable = isRetryable("invalid_audio");
 
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

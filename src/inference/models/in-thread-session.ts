@@ -29,7 +29,7 @@ export class InThreadModelSession implements ModelSession {
     try {
       return await this.#session.run(feeds);
     } catch (cause) {
-      throw new InferenceError("internal", errorText(cause), { cause, retryable: true });
+      throw new InferenceError("internal", errorText(cause), { cause });
     }
   }
 

@@ -1,3 +1,4 @@
+import { isRetryable } from "../../protocol/error-codes.js";
 import type { PoolErrorCode } from "../pool-types.js";
 
 export type InferenceErrorCode = Extract<PoolErrorCode, "model_unavailable" | "recording_too_long" | "internal">;
@@ -10,11 +11,11 @@ export class InferenceError extends Error {
   readonly code: InferenceErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: InferenceErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: InferenceErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "InferenceError";
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryable = isRetryable(code);
   }
 }
 

@@ -43,6 +43,5 @@ export function openModelSession(
  */
 export function modelRunError(what: string, cause: unknown): InferenceError {
   const code = cause instanceof InferenceError ? cause.code : "internal";
-  const retryable = cause instanceof InferenceError ? cause.retryable : true;
-  return new InferenceError(code, `${what} failed: ${errorText(cause)}`, { cause, retryable });
+  return new InferenceError(code, `${what} failed: ${errorText(cause)}`, { cause });
 }

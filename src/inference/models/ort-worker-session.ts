@@ -173,7 +173,7 @@ export class OrtWorkerSession implements ModelSession {
         if (job === undefined || job.id !== reply.id) return;
         this.#inFlight = undefined;
         if (reply.type === "result") job.resolve(unpackTensors(reply.outputs));
-        else job.reject(new InferenceError("internal", reply.message, { retryable: true }));
+        else job.reject(new InferenceError("internal", reply.message));
         this.#pump();
         return;
       }
@@ -191,7 +191,7 @@ export class OrtWorkerSession implements ModelSession {
     this.#loading = undefined;
     const job = this.#inFlight;
     this.#inFlight = undefined;
-    job?.reject(new InferenceError("internal", reason, { retryable: true }));
+    job?.reject(new InferenceError("internal", reason));
     for (const queued of this.#queue.splice(0)) queued.reject(new InferenceError("model_unavailable", reason));
     this.#onIdle?.();
     this.#onIdle = undefined;

@@ -1,3 +1,4 @@
+import { isRetryable } from "../../protocol/error-codes.js";
 import { MODEL_SAMPLE_RATE, type PoolErrorCode } from "../pool-types.js";
 
 /**
@@ -58,11 +59,11 @@ export class SegmenterError extends Error {
   readonly code: PoolErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: PoolErrorCode, message: string, retryable = false) {
+  constructor(code: PoolErrorCode, message: string) {
     super(message);
     this.name = "SegmenterError";
     this.code = code;
-    this.retryable = retryable;
+    this.retryable = isRetryable(code);
   }
 }
 

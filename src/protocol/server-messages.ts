@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { ROOM_ERROR_CODES, type RoomErrorCode } from "./error-codes.js";
+import { iceCandidate } from "./client-messages.js";
+
+/**
+ * The wire protocol, server → client: every message a room sends, by type. The room sends through a typed helper
+ * (`sendTo(client, type, message)` takes `ServerMessages[type]`), clients parse with these schemas. Pure (zod only).
+ */
+
+export const sessionJoinedMessage = z.object({
+  session_id: z.string(),
+  participant_id: z.string(),
+  role: z.string(),
+  reconnect_window_ms: z.number(),
+});
+
+/** A signal relayed to its addressee; `from` is set by the server, never taken from the sender. */
+export const relayedSignalMessage = z.object({
+  from: z.string(),
+  type: z.enum(["offer", "answer", "ice_candidate"]),
+  sdp: z.string().optional(),
+  candidate: iceCandidate.optional(),
+});
+
+export const textBroadcastMessage = z.object({ from: z.string(), name: z.string(), content: z.string(), at: z.number() });
+
+/** Offsets in ms since the session's start; final segments are persisted, idempotently on `segment_id`. */
+export const transcriptMessage = z.object({
+  segment_id: z.string(),
+  participant_id: z.string(),
+  text: z.string(),
+  start_ms: z.number(),
+  end_ms: z.number(),
+  final: z.boolean(),
+});
+
+export const sessionEndedMessage = z.object({ session_id: z.string(), reason: z.string().nullable() });
+export const sessionReplacedMessage = z.object({ reason: z.string() });
+
+/** Every refusal of a client message; the connection stays open. */
+export const errorMessage = z.object({
+  code: z.enum(ROOM_ERROR_CODES as [RoomErrorCode, ...RoomErrorCode[]]),
+  message: z.string(),
+  /** The message type that caused it. */
+  type: z.string(),
+  /** Failing fields, for `invalid_message`. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const SERVER_MESSAGES = {
+  "session.joined": sessionJoinedMessage,
+  "session.ended": sessionEndedMessage,
+  "session.replaced": sessionReplacedMessage,
+  signal: relayedSignalMessage,
+  text: textBroadcastMessage,
+  transcript: transcriptMessage,
+  error: errorMessage,
+} as const;
+
+export type ServerMessageType = keyof typeof SERVER_MESSAGES;
+export type ServerMessages = { [K in ServerMessageType]: z.infer<(typeof SERVER_MESSAGES)[K]> };
+export type SessionJoinedMessage = ServerMessages["session.joined"];
+export type RelayedSignalMessage = ServerMessages["signal"];
+export type TextBroadcastMessage = ServerMessages["text"];
+export type TranscriptMessage = ServerMessages["transcript"];
+export type SessionEndedMessage = ServerMessages["session.ended"];
+export type ErrorMessage = ServerMessages["error"];
