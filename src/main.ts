@@ -3,7 +3,7 @@ import { configOrExit } from "./env-fields.js";
 import { createDemoMeeting } from "./demo-meeting.js";
 import { startEngine } from "./engine.js";
 import { createLogger } from "./logger.js";
-import { stopOnSignals } from "./shutdown-signals.js";
+import { guardProcess } from "./process-guards.js";
 
 /** `npm start`: the engine on embedded defaults unless the environment names real services. */
 async function main(): Promise<void> {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${lines.join("\n")}\n\n`);
 
-  stopOnSignals(() => engine.stop(), logger);
+  guardProcess({ stop: () => engine.stop(), logger, onFault: () => engine.metrics.error("process", "internal") });
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,7 @@ export interface EngineMetricsOptions {
 export const DEFAULT_ENGINE_METRICS_OPTIONS: EngineMetricsOptions = { poolStatusTimeoutMs: 1_000 };
 
 /** Where an error was answered or seen; with the stable error code, the only labels errors carry. */
-export type ErrorSource = "room" | "join" | "api" | "pool" | "database" | "scrape";
+export type ErrorSource = "room" | "join" | "api" | "pool" | "database" | "scrape" | "process";
 
 /** Client message types the rooms handle, started at zero; anything unregistered is counted as `unknown`. */
 const RECEIVED_MESSAGE_TYPES = ["audio", "signal", "text", "unknown"] as const;
@@ -49,6 +49,7 @@ export class EngineMetrics {
   readonly #dbWrites: Histogram<"write">;
   readonly #errors: Counter<"source" | "code">;
   readonly #poolStatusFailures: Counter<"pool">;
+  readonly #repliesSuppressed: Counter;
 
   constructor(sources: MetricsSources, options: Partial<EngineMetricsOptions> = {}) {
     this.#sources = sources;
@@ -71,6 +72,11 @@ export class EngineMetrics {
     this.#dbWrites = new Histogram({ name: "engine_db_write_seconds", help: "Duration of the rooms' database writes by kind of write.", labelNames: ["write"], buckets: DB_WRITE_BUCKETS_S, registers });
     this.#errors = new Counter({ name: "engine_errors_total", help: "Errors by where they surfaced and their stable code.", labelNames: ["source", "code"], registers });
     this.#poolStatusFailures = new Counter({ name: "engine_inference_status_failures_total", help: "Scrapes where a pool's status failed or timed out.", labelNames: ["pool"], registers });
+    this.#repliesSuppressed = new Counter({
+      name: "engine_error_replies_suppressed_total",
+      help: "Refused client messages not answered because the connection spent its error-reply budget.",
+      registers,
+    });
     // Known label values start at zero so dashboards and rate() see the series before the first event.
     for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
     for (const stage of STAGES) this.#stageLatency.zero({ stage });
@@ -113,6 +119,11 @@ export class EngineMetrics {
 
   error(source: ErrorSource, code: string): void {
     this.#errors.inc({ source, code });
+  }
+
+  /** A refusal counted in `engine_errors_total` but not answered (the sender's error-reply budget was spent). */
+  errorReplySuppressed(): void {
+    this.#repliesSuppressed.inc();
   }
 
   /** The exposition: this process's metrics, then each pool's as read now. A failing source never fails it. */

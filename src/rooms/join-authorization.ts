@@ -3,7 +3,7 @@ import { z } from "zod";
 import { JoinRejection } from "../auth/join-rejections.js";
 import { SESSION_KINDS, type SessionKind, type ParticipantRole } from "../domain.js";
 import type { SampleRate } from "../inference/pool-types.js";
-import { sampleRateOption } from "./audio-messages.js";
+import { sampleRateOption } from "../protocol/client-messages.js";
 import type { RoomDeps } from "./room-deps.js";
 
 /** What `onAuth` hands the room as `client.auth`. Plain JSON: it may cross processes through presence IPC. */
@@ -40,7 +40,12 @@ function matchmakeTarget(context: AuthContext): { method: string; target: string
   if (typeof url !== "string") return null;
   const match = /\/matchmake\/([^/]+)\/([^/?#]+)/.exec(new URL(url, "http://engine").pathname);
   if (match === null || match[1] === undefined || match[2] === undefined) return null;
-  return { method: match[1], target: decodeURIComponent(match[2]) };
+  try {
+    return { method: match[1], target: decodeURIComponent(match[2]) };
+  } catch {
+    // Not valid percent-encoded UTF-8: it cannot name any session.
+    throw new JoinRejection("session_not_found", "the session id in the path is not valid percent-encoded UTF-8");
+  }
 }
 
 /**

@@ -6,12 +6,15 @@ export type SessionClient = Client<{ auth: JoinAuth }>;
 
 /** Audio a client may send: 1.5 s of audio per second (catching up after a stall), bursts up to 3 s. */
 const AUDIO_BUDGET = { ratePerSecond: 1_500, burst: 3_000 } as const;
+/** Error replies a connection gets: past this, refusals are counted but not answered (a flood gets no echo). */
+const ERROR_REPLY_BUDGET = { ratePerSecond: 10, burst: 50 } as const;
 
 interface ConnectionRecord {
   /** Verified at join, parsed once: never re-read from `client.auth` per message. */
   auth: JoinAuth;
   messages: TokenBucket;
   audio: TokenBucket;
+  errorReplies: TokenBucket;
 }
 
 /**
@@ -39,6 +42,7 @@ export class RoomConnections {
       auth,
       messages: new TokenBucket(this.#messageLimits),
       audio: new TokenBucket(AUDIO_BUDGET),
+      errorReplies: new TokenBucket(ERROR_REPLY_BUDGET),
     });
     return previous === client ? undefined : previous;
   }
@@ -73,6 +77,11 @@ export class RoomConnections {
   /** Takes one message from the client's budget; false when it is spent. */
   takeMessage(client: SessionClient): boolean {
     return this.#records.get(client)?.messages.take() ?? true;
+  }
+
+  /** Takes one error reply from the client's budget; false when it is spent (an unknown connection gets none). */
+  takeErrorReply(client: SessionClient): boolean {
+    return this.#records.get(client)?.errorReplies.take() ?? false;
   }
 
   /** Takes `ms` of audio from the client's budget; false when it is spent (or the connection is unknown). */

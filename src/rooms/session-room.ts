@@ -1,20 +1,14 @@
-import { CloseCode, Room, ServerError } from "@colyseus/core";
+import { CloseCode, OnMessageException, Room, ServerError, type RoomException, type RoomMethodName } from "@colyseus/core";
 import { assertEvent, createActor, fromPromise, type Actor } from "xstate";
 import { z } from "zod";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
 import { lifecycleStatus, sessionMachine, type SessionMachineSnapshot } from "../actors/session-machine.js";
 import { SESSION_KINDS, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
 import type { Logger } from "../logger.js";
-import {
-  MAX_CONTROL_MESSAGE_BYTES,
-  messageBytes,
-  signalMessage,
-  textMessage,
-  type ClientErrorCode,
-  type ClientErrorMessage,
-} from "./client-messages.js";
+import type { RoomErrorCode } from "../protocol/error-codes.js";
+import type { ErrorMessage, ServerMessages, ServerMessageType } from "../protocol/server-messages.js";
+import { ClientInbox } from "./client-inbox.js";
 import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
-import { audioMessageMs, audioMessageProblem } from "./audio-messages.js";
 import { OrderedWrites } from "./ordered-writes.js";
 import { RoomAudio } from "./room-audio.js";
 import { deliverResult, type ResultTarget } from "./result-delivery.js";
@@ -63,6 +57,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
   #resolveEnded: () => void = () => {};
   #connections!: RoomConnections;
   #audio!: RoomAudio;
+  #inbox!: ClientInbox;
 
   override async onCreate(rawOptions: unknown): Promise<void> {
     const options = roomCreateOptionsSchema.parse(rawOptions);
@@ -87,7 +82,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       sessionId: options.sessionId,
       startedAtMs: Date.now(),
       logger: this.log,
-      deliver: (result) => this.sendToMachine({ type: "inference.result", result }),
+      // Pool results arrive on gRPC callbacks, outside what onUncaughtException wraps: guarded here.
+      deliver: (result) => this.guarded("inference.result", () => this.sendToMachine({ type: "inference.result", result })),
       onError: (code) => this.deps.metrics.error("pool", code),
     });
     const results = this.resultTarget();
@@ -124,17 +120,25 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     });
     this.#actor.start();
 
-    this.onClientMessage("signal", (client, message) => this.handleSignal(client, message));
-    this.onClientMessage("text", (client, message) => this.handleText(client, message));
+    this.#inbox = new ClientInbox({
+      connections: this.#connections,
+      metrics: this.deps.metrics,
+      messagesPerSecond: this.deps.config.messagesPerSecond,
+      sendTo: (client, type, message) => this.sendTo(client, type, message),
+      sendToAll: (type, message) => this.sendToAll(type, message),
+      audio: (participantId, pcm16) => this.sendToMachine({ type: "audio.chunk", participantId, pcm16 }),
+    });
+    this.onClientMessage("signal", (client, message) => this.#inbox.signal(client, message));
+    this.onClientMessage("text", (client, message) => this.#inbox.text(client, message));
     this.onMessageBytes("audio", (client: SessionClient, bytes: Uint8Array) => {
       this.deps.metrics.messageReceived("audio");
-      this.handleAudio(client, bytes);
+      this.#inbox.audio(client, bytes);
     });
     this.registerMessages();
     this.onMessage("*", (client: SessionClient, type: string | number) => {
       // The client picks this name: it never becomes a metrics label.
       this.deps.metrics.messageReceived("unknown");
-      if (!this.admit(client, String(type))) return;
+      if (!this.#inbox.admit(client, String(type))) return;
       this.reject(client, String(type), "unknown_message_type", `no message type "${String(type)}" in a ${options.kind} session`);
     });
 
@@ -155,14 +159,14 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     });
   }
 
-  /** Every message to one client goes through here (counted by type). */
-  protected sendTo(client: SessionClient, type: string, message: unknown): void {
+  /** Every message to one client goes through here (counted by type), typed by the wire protocol. */
+  protected sendTo<T extends ServerMessageType>(client: SessionClient, type: T, message: ServerMessages[T]): void {
     client.send(type, message);
     this.deps.metrics.messagesSent(type);
   }
 
   /** Every message to all clients goes through here (counted once per recipient). */
-  protected sendToAll(type: string, message: unknown): void {
+  protected sendToAll<T extends ServerMessageType>(type: T, message: ServerMessages[T]): void {
     this.broadcast(type, message);
     this.deps.metrics.messagesSent(type, this.clients.length);
   }
@@ -231,8 +235,11 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     );
     this.sendToMachine({ type: "client.drop", participantId });
     if (this.#status === "ended") return;
-    // Colyseus calls onLeave if the window passes without a reconnection.
-    void this.allowReconnection(client, this.deps.config.reconnectWindowMs / 1000);
+    // Colyseus calls onLeave if the window passes without a reconnection, and also when it refuses to hold the seat
+    // at all (a socket closed before the join acknowledgement: "not joined"): that refusal is expected, not a fault.
+    this.allowReconnection(client, this.deps.config.reconnectWindowMs / 1000).catch((error: unknown) => {
+      this.log.debug({ participant_id: participantId, err: error }, "seat not held for reconnection");
+    });
   }
 
   override onReconnect(client: SessionClient): void {
@@ -287,32 +294,37 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     return this.#status;
   }
 
-  /** Validates a client message by hand: a bad one gets an `error` reply and the client stays connected. */
-  protected parseMessage<T>(client: SessionClient, type: string, schema: z.ZodType<T>, message: unknown): T | null {
-    if (!this.admit(client, type)) return null;
-    if (messageBytes(message) > MAX_CONTROL_MESSAGE_BYTES) {
-      this.reject(client, type, "message_too_large", `a ${type} message is limited to ${MAX_CONTROL_MESSAGE_BYTES} bytes`);
-      return null;
+  /**
+   * Colyseus routes exceptions of message handlers, hooks and clock timers here. The sender of a failing message gets
+   * `internal`; every other session and client goes on. What it does not wrap — pool results on gRPC callbacks, the
+   * machine's own timers, promises a hook leaves behind — goes through `guarded` or a `.catch` of its own.
+   */
+  override onUncaughtException(error: RoomException, methodName: RoomMethodName): void {
+    this.deps.metrics.error("room", "internal");
+    this.log.error({ err: error.cause ?? error, method: methodName }, "room handler failed");
+    if (error instanceof OnMessageException) {
+      const client = error.client as SessionClient | undefined;
+      if (client !== undefined) this.reject(client, String(error.type), "internal", "the message could not be handled");
     }
-    const parsed = schema.safeParse(message);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
-      this.reject(client, type, "invalid_message", `invalid ${type} message`, issues);
-      return null;
-    }
-    return parsed.data;
   }
 
-  protected reject(
-    client: SessionClient,
-    type: string,
-    code: ClientErrorCode,
-    message: string,
-    issues?: ClientErrorMessage["issues"],
-  ): void {
-    const reply: ClientErrorMessage = issues === undefined ? { code, message, type } : { code, message, type, issues };
-    this.deps.metrics.error("room", code);
-    this.sendTo(client, "error", reply);
+  /** Runs work that arrives outside Colyseus' hooks; an exception is logged and counted, never thrown on. */
+  protected guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.deps.metrics.error("room", "internal");
+      this.log.error({ err: error, what }, "room work failed");
+    }
+  }
+
+  /** Validates a client message by hand: a bad one gets an `error` reply and the client stays connected. */
+  protected parseMessage<T>(client: SessionClient, type: string, schema: z.ZodType<T>, message: unknown): T | null {
+    return this.#inbox.parse(client, type, schema, message);
+  }
+
+  protected reject(client: SessionClient, type: string, code: RoomErrorCode, message: string, issues?: ErrorMessage["issues"]): void {
+    this.#inbox.reject(client, type, code, message, issues);
   }
 
   protected participantOf(client: SessionClient): JoinAuth {
@@ -321,39 +333,6 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
 
   protected clientOf(participantId: string): SessionClient | undefined {
     return this.#connections.clientOf(participantId);
-  }
-
-  private handleSignal(client: SessionClient, raw: unknown): void {
-    const message = this.parseMessage(client, "signal", signalMessage, raw);
-    if (message === null) return;
-    const from = this.participantOf(client).participantId;
-    const target = message.to === from ? undefined : this.#connections.clientOf(message.to);
-    if (target === undefined) {
-      this.reject(client, "signal", "participant_not_found", "no other connected participant has that id");
-      return;
-    }
-    // `from` is set here, never taken from the client, so it cannot be spoofed.
-    this.sendTo(target, "signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
-  }
-
-  /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */
-  private handleAudio(client: SessionClient, bytes: Uint8Array): void {
-    const { participantId, sampleRate, role } = this.participantOf(client);
-    if (role === "observer") {
-      this.reject(client, "audio", "invalid_audio", "observers do not send audio");
-      return;
-    }
-    const problem = audioMessageProblem(bytes, sampleRate);
-    if (problem !== null) {
-      this.reject(client, "audio", "invalid_audio", problem);
-      return;
-    }
-    if (!this.#connections.takeAudio(client, audioMessageMs(bytes, sampleRate))) {
-      this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
-      return;
-    }
-    this.deps.metrics.audioReceived(audioMessageMs(bytes, sampleRate));
-    this.sendToMachine({ type: "audio.chunk", participantId, pcm16: bytes });
   }
 
   /** Where pool results land: this room's state, clients and writes. */
@@ -370,20 +349,6 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
         if (client !== undefined) this.reject(client, "audio", code, message);
       },
     };
-  }
-
-  private handleText(client: SessionClient, raw: unknown): void {
-    const message = this.parseMessage(client, "text", textMessage, raw);
-    if (message === null) return;
-    const { participantId, name } = this.participantOf(client);
-    this.sendToAll("text", { from: participantId, name, content: message.content, at: Date.now() });
-  }
-
-  /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
-  private admit(client: SessionClient, type: string): boolean {
-    if (this.#connections.takeMessage(client)) return true;
-    this.reject(client, type, "rate_limited", `more than ${this.deps.config.messagesPerSecond} messages per second`);
-    return false;
   }
 
   private sendToMachine(event: Parameters<SessionActor["send"]>[0]): void {
@@ -405,7 +370,12 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       this.deps.store.recordTransition({ sessionId: this.roomId, status, snapshot: persisted, reason, at: new Date() }),
     );
     this.updateListing();
-    if (status === "ended") void this.finish(reason);
+    if (status === "ended") {
+      this.finish(reason).catch((error: unknown) => {
+        this.deps.metrics.error("room", "internal");
+        this.log.error({ err: error }, "session end failed");
+      });
+    }
   }
 
   /** After `ended`: tell every client, persist the last writes, disconnect, dispose. */

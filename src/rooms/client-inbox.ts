@@ -1,0 +1,120 @@
+import type { z } from "zod";
+import type { EngineMetrics } from "../metrics/engine-metrics.js";
+import {
+  audioMessageMs,
+  audioMessageProblem,
+  inspectControlMessage,
+  MIN_AUDIO_MESSAGE_MS,
+  signalMessage,
+  textMessage,
+} from "../protocol/client-messages.js";
+import type { RoomErrorCode } from "../protocol/error-codes.js";
+import type { ErrorMessage, ServerMessages, ServerMessageType } from "../protocol/server-messages.js";
+import type { RoomConnections, SessionClient } from "./room-connections.js";
+
+/** Longest client-chosen message type echoed in a reply, and most field issues listed. */
+const MAX_ECHOED_TYPE_CHARS = 64;
+const MAX_REPLY_ISSUES = 20;
+
+/** What the inbox needs of its room. */
+export interface InboxRoom {
+  connections: RoomConnections;
+  metrics: EngineMetrics;
+  messagesPerSecond: number;
+  sendTo<T extends ServerMessageType>(client: SessionClient, type: T, message: ServerMessages[T]): void;
+  sendToAll<T extends ServerMessageType>(type: T, message: ServerMessages[T]): void;
+  /** Accepted audio, for the session machine (`audio.chunk`). */
+  audio(participantId: string, pcm16: Uint8Array): void;
+}
+
+/**
+ * A room's client messages: each is charged to its sender's budget first, then checked for size and shape (a check
+ * that cannot throw on any decoded value), then by its wire-protocol schema. A bad one gets an `error` reply — itself
+ * budgeted — and the client stays connected.
+ */
+export class ClientInbox {
+  readonly #room: InboxRoom;
+
+  constructor(room: InboxRoom) {
+    this.#room = room;
+  }
+
+  /** Validates a JSON message; null (and a reply sent) when it is refused. */
+  parse<T>(client: SessionClient, type: string, schema: z.ZodType<T>, message: unknown): T | null {
+    if (!this.admit(client, type)) return null;
+    const shape = inspectControlMessage(message);
+    if (!shape.ok) {
+      const code = shape.problem === "too_large" ? "message_too_large" : "invalid_message";
+      this.reject(client, type, code, `a ${type} message: ${shape.detail}`);
+      return null;
+    }
+    const parsed = schema.safeParse(message);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+      this.reject(client, type, "invalid_message", `invalid ${type} message`, issues);
+      return null;
+    }
+    return parsed.data;
+  }
+
+  /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
+  admit(client: SessionClient, type: string): boolean {
+    if (this.#room.connections.takeMessage(client)) return true;
+    this.reject(client, type, "rate_limited", `more than ${this.#room.messagesPerSecond} messages per second`);
+    return false;
+  }
+
+  /** Refuses a client message. Counted always; answered while the connection's error-reply budget lasts. */
+  reject(client: SessionClient, type: string, code: RoomErrorCode, message: string, issues?: ErrorMessage["issues"]): void {
+    this.#room.metrics.error("room", code);
+    if (!this.#room.connections.takeErrorReply(client)) {
+      this.#room.metrics.errorReplySuppressed();
+      return;
+    }
+    // The type is the client's choice: bounded before it is echoed.
+    const reply: ErrorMessage = { code, message, type: type.slice(0, MAX_ECHOED_TYPE_CHARS) };
+    if (issues !== undefined) reply.issues = issues.slice(0, MAX_REPLY_ISSUES);
+    this.#room.sendTo(client, "error", reply);
+  }
+
+  signal(client: SessionClient, raw: unknown): void {
+    const message = this.parse(client, "signal", signalMessage, raw);
+    if (message === null) return;
+    const from = this.#room.connections.authOf(client).participantId;
+    const target = message.to === from ? undefined : this.#room.connections.clientOf(message.to);
+    if (target === undefined) {
+      this.reject(client, "signal", "participant_not_found", "no other connected participant has that id");
+      return;
+    }
+    // `from` is set here, never taken from the client, so it cannot be spoofed.
+    this.#room.sendTo(target, "signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
+  }
+
+  text(client: SessionClient, raw: unknown): void {
+    const message = this.parse(client, "text", textMessage, raw);
+    if (message === null) return;
+    const { participantId, name } = this.#room.connections.authOf(client);
+    this.#room.sendToAll("text", { from: participantId, name, content: message.content, at: Date.now() });
+  }
+
+  /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */
+  audio(client: SessionClient, bytes: Uint8Array): void {
+    const { participantId, sampleRate, role } = this.#room.connections.authOf(client);
+    // Charged before any check: a refused frame costs its sender as much as an accepted one (at least 10 ms).
+    if (!this.#room.connections.takeAudio(client, Math.max(MIN_AUDIO_MESSAGE_MS, audioMessageMs(bytes, sampleRate)))) {
+      this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
+      return;
+    }
+    if (role === "observer") {
+      this.reject(client, "audio", "invalid_audio", "observers do not send audio");
+      return;
+    }
+    const problem = audioMessageProblem(bytes, sampleRate);
+    if (problem !== null) {
+      this.reject(client, "audio", "invalid_audio", problem);
+      return;
+    }
+    this.#room.metrics.audioReceived(audioMessageMs(bytes, sampleRate));
+    this.#room.audio(participantId, bytes);
+  }
+}
