@@ -2,11 +2,13 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_CONFIG } from "./config.js";
 import { configOrExit, intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { resolvePoolToken } from "./auth/secrets.js";
+import { MIN_INFERENCE_TOKEN_CHARS } from "./inference/grpc/pool-auth.js";
 import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
 import { asrLayoutOverrides } from "./inference/asr/asr-lanes.js";
 import { InferencePool } from "./inference/pool.js";
 import { createLogger, type Logger } from "./logger.js";
-import { stopOnSignals } from "./shutdown-signals.js";
+import { guardProcess } from "./process-guards.js";
 
 /** Settings of a standalone pool worker (`npm run inference`), e.g. on a GPU host the engines name in INFERENCE_URLS. */
 interface InferenceWorkerConfig {
@@ -20,10 +22,13 @@ interface InferenceWorkerConfig {
   asrLanes: number | null;
   asrThreads: number | null;
   logLevel: string;
+  /** INFERENCE_TOKEN; null → generated once and kept in `<dataDir>/inference-secrets.json`. */
+  token: string | null;
 }
 
 const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
-  host: "0.0.0.0",
+  // Loopback unless told: a GPU host serving engines elsewhere sets INFERENCE_HOST=0.0.0.0 (the token still guards it).
+  host: "127.0.0.1",
   port: 50_051,
   modelsDir: null,
   dataDir: DEFAULT_CONFIG.dataDir,
@@ -31,6 +36,7 @@ const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
   asrLanes: null,
   asrThreads: null,
   logLevel: "info",
+  token: null,
 };
 
 /** The variables the worker reads; every one optional. */
@@ -43,6 +49,7 @@ const workerEnvSchema = z.object({
   ASR_LANES: intFrom(1, 64),
   ASR_THREADS: intFrom(1, 256),
   LOG_LEVEL: logLevelField,
+  INFERENCE_TOKEN: optionalText.pipe(z.string().min(MIN_INFERENCE_TOKEN_CHARS, `must be at least ${MIN_INFERENCE_TOKEN_CHARS} characters`).optional()),
 });
 
 /** Reads the environment; throws `ConfigError` naming every bad variable. */
@@ -57,6 +64,7 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
     asrLanes: e.ASR_LANES,
     asrThreads: e.ASR_THREADS,
     logLevel: e.LOG_LEVEL,
+    token: e.INFERENCE_TOKEN,
   };
   return mergeSet(DEFAULT_INFERENCE_WORKER_CONFIG, overrides);
 }
@@ -80,19 +88,25 @@ async function main(): Promise<void> {
   const modelsDir = config.modelsDir ?? join(config.dataDir, "models");
   logger.info({ device: config.device, models_dir: modelsDir }, "inference pool starting");
   const asr = asrLayoutOverrides({ lanes: config.asrLanes, threadsPerLane: config.asrThreads });
+  const { token, file } = await resolvePoolToken({ token: config.token, dataDir: config.dataDir });
+  // Where the token is, never the token itself: the operator copies it to the engines' INFERENCE_TOKEN.
+  if (file !== null) logger.info({ file }, "inference token kept in the data folder; set INFERENCE_TOKEN on the engines to it");
   const pool = new InferencePool({ modelsDir, device: config.device, asr, logger });
   let server: RunningPoolServer;
   try {
-    server = await startPoolServer(pool, logger, { host: config.host, port: config.port });
+    server = await startPoolServer(pool, logger, { host: config.host, port: config.port, token });
   } catch (error) {
     await pool.close().catch(() => undefined);
     throw error;
   }
   reportModels(pool, logger);
-  stopOnSignals(async () => {
-    await server.close();
-    await pool.close();
-  }, logger);
+  guardProcess({
+    stop: async () => {
+      await server.close();
+      await pool.close();
+    },
+    logger,
+  });
 }
 
 main().catch((error: unknown) => {

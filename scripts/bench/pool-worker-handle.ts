@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { generateInferenceToken } from "../../src/inference/grpc/pool-auth.js";
 import { PoolClient } from "../../src/inference/grpc/pool-client.js";
 import type { PoolWorkerMessage } from "./pool-worker.js";
 
@@ -26,7 +27,9 @@ const START_TIMEOUT_MS = 120_000;
 export function startPoolWorker(settings: PoolWorkerSettings): Promise<PoolWorker> {
   const source = new URL("./pool-worker.ts", import.meta.url).href;
   const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: settings });
+  // A fresh token per run, handed to the worker's server and used by this side's client.
+  const token = generateInferenceToken();
+  const worker = new Worker(bootstrap, { eval: true, workerData: { ...settings, token } });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
 
   return new Promise<PoolWorker>((resolve, reject) => {
@@ -45,7 +48,7 @@ export function startPoolWorker(settings: PoolWorkerSettings): Promise<PoolWorke
         void worker.terminate();
       } else if (message.type === "listening") {
         clearTimeout(timer);
-        const client = new PoolClient(message.address);
+        const client = new PoolClient(message.address, { token });
         resolve({
           client,
           async close() {

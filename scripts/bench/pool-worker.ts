@@ -15,6 +15,7 @@ const settings = z
     logLevel: z.string(),
     minSpeechMs: z.number(),
     maxStreams: z.number().int().positive(),
+    token: z.string().min(32),
   })
   .parse(workerData);
 
@@ -32,7 +33,9 @@ async function run(): Promise<void> {
     modelsDir: settings.modelsDir,
     logger,
     segmenter: { paddingMs: 300, minSpeechMs: settings.minSpeechMs },
-    vad: { maxStreams: settings.maxStreams },
+    // Every stream of a pass goes over one call: the per-call bounds are lifted to the pool-wide one.
+    vad: { maxStreams: settings.maxStreams, maxStreamsPerGroup: settings.maxStreams },
+    maxStreamsPerCall: settings.maxStreams,
   });
   const models = await pool.ready();
   const failed = models.filter((model) => !model.loaded);
@@ -41,7 +44,7 @@ async function run(): Promise<void> {
     post({ type: "failed", message: `models not loaded: ${failed.map((m) => m.name).join(", ")}` });
     return;
   }
-  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: 0 });
+  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: 0, token: settings.token });
   port.on("message", (message: unknown) => {
     if (!z.object({ type: z.literal("close") }).safeParse(message).success) return;
     void (async () => {

@@ -1,3 +1,4 @@
+import { generateInferenceToken } from "../../src/inference/grpc/pool-auth.js";
 import { PoolClient } from "../../src/inference/grpc/pool-client.js";
 import { startPoolServer, type RunningPoolServer } from "../../src/inference/grpc/pool-server.js";
 import { InferencePool, type InferencePoolOptions } from "../../src/inference/pool.js";
@@ -20,8 +21,10 @@ export async function servePool(
     await pool.close();
     throw new Error(`pool models not loaded: ${failed.map((m) => `${m.name} (${m.error ?? "?"})`).join(", ")}`);
   }
-  const server = await startPoolServer(pool, options.logger, { host: "127.0.0.1", port: 0 });
-  const client = new PoolClient(server.address);
+  // A fresh token per run: the server requires one, and nothing else needs to know it.
+  const token = generateInferenceToken();
+  const server = await startPoolServer(pool, options.logger, { host: "127.0.0.1", port: 0, token });
+  const client = new PoolClient(server.address, { token });
   return {
     pool,
     server,

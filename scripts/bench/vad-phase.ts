@@ -43,7 +43,9 @@ export async function benchVad(
     logger,
     // See NEVER_CONFIRM_SPEECH_MS: VAD and segmenter run on every chunk, no utterance reaches ASR.
     segmenter: { paddingMs: 300, minSpeechMs: NEVER_CONFIRM_SPEECH_MS },
-    vad: { maxStreams },
+    // The bench drives every stream over one call: the per-call bounds are lifted to the pool-wide one.
+    vad: { maxStreams, maxStreamsPerGroup: maxStreams },
+    maxStreamsPerCall: maxStreams,
   });
   const worker = await startPoolWorker({
     modelsDir: options.modelsDir,

@@ -24,14 +24,17 @@ export interface InferenceGateway {
   close(): void;
 }
 
-/** Pool workers over gRPC (`host:port` each); each new room link goes to the next worker in turn. */
+/**
+ * Pool workers over gRPC (`host:port` each), every call carrying INFERENCE_TOKEN; each new room link goes to the
+ * next worker in turn.
+ */
 export class GrpcInferenceGateway implements InferenceGateway {
   readonly #clients: PoolClient[];
   #next = 0;
 
-  constructor(addresses: readonly string[]) {
+  constructor(addresses: readonly string[], token: string) {
     if (addresses.length === 0) throw new Error("at least one inference pool address is needed");
-    this.#clients = addresses.map((address) => new PoolClient(address));
+    this.#clients = addresses.map((address) => new PoolClient(address, { token }));
   }
 
   #pick(): PoolClient {

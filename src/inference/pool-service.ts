@@ -37,6 +37,8 @@ export interface PoolStatusView {
     runMsBuckets: HistogramBucket[];
   };
   asr: { queuedLive: number; queuedFile: number; running: number; completed: number; rejectedOverloaded: number; rejectedDeadline: number };
+  /** Counted by the pool's gRPC server (zero in the pool's own in-process view, which no server stands in front of). */
+  server: { handlerFaults: number; unauthenticatedCalls: number; malformedMessages: number };
 }
 
 /** What the gRPC server exposes: the pool as seen by one process, whatever models it could load. */

@@ -34,5 +34,7 @@ export function poolStatusView(input: {
       rejectedOverloaded: asr.rejected.overloaded ?? 0,
       rejectedDeadline: asr.rejected.deadline_exceeded ?? 0,
     },
+    // The gRPC server fills these in from its own counters.
+    server: { handlerFaults: 0, unauthenticatedCalls: 0, malformedMessages: 0 },
   };
 }

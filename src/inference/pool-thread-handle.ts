@@ -9,6 +9,8 @@ export interface PoolThreadOptions {
   asr: { lanes: number | null; threadsPerLane: number | null };
   /** Loopback port of its gRPC server (0 = any free port). */
   port: number;
+  /** INFERENCE_TOKEN its gRPC server requires on every call. */
+  token: string;
   logLevel: string;
   /** How long `close()` waits for a clean stop before terminating the thread. */
   closeTimeoutMs: number;
@@ -29,6 +31,7 @@ export function startPoolThread(options: PoolThreadOptions): Promise<PoolThread>
     asr: options.asr,
     port: options.port,
     logLevel: options.logLevel,
+    token: options.token,
   };
   const worker = startModuleWorker(import.meta.url, "./pool-thread", { workerData });
   let resolveReady: (models: ModelState[]) => void = () => {};

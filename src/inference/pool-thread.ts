@@ -15,6 +15,8 @@ const settingsSchema = z.object({
   asr: z.object({ lanes: z.number().int().min(1).nullable(), threadsPerLane: z.number().int().min(1).nullable() }),
   port: z.number().int().min(0).max(65_535),
   logLevel: z.string(),
+  /** INFERENCE_TOKEN, from the engine (never logged). */
+  token: z.string().min(32),
 });
 
 export type PoolThreadMessage =
@@ -30,7 +32,8 @@ async function run(): Promise<void> {
   const settings = settingsSchema.parse(workerData);
   const logger = createLogger(settings.logLevel).child({ thread: "inference" });
   const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, asr: asrLayoutOverrides(settings.asr), logger });
-  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: settings.port });
+  // Loopback only, and still behind the token: any local user can reach a loopback port.
+  const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: settings.port, token: settings.token });
   post({ type: "listening", address: server.address });
   void pool.ready().then((models) => post({ type: "ready", models }));
   port.on("message", (message: unknown) => {

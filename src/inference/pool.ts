@@ -9,6 +9,7 @@ import { resample, Resampler } from "./audio/resample.js";
 import type { ExecutionDevice } from "./models/model-files.js";
 import { SileroVad } from "./models/silero-vad.js";
 import { WhisperAsr } from "./models/whisper-asr.js";
+import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { PoolError } from "./pool-error.js";
 import { poolStatusView } from "./pool-status.js";
 import type { AudioSessionHandle, InferencePoolService, ModelState, PoolStatusView } from "./pool-service.js";
@@ -36,6 +37,8 @@ export interface InferencePoolOptions {
    * past it chunks are refused with `overloaded`.
    */
   maxBacklogMs: number;
+  /** Streams one audio session (StreamAudio call) may have open: a room holds at most 100 participants + 1. */
+  maxStreamsPerCall: number;
 }
 
 export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsDir" | "logger"> = {
@@ -48,6 +51,7 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   liveDeadlineMs: 15_000,
   maxRecordingMs: 10 * 60_000,
   maxBacklogMs: 30_000,
+  maxStreamsPerCall: 128,
 };
 
 /** Chunks of one stream handed to the VAD batcher at once (below its per-stream pending bound). */
@@ -59,6 +63,8 @@ const OVERLOAD_NOTICE_MS = 1_000;
 
 interface AudioStream {
   key: string;
+  /** Its call: the VAD batcher shares its slots and batch rows fairly between calls. */
+  group: string;
   open: StreamOpen;
   /** Makes segment ids unique across calls and pool restarts, so a reopened stream never reuses one. */
   segmentPrefix: string;
@@ -168,46 +174,20 @@ export class InferencePool implements InferencePoolService {
 
   openAudioSession(emit: (output: PoolOutput) => void): AudioSessionHandle {
     this.#sessions += 1;
-    const prefix = `c${this.#sessions}:`;
-    const owned = new Set<string>();
-    let ended = false;
-    const send = (output: PoolOutput) => {
-      if (!ended) emit(output);
+    const group = `c${this.#sessions}:`;
+    const segmentPrefix = `${this.#instance}.${this.#sessions}`;
+    const ops: PoolStreamOps = {
+      open: (key, open, emitStream) => this.#openStream(key, group, segmentPrefix, open, emitStream),
+      chunk: (key, pcm16) => this.#chunk(key, pcm16),
+      close: (key) => this.#closeStream(key),
     };
-    return {
-      open: (open) => {
-        if (owned.has(open.streamId)) {
-          send({ kind: "error", streamId: open.streamId, code: "stream_exists", message: "that stream is already open" });
-          return;
-        }
-        owned.add(open.streamId);
-        this.#openStream(prefix + open.streamId, `${this.#instance}.${this.#sessions}`, open, (output) => send({ ...output, streamId: open.streamId }));
-      },
-      chunk: (streamId, _seq, pcm16) => {
-        if (!owned.has(streamId)) {
-          send({ kind: "error", streamId, code: "unknown_stream", message: "audio for a stream that is not open" });
-          return;
-        }
-        this.#chunk(prefix + streamId, pcm16);
-      },
-      close: (streamId) => {
-        if (!owned.delete(streamId)) {
-          send({ kind: "error", streamId, code: "unknown_stream", message: "close of a stream that is not open" });
-          return;
-        }
-        this.#closeStream(prefix + streamId);
-      },
-      end: () => {
-        ended = true;
-        for (const streamId of owned) this.#closeStream(prefix + streamId);
-        owned.clear();
-      },
-    };
+    return audioSessionHandle(group, ops, { maxStreamsPerCall: this.#options.maxStreamsPerCall }, emit);
   }
 
-  #openStream(key: string, segmentPrefix: string, open: StreamOpen, emit: (output: PoolOutput) => void): void {
+  #openStream(key: string, group: string, segmentPrefix: string, open: StreamOpen, emit: (output: PoolOutput) => void): void {
     const stream: AudioStream = {
       key,
+      group,
       open,
       segmentPrefix,
       resampler: new Resampler(open.sampleRate, MODEL_SAMPLE_RATE),
@@ -290,7 +270,7 @@ export class InferencePool implements InferencePoolService {
     if (!models.batcher.has(stream.key) && !stream.finished) {
       // First audio, or the batcher freed the state of a stream silent past its idle timeout: start afresh.
       try {
-        models.batcher.open(stream.key);
+        models.batcher.open(stream.key, stream.group);
       } catch (error) {
         stream.backlog = [];
         stream.emit({ kind: "error", streamId: stream.open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "cannot open" });
@@ -394,6 +374,10 @@ export class InferencePool implements InferencePoolService {
 
   async transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
     const started = performance.now();
+    // Refused from its size, before decoding or resampling: an oversized request costs no CPU.
+    if (sampleRate > 0 && (pcm16.byteLength / 2 / sampleRate) * 1000 > this.#options.maxRecordingMs + 1) {
+      throw new PoolError("recording_too_long", `recordings are limited to ${this.#options.maxRecordingMs / 60_000} minutes`);
+    }
     let samples: Float32Array;
     try {
       samples = resample(pcm16ToFloat32(pcm16), sampleRate, MODEL_SAMPLE_RATE);

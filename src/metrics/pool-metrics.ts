@@ -49,6 +49,16 @@ export function renderPoolMetrics(snapshots: readonly PoolSnapshot[]): string {
         { labels: { pool, reason: "deadline_exceeded" }, value: status.asr.rejectedDeadline },
       ]),
     ),
+    renderFamily(
+      "engine_inference_server_errors_total",
+      "What the pool's gRPC server refused or caught: calls without the token, undecodable messages, handler exceptions.",
+      "counter",
+      answered.flatMap(({ pool, status }) => [
+        { labels: { pool, kind: "unauthenticated" }, value: status.server.unauthenticatedCalls },
+        { labels: { pool, kind: "malformed" }, value: status.server.malformedMessages },
+        { labels: { pool, kind: "handler_fault" }, value: status.server.handlerFaults },
+      ]),
+    ),
     renderHistogram(
       "engine_inference_vad_batch_size",
       "Streams (chunks) per VAD model run: how well the pool batches across streams.",

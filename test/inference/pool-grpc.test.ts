@@ -1,19 +1,21 @@
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Client, credentials, type ClientDuplexStream } from "@grpc/grpc-js";
+import { Client, credentials } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
-import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
-import type { AudioOut__Output } from "../../src/inference/grpc/generated/engine/inference/v1/AudioOut.js";
-import { PoolClient } from "../../src/inference/grpc/pool-client.js";
-import { startPoolServer, type RunningPoolServer } from "../../src/inference/grpc/pool-server.js";
+import type { PoolClient } from "../../src/inference/grpc/pool-client.js";
+import type { RunningPoolServer } from "../../src/inference/grpc/pool-server.js";
 import { PoolError } from "../../src/inference/pool-error.js";
-import { InferencePool } from "../../src/inference/pool.js";
-import { createLogger } from "../../src/logger.js";
-import { eventually } from "../support/engine.js";
 import { FRAME_BYTES } from "../support/room-audio-client.js";
+import {
+  errorFor,
+  openAudioCall as openPoolAudioCall,
+  openMessage,
+  sendSpeech,
+  startTestPool,
+  type AudioCall,
+  type TestPool,
+} from "../support/pool-audio-call.js";
 import { speechBoundsMs, words, type SpeechBounds } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
@@ -25,90 +27,35 @@ const VAD_CHUNK_BYTES = 1_024;
 /** How far the pool's speech events may be from where the audio's energy says speech starts and ends. */
 const BOUNDS_TOLERANCE_MS = 150;
 
-let pool: InferencePool;
+let testPool: TestPool;
 let server: RunningPoolServer;
 let client: PoolClient;
 let speech: Uint8Array;
 let bounds: SpeechBounds;
 
 beforeAll(async () => {
-  const logger = createLogger(process.env["TEST_LOG_LEVEL"] ?? "silent");
-  pool = new InferencePool({ modelsDir: join(tmpdir(), "engine-test-models"), logger });
-  server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: 0 });
-  client = new PoolClient(server.address);
+  testPool = await startTestPool();
+  ({ server, client } = testPool);
   const synthesized = await createSpeechSynthesizer().synthesize(SENTENCE);
   const padded = padWithSilence(synthesized.samples16k, PADDING_MS, PADDING_MS);
   speech = float32ToPcm16(padded);
   bounds = speechBoundsMs(padded, synthesized.sampleRate);
-  const models = await pool.ready();
+  const models = await testPool.pool.ready();
   expect(models.every((m) => m.loaded)).toBe(true);
 }, 120_000);
 
 afterAll(async () => {
-  client?.close();
-  await server?.close();
-  await pool?.close();
+  await testPool?.close();
 });
 
-/** A raw StreamAudio call: what it received, whether it ended, and a way to wait for a message. */
-interface AudioCall {
-  call: ClientDuplexStream<AudioIn, AudioOut__Output>;
-  received: AudioOut__Output[];
-  ended: () => boolean;
-  next<T>(pick: (message: AudioOut__Output) => T | undefined, timeoutMs?: number): Promise<T>;
-}
-
-async function openAudioCall(): Promise<AudioCall> {
-  const call = client.grpc.StreamAudio();
-  const received: AudioOut__Output[] = [];
-  let ended = false;
-  call.on("data", (message: AudioOut__Output) => received.push(message));
-  call.on("status", () => (ended = true));
-  call.on("error", () => (ended = true));
-  // The pool sends its metadata as soon as it accepts the call.
-  await new Promise<void>((resolve) => call.once("metadata", () => resolve()));
-  let seen = 0;
-  return {
-    call,
-    received,
-    ended: () => ended,
-    // Consumes messages in order: each wait starts after the message the previous one matched.
-    async next(pick, timeoutMs = 5_000) {
-      return eventually(() => {
-        for (; seen < received.length; seen++) {
-          const message = received[seen];
-          const picked = message === undefined ? undefined : pick(message);
-          if (picked !== undefined) {
-            seen += 1;
-            return picked;
-          }
-        }
-        return undefined;
-      }, timeoutMs);
-    },
-  };
-}
-
-function openMessage(streamId: string, sampleRate = 16_000): AudioIn {
-  return { open: { stream_id: streamId, session_id: "session-1", participant_id: "participant-1", sample_rate: sampleRate, tutor_id: "" } };
-}
-
-/** Sends 16 kHz PCM in 20 ms chunks, about 4× real time (well inside the VAD's per-stream pending bound). */
-async function sendSpeech(call: ClientDuplexStream<AudioIn, AudioOut__Output>, streamId: string, pcm: Uint8Array): Promise<void> {
-  let seq = 0;
-  for (let offset = 0; offset < pcm.byteLength; offset += FRAME_BYTES) {
-    seq += 1;
-    call.write({ chunk: { stream_id: streamId, seq, pcm16: pcm.subarray(offset, Math.min(pcm.byteLength, offset + FRAME_BYTES)) } });
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const openAudioCall = () => openPoolAudioCall(client);
 
 /** Opens and closes an empty stream: its `closed` proves the call still serves. */
 async function assertServing(audio: AudioCall, streamId: string): Promise<void> {
   audio.call.write(openMessage(streamId));
   audio.call.write({ close: { stream_id: streamId } });
   await audio.next((m) => (m.closed?.stream_id === streamId ? true : undefined));
-  expect(audio.ended()).toBe(false);
+  expect(audio.status()).toBeNull();
 }
 
 const healthResponse = z.object({ status: z.string() });
@@ -176,8 +123,6 @@ describe("the inference pool over gRPC", () => {
   it("bad input gets a stream error and the call keeps serving after each", async () => {
     const audio = await openAudioCall();
     try {
-      const errorFor = (streamId: string) => (m: AudioOut__Output) => (m.error?.stream_id === streamId ? m.error : undefined);
-
       audio.call.write({ chunk: { stream_id: "nobody", seq: 1, pcm16: new Uint8Array(FRAME_BYTES) } });
       expect((await audio.next(errorFor("nobody"))).code).toBe("unknown_stream");
       await assertServing(audio, "probe-1");
@@ -200,7 +145,7 @@ describe("the inference pool over gRPC", () => {
       audio.call.write({ chunk: { stream_id: "odd", seq: 2, pcm16: new Uint8Array(VAD_CHUNK_BYTES) } });
       audio.call.write({ close: { stream_id: "odd" } });
       await audio.next((m) => (m.closed?.stream_id === "odd" ? true : undefined));
-      expect(audio.ended()).toBe(false);
+      expect(audio.status()).toBeNull();
     } finally {
       audio.call.end();
     }

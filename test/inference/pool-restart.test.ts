@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { PoolClient } from "../../src/inference/grpc/pool-client.js";
 import { collect, eventually, startTestEngine, type TestEngine } from "../support/engine.js";
-import { freePort, spawnPool, stopPool, type PoolProcess } from "../support/pool-process.js";
+import { freePort, spawnPool, stopPool, TEST_INFERENCE_TOKEN, type PoolProcess } from "../support/pool-process.js";
 import { words } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 import { streamPcm, type TranscriptMessage } from "../support/room-audio-client.js";
@@ -14,6 +14,8 @@ const WORDS = ["hello", "world", "test", "meeting", "engine"];
 const WHILE_DOWN = "good morning everyone";
 /** Leading silence of the audio streamed while the pool is killed: the kill lands in it. */
 const WHILE_DOWN_LEAD_MS = 500;
+/** Frames of that audio sent before the kill: 100 ms, well inside its leading silence. */
+const KILL_AFTER_FRAMES = 5;
 
 
 let port: number;
@@ -49,9 +51,9 @@ beforeAll(async () => {
   whileDown = float32ToPcm16(padWithSilence((await synthesizer.synthesize(WHILE_DOWN)).samples16k, WHILE_DOWN_LEAD_MS, 500));
   const first = await startPool();
   expect(first.address).toBe(address);
-  probe = new PoolClient(address, { statusTimeoutMs: 1_000 });
+  probe = new PoolClient(address, { statusTimeoutMs: 1_000, token: TEST_INFERENCE_TOKEN });
   await poolReady();
-  t = await startTestEngine({ inferenceUrls: [address] });
+  t = await startTestEngine({ inferenceUrls: [address], inferenceToken: TEST_INFERENCE_TOKEN });
 }, 120_000);
 
 afterAll(async () => {
@@ -61,16 +63,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** What the restart scenario heard, for the second test's checks on the transcript timeline. */
-interface Heard {
-  before: TranscriptMessage;
-  afterRestart: TranscriptMessage[];
-  errors: { type: string; code: string; message: string }[];
-}
-let heard: Heard | undefined;
-
 describe("a standalone inference pool", () => {
-  it("killing and restarting the pool mid-stream leaves the room alive and transcribing again", async () => {
+  // One scenario, one test: the checks on the transcript timeline need the audio heard across the restart.
+  it("killing and restarting the pool mid-stream leaves the room alive and transcribing again; across the restart only inference_unavailable errors, unique segment ids, session-relative times", async () => {
     if (t === undefined) throw new Error("no engine");
     const engine = t;
     const { id, token } = await engine.createSession({ kind: "meeting" });
@@ -85,12 +80,19 @@ describe("a standalone inference pool", () => {
     expect(words(before.text)).toEqual(expect.arrayContaining(WORDS));
     const heardBefore = transcripts.length;
 
-    // Kill the pool 100 ms into more audio (its leading silence) and keep streaming through the outage: the link
-    // buffers the rest (bounded) for the next pool.
+    // Kill the pool 100 ms (5 frames) into more audio (its leading silence) and keep streaming through the outage:
+    // the link buffers the rest (bounded) for the next pool.
     const first = pools[0];
     if (first === undefined) throw new Error("no pool process");
-    const streaming = streamPcm(speaker, whileDown);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    let atKillPoint: () => void = () => undefined;
+    const killPoint = new Promise<void>((resolve) => (atKillPoint = resolve));
+    const streaming = streamPcm(speaker, whileDown, {
+      realTime: true,
+      onFrame: (frames) => {
+        if (frames === KILL_AFTER_FRAMES) atKillPoint();
+      },
+    });
+    await killPoint;
     expect(await stopPool(first, "SIGKILL")).toBeNull();
     await streaming;
     expect(speaker.connection.isOpen).toBe(true);
@@ -113,12 +115,8 @@ describe("a standalone inference pool", () => {
     expect(speaker.connection.isOpen).toBe(true);
     const health = await engine.api("GET", "/health");
     expect(health.status).toBe(200);
-    heard = { before, afterRestart: transcripts.slice(heardBefore).filter((m) => m.final), errors };
-  }, 90_000);
 
-  it("across the restart: only inference_unavailable errors, unique segment ids, session-relative times", () => {
-    if (heard === undefined) throw new Error("the restart scenario did not complete");
-    const { before, afterRestart, errors } = heard;
+    const afterRestart = transcripts.slice(heardBefore).filter((m) => m.final);
     expect(afterRestart.length).toBeGreaterThan(0);
     // While the pool was down the only complaint the speaker may get is that audio is being dropped; the audio
     // buffered meanwhile is replayed to the new pool, which should take it.
@@ -126,5 +124,5 @@ describe("a standalone inference pool", () => {
     // Segment ids key persistence (a repeated id is not stored); times must not go back to the stream's start.
     expect.soft(afterRestart.map((m) => m.segment_id)).not.toContain(before.segment_id);
     expect.soft(afterRestart.filter((m) => m.start_ms < before.end_ms)).toEqual([]);
-  });
+  }, 90_000);
 });

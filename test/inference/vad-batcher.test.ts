@@ -294,4 +294,47 @@ describe("VadBatcher with Silero VAD v5", () => {
     });
     expect(() => batcher.open("t")).toThrowError(expect.objectContaining({ code: "model_unavailable" }));
   });
+
+  it("fills batches round-robin across groups: a group with more ready streams than a batch holds cannot crowd out another", async () => {
+    // Rows are told apart by content: group B's chunks are constant, of a value no test signal has.
+    const marker = (k: number) => 0.5 + k / 64;
+    const batches: number[][] = [];
+    const recording: BatchedVadModel = {
+      chunkSamples: CHUNK,
+      stateSize: STATE,
+      runBatch: (input, state, batchSize) => {
+        batches.push(Array.from({ length: batchSize }, (_, row) => input[row * CHUNK] ?? Number.NaN));
+        return vad.runBatch(input, state, batchSize);
+      },
+    };
+    const batcher = new VadBatcher(recording, { maxBatchSize: 4 });
+    batchers.push(batcher);
+    const flood = Array.from({ length: 8 }, (_, i) => `a${i}`);
+    for (const id of flood) batcher.open(id, "call-a");
+    batcher.open("b", "call-b");
+    // Group A's eight streams are ready first, three chunks each; B's one stream after them.
+    const work = flood.flatMap((id, i) => testSignal(200 + i, 3).map((chunk) => batcher.enqueue(id, chunk)));
+    const bChunks = [0, 1, 2].map((k) => new Float32Array(CHUNK).fill(marker(k)));
+    work.push(...bChunks.map((chunk) => batcher.enqueue("b", chunk)));
+    await Promise.all(work);
+
+    // The first batch started, full, as A's fourth stream became ready, before B had any chunk. From then on B had a
+    // row in every batch while A filled the rest (first in, first out across streams would have put A's four
+    // waiting streams before it).
+    const bBatch = [0, 1, 2].map((k) => batches.findIndex((rows) => rows.some((first) => Math.abs(first - marker(k)) < 1e-6)));
+    expect(bBatch).toEqual([1, 2, 3]);
+    expect(batches.slice(0, 4).every((rows) => rows.length === 4)).toBe(true);
+  });
+
+  it("bounds the streams one group holds with too_many_streams, leaving the other groups their slots", () => {
+    const batcher = makeBatcher({ maxStreams: 10, maxStreamsPerGroup: 2 });
+    batcher.open("a1", "call-a");
+    batcher.open("a2", "call-a");
+    expect(() => batcher.open("a3", "call-a")).toThrowError(expect.objectContaining({ code: "too_many_streams", retryable: true }));
+    batcher.open("b1", "call-b");
+    batcher.open("b2", "call-b");
+    batcher.closeStream("a1");
+    batcher.open("a3", "call-a");
+    expect(batcher.stats()).toMatchObject({ openStreams: 4, rejected: { too_many_streams: 1 } });
+  });
 });

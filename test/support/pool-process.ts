@@ -15,6 +15,9 @@ export interface PoolProcess {
   exited: Promise<number | null>;
 }
 
+/** INFERENCE_TOKEN of every pool the tests start (and of engines pointed at them). */
+export const TEST_INFERENCE_TOKEN = "test-inference-token-0123456789-abcdefghij";
+
 const listening = z.object({ msg: z.literal("inference pool listening"), address: z.string() });
 
 /** A TCP port free right now on 127.0.0.1 (bound on 0, then released). */
@@ -30,11 +33,14 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `src/inference-main.ts` in its own process, as `npm run inference` would, and waits until it listens. */
+/**
+ * Starts `src/inference-main.ts` in its own process, as `npm run inference` would, and waits until it listens. One
+ * Whisper lane, as the in-process test engine has (startTestEngine).
+ */
 export async function spawnPool(env: Record<string, string>, timeoutMs = 30_000): Promise<PoolProcess> {
   const { child, value: address, output, exited } = await spawnUntilLogged(
     "src/inference-main.ts",
-    { ...process.env, INFERENCE_HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ...env },
+    { ...process.env, INFERENCE_HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ASR_LANES: "1", INFERENCE_TOKEN: TEST_INFERENCE_TOKEN, ...env },
     listening.transform((line) => line.address),
     "inference pool",
     timeoutMs,

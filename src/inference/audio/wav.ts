@@ -14,7 +14,8 @@ const FORMAT_EXTENSIBLE = 0xfffe;
 /** Streaming writers that cannot seek back put this in the data size: read to the end of the file. */
 const UNKNOWN_SIZE = 0xffffffff;
 
-interface WavFormat {
+/** The fmt chunk, checked. */
+export interface WavFormat {
   format: typeof FORMAT_PCM | typeof FORMAT_IEEE_FLOAT;
   channels: number;
   sampleRate: number;
@@ -22,18 +23,34 @@ interface WavFormat {
   blockAlign: number;
 }
 
+/** What a WAV file's header declares, read without decoding a sample: enough to bound the work of decoding it. */
+export interface WavLayout {
+  sampleRate: number;
+  channels: number;
+  bitsPerSample: number;
+  /** Sample frames in the data chunk (one sample per channel each). */
+  frames: number;
+  /** Byte offset of the first frame. */
+  dataStart: number;
+  format: WavFormat;
+}
+
+/** Chunks walked before the data chunk; a file of millions of empty chunks is not audio. */
+const MAX_CHUNKS = 1_024;
+
 /**
- * Reads a RIFF/WAVE file: integer PCM (8, 16, 24, 32 bit) or 32-bit float, any channel count, downmixed to mono.
- * Walks the chunk list, so LIST/fact/cue chunks before or after the audio are skipped.
+ * Walks a RIFF/WAVE file's chunk list up to its data chunk (LIST/fact/cue chunks before it are skipped) and checks
+ * the format and sizes, reading no sample: O(chunks), whatever the file declares.
  */
-export function parseWav(bytes: Uint8Array): WavAudio {
+export function readWavLayout(bytes: Uint8Array): WavLayout {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 12 || fourCC(view, 0) !== "RIFF" || fourCC(view, 8) !== "WAVE") {
     throw new AudioError("not a WAV file (missing RIFF/WAVE header)");
   }
   let format: WavFormat | undefined;
   let offset = 12;
-  while (offset + 8 <= bytes.byteLength) {
+  for (let chunks = 0; offset + 8 <= bytes.byteLength; chunks += 1) {
+    if (chunks >= MAX_CHUNKS) throw new AudioError(`invalid WAV file (more than ${MAX_CHUNKS} chunks before the data)`);
     const id = fourCC(view, offset);
     const declared = view.getUint32(offset + 4, true);
     const start = offset + 8;
@@ -54,7 +71,10 @@ export function parseWav(bytes: Uint8Array): WavAudio {
       return {
         sampleRate: format.sampleRate,
         channels: format.channels,
-        samples: decodeFrames(view, start, size / format.blockAlign, format),
+        bitsPerSample: format.bitsPerSample,
+        frames: size / format.blockAlign,
+        dataStart: start,
+        format,
       };
     }
     // Chunks are padded to an even length.
@@ -62,6 +82,20 @@ export function parseWav(bytes: Uint8Array): WavAudio {
   }
   if (offset > bytes.byteLength) throw new AudioError("truncated WAV file (a chunk runs past the end)");
   throw new AudioError(format === undefined ? "invalid WAV file (no fmt chunk)" : "invalid WAV file (no data chunk)");
+}
+
+/**
+ * Reads a RIFF/WAVE file: integer PCM (8, 16, 24, 32 bit) or 32-bit float, any channel count, downmixed to mono.
+ * Its cost is proportional to the data: bound it with `readWavLayout` first when the file comes from a client.
+ */
+export function parseWav(bytes: Uint8Array): WavAudio {
+  const layout = readWavLayout(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    sampleRate: layout.sampleRate,
+    channels: layout.channels,
+    samples: decodeFrames(view, layout.dataStart, layout.frames, layout.format),
+  };
 }
 
 /** 16-bit mono PCM WAV. */

@@ -1,4 +1,4 @@
-import type { ClientDuplexStream } from "@grpc/grpc-js";
+import { status as grpcStatus, type ClientDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "../../logger.js";
 import type { PoolOutput, StreamOpen } from "../pool-types.js";
 import type { AudioIn } from "./generated/engine/inference/v1/AudioIn.js";
@@ -49,6 +49,8 @@ export class AudioLink {
   #attempt = 0;
   #timer: NodeJS.Timeout | null = null;
   #ended = false;
+  /** A refused INFERENCE_TOKEN is logged once per link; the link keeps retrying (the pool may be fixed). */
+  #refusalLogged = false;
 
   constructor(client: PoolClient, events: AudioLinkEvents, logger: Logger, options: Partial<AudioLinkOptions> = {}) {
     this.#client = client;
@@ -166,6 +168,10 @@ export class AudioLink {
     call.on("error", (error) => fail(error.message));
     call.on("end", () => fail("stream ended by the pool"));
     call.on("status", (status) => {
+      if (status.code === grpcStatus.UNAUTHENTICATED && !this.#refusalLogged) {
+        this.#refusalLogged = true;
+        this.#log.error({ pool: this.#client.address }, "the inference pool refused INFERENCE_TOKEN; retrying");
+      }
       if (status.code !== 0) fail(status.details);
     });
     // The pool sends its metadata as soon as it accepts the call: only then is the link up.

@@ -5,16 +5,19 @@ import type { PoolStatusView } from "../pool-service.js";
 import { POOL_ERROR_CODES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
+import { bearerInterceptor } from "./pool-auth.js";
 import { loadInferenceProto } from "./proto.js";
 
 export interface PoolClientOptions {
+  /** INFERENCE_TOKEN: sent on every call as `authorization: Bearer <token>`. */
+  token: string;
   maxMessageBytes: number;
   /** Deadline of unary calls (Transcribe can take a while for a long recording). */
   transcribeTimeoutMs: number;
   statusTimeoutMs: number;
 }
 
-export const DEFAULT_POOL_CLIENT_OPTIONS: PoolClientOptions = {
+export const DEFAULT_POOL_CLIENT_OPTIONS: Omit<PoolClientOptions, "token"> = {
   maxMessageBytes: 64 * 1024 * 1024,
   transcribeTimeoutMs: 120_000,
   statusTimeoutMs: 5_000,
@@ -24,6 +27,10 @@ const poolErrorCode = z.enum(POOL_ERROR_CODES);
 
 /** The server puts `<code>: <message>` in the details; anything else (pool down) is `model_unavailable`, retryable. */
 export function poolErrorFromGrpc(error: ServiceError): PoolError {
+  // A refused token is this engine's configuration, not its caller's: to them the pool is unavailable.
+  if (error.code === grpcStatus.UNAUTHENTICATED) {
+    return new PoolError("model_unavailable", "the inference pool refused this engine's INFERENCE_TOKEN", { cause: error });
+  }
   const match = /^([a-z_]+): (.*)$/s.exec(error.details);
   const code = poolErrorCode.safeParse(match?.[1]);
   if (code.success) return new PoolError(code.data, match?.[2] ?? error.details, { cause: error });
@@ -62,13 +69,15 @@ export class PoolClient {
   readonly grpc: InferenceClient;
   readonly #options: PoolClientOptions;
 
-  constructor(address: string, options: Partial<PoolClientOptions> = {}) {
+  constructor(address: string, options: Partial<PoolClientOptions> & Pick<PoolClientOptions, "token">) {
     this.address = address;
     this.#options = { ...DEFAULT_POOL_CLIENT_OPTIONS, ...options };
     const proto = loadInferenceProto();
     this.grpc = new proto.engine.inference.v1.Inference(address, credentials.createInsecure(), {
       "grpc.max_receive_message_length": this.#options.maxMessageBytes,
       "grpc.max_send_message_length": this.#options.maxMessageBytes,
+      // Every call made through `grpc` (StreamAudio of the audio links included) carries the token.
+      interceptors: [bearerInterceptor(this.#options.token)],
     });
   }
 
@@ -117,6 +126,11 @@ export class PoolClient {
             completed: s.asr?.completed ?? 0,
             rejectedOverloaded: s.asr?.rejected_overloaded ?? 0,
             rejectedDeadline: s.asr?.rejected_deadline ?? 0,
+          },
+          server: {
+            handlerFaults: s.server?.handler_faults ?? 0,
+            unauthenticatedCalls: s.server?.unauthenticated_calls ?? 0,
+            malformedMessages: s.server?.malformed_messages ?? 0,
           },
         });
       });

@@ -1,14 +1,28 @@
-import { Metadata, Server, ServerCredentials, status as grpcStatus, type ServerDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status as grpcStatus,
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+} from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { ConfigError } from "../../env-fields.js";
 import type { Logger } from "../../logger.js";
 import { PoolError } from "../pool-error.js";
-import type { InferencePoolService } from "../pool-service.js";
-import { SUPPORTED_SAMPLE_RATES, type PoolOutput, type SampleRate } from "../pool-types.js";
+import type { AudioSessionHandle, InferencePoolService } from "../pool-service.js";
+import { SUPPORTED_SAMPLE_RATES, type PoolOutput } from "../pool-types.js";
 import type { AudioIn__Output } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
-import type { InferenceHandlers } from "./generated/engine/inference/v1/Inference.js";
 import type { PoolStatus } from "./generated/engine/inference/v1/PoolStatus.js";
+import type { TranscribeRequest__Output } from "./generated/engine/inference/v1/TranscribeRequest.js";
+import type { TranscribeResponse } from "./generated/engine/inference/v1/TranscribeResponse.js";
+import { isMalformed, malformedReason, withLenientDecoding, type Malformed } from "./lenient-decoding.js";
+import { authServerInterceptor, MIN_INFERENCE_TOKEN_CHARS } from "./pool-auth.js";
+import { isSampleRate, serviceError, statusToWire, toServiceError, toWire } from "./pool-wire.js";
 import { loadInferenceProto } from "./proto.js";
+import { ServerCounters } from "./server-counters.js";
 
 export interface PoolServerOptions {
   host: string;
@@ -17,9 +31,11 @@ export interface PoolServerOptions {
   maxMessageBytes: number;
   /** The service name health checks report under (the empty name always reports too). */
   healthServiceName: string;
+  /** INFERENCE_TOKEN: the bearer secret every call of the Inference service must carry (≥ 32 characters). */
+  token: string;
 }
 
-export const DEFAULT_POOL_SERVER_OPTIONS: PoolServerOptions = {
+export const DEFAULT_POOL_SERVER_OPTIONS: Omit<PoolServerOptions, "token"> = {
   host: "127.0.0.1",
   port: 0,
   maxMessageBytes: 64 * 1024 * 1024,
@@ -28,7 +44,11 @@ export const DEFAULT_POOL_SERVER_OPTIONS: PoolServerOptions = {
 
 /** Bounds on what one StreamAudio message may carry. */
 const MAX_ID_CHARS = 128;
+/** A room's stream id is a participant id (≤ 128 characters) plus `#<n>`. */
+const MAX_STREAM_ID_CHARS = 160;
 const MAX_CHUNK_BYTES = 64 * 1024;
+/** Calls of this service need the token; grpc.health.v1 stays open (it tells only SERVING / NOT_SERVING). */
+const PROTECTED_PREFIX = "/engine.inference.v1.Inference/";
 
 export interface RunningPoolServer {
   port: number;
@@ -38,175 +58,169 @@ export interface RunningPoolServer {
   close(): Promise<void>;
 }
 
-function toWire(output: PoolOutput): AudioOut {
-  switch (output.kind) {
-    case "speech":
-      return { speech: { stream_id: output.streamId, kind: output.event === "started" ? "STARTED" : "ENDED", at_ms: output.atMs } };
-    case "transcript":
-      return {
-        transcript: {
-          stream_id: output.streamId,
-          segment_id: output.segmentId,
-          text: output.text,
-          start_ms: output.startMs,
-          end_ms: output.endMs,
-          final: output.final,
-          timings: { queue_ms: output.timings.queueMs, asr_ms: output.timings.asrMs, total_ms: output.timings.totalMs },
-        },
-      };
-    case "error":
-      return { error: { stream_id: output.streamId, code: output.code, message: output.message } };
-    case "closed":
-      return { closed: { stream_id: output.streamId } };
-  }
+function validId(value: string, maxChars = MAX_ID_CHARS): boolean {
+  return value.length > 0 && value.length <= maxChars;
 }
 
-function isSampleRate(value: number): value is SampleRate {
-  return (SUPPORTED_SAMPLE_RATES as readonly number[]).includes(value);
+/** The stream a message concerns, for answering it; "" when it has none (the error then concerns the call). */
+function streamIdOf(message: AudioIn__Output | Malformed): string {
+  if (isMalformed(message)) return "";
+  return message.open?.stream_id ?? message.chunk?.stream_id ?? message.close?.stream_id ?? "";
 }
 
-function validId(value: string): boolean {
-  return value.length > 0 && value.length <= MAX_ID_CHARS;
-}
-
-function grpcCodeOf(error: unknown): grpcStatus {
-  if (!(error instanceof PoolError)) return grpcStatus.INTERNAL;
-  switch (error.code) {
-    case "model_unavailable":
-      return grpcStatus.UNAVAILABLE;
-    case "overloaded":
-      return grpcStatus.RESOURCE_EXHAUSTED;
-    case "deadline_exceeded":
-      return grpcStatus.DEADLINE_EXCEEDED;
-    case "invalid_audio":
-    case "recording_too_long":
-      return grpcStatus.INVALID_ARGUMENT;
-    default:
-      return grpcStatus.INTERNAL;
-  }
-}
-
-/** A gRPC error whose details carry the pool's stable code; the client maps it back by that code. */
-function toServiceError(error: unknown): Partial<ServiceError> {
-  const code = error instanceof PoolError ? error.code : "internal";
-  const message = error instanceof Error ? error.message : "internal error";
-  return { code: grpcCodeOf(error), details: `${code}: ${message}` };
-}
-
-/** Serves the pool over gRPC: StreamAudio, Transcribe, GetStatus and the standard health service. */
+/**
+ * Serves the pool over gRPC: StreamAudio, Transcribe, GetStatus (each behind the token) and the standard health
+ * service. No input reaches the process as an exception: bad messages get the pool's stable codes, and anything a
+ * handler throws is logged, counted and answered `internal` to that call or stream alone.
+ */
 export async function startPoolServer(
   pool: InferencePoolService,
   logger: Logger,
-  options: Partial<PoolServerOptions> = {},
+  options: Partial<PoolServerOptions> & Pick<PoolServerOptions, "token">,
 ): Promise<RunningPoolServer> {
   const settings = { ...DEFAULT_POOL_SERVER_OPTIONS, ...options };
+  if (settings.token.length < MIN_INFERENCE_TOKEN_CHARS) {
+    throw new ConfigError(`invalid configuration: INFERENCE_TOKEN: must be at least ${MIN_INFERENCE_TOKEN_CHARS} characters`);
+  }
+  const counters = new ServerCounters(logger.child({ component: "pool-server" }));
   const proto = loadInferenceProto();
   const server = new Server({
     "grpc.max_receive_message_length": settings.maxMessageBytes,
     "grpc.max_send_message_length": settings.maxMessageBytes,
+    interceptors: [authServerInterceptor(settings.token, [PROTECTED_PREFIX], () => counters.unauthenticated())],
   });
   const health = new HealthImplementation({ "": "SERVING", [settings.healthServiceName]: "SERVING" });
   health.addToServer(server);
-  const calls = new Set<ServerDuplexStream<AudioIn__Output, AudioOut>>();
+  const calls = new Set<ServerDuplexStream<AudioIn__Output | Malformed, AudioOut>>();
 
-  const handlers: InferenceHandlers = {
-    StreamAudio(call) {
+  /** Runs a unary handler's body: its result, its PoolError's code, or `internal` for anything unexpected. */
+  function answerUnary<T>(rpc: string, callback: sendUnaryData<T>, body: () => T | Promise<T>): void {
+    const respond = (...args: Parameters<sendUnaryData<T>>) => {
+      try {
+        callback(...args);
+      } catch (error) {
+        counters.fault(rpc, error);
+      }
+    };
+    Promise.resolve()
+      .then(body)
+      .then(
+        (value) => respond(null, value),
+        (error: unknown) => {
+          if (error instanceof PoolError) return respond(toServiceError(error));
+          respond(serviceError("internal", counters.fault(rpc, error)));
+        },
+      );
+  }
+
+  function streamAudio(call: ServerDuplexStream<AudioIn__Output | Malformed, AudioOut>): void {
+    const log = logger.child({ rpc: "StreamAudio" });
+    const reply = (output: PoolOutput) => {
+      try {
+        // A refused id is echoed cut to the bound: an error is never larger than a valid message.
+        const bounded = output.streamId.length > MAX_STREAM_ID_CHARS ? { ...output, streamId: output.streamId.slice(0, MAX_STREAM_ID_CHARS) } : output;
+        if (!call.writableEnded && !call.destroyed && !call.cancelled) call.write(toWire(bounded));
+      } catch (error) {
+        // A write that throws has no one left to tell: count it and drop the output.
+        counters.fault("StreamAudio", error);
+      }
+    };
+    const refuse = (streamId: string, message: string) => reply({ kind: "error", streamId, code: "invalid_audio", message });
+    let session: AudioSessionHandle;
+    try {
+      session = pool.openAudioSession(reply);
       calls.add(call);
       // Tells the client at once that the pool accepted the call (its link counts as connected from here).
       call.sendMetadata(new Metadata());
-      const log = logger.child({ rpc: "StreamAudio" });
-      const reply = (output: PoolOutput) => {
-        if (!call.writableEnded && !call.destroyed) call.write(toWire(output));
-      };
-      const session = pool.openAudioSession(reply);
-      const refuse = (streamId: string, message: string) =>
-        reply({ kind: "error", streamId, code: "invalid_audio", message });
-      call.on("data", (message: AudioIn__Output) => {
-        if (message.open) {
-          const open = message.open;
-          if (!validId(open.stream_id) || !validId(open.session_id) || !validId(open.participant_id)) {
-            refuse(open.stream_id, "stream, session and participant ids need 1–128 characters");
-          } else if (!isSampleRate(open.sample_rate)) {
-            refuse(open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
-          } else {
-            session.open({
-              streamId: open.stream_id,
-              sessionId: open.session_id,
-              participantId: open.participant_id,
-              sampleRate: open.sample_rate,
-              offsetMs: open.offset_ms,
-              ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
-            });
-          }
-        } else if (message.chunk) {
-          const chunk = message.chunk;
-          if (chunk.pcm16.byteLength > MAX_CHUNK_BYTES) refuse(chunk.stream_id, `a chunk is limited to ${MAX_CHUNK_BYTES} bytes`);
-          else session.chunk(chunk.stream_id, chunk.seq, chunk.pcm16);
-        } else if (message.close) {
-          session.close(message.close.stream_id);
+    } catch (error) {
+      call.emit("error", { code: grpcStatus.INTERNAL, details: `internal: ${counters.fault("StreamAudio", error)}` });
+      return;
+    }
+
+    const handle = (message: AudioIn__Output | Malformed) => {
+      if (isMalformed(message)) {
+        counters.malformed();
+        return refuse("", `the message did not decode as AudioIn (${malformedReason(message)})`);
+      }
+      if (message.open) {
+        const open = message.open;
+        if (!validId(open.stream_id, MAX_STREAM_ID_CHARS) || !validId(open.session_id) || !validId(open.participant_id)) {
+          refuse(open.stream_id, `stream ids need 1–${MAX_STREAM_ID_CHARS} characters, session and participant ids 1–${MAX_ID_CHARS}`);
+        } else if (!isSampleRate(open.sample_rate)) {
+          refuse(open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
+        } else {
+          session.open({
+            streamId: open.stream_id,
+            sessionId: open.session_id,
+            participantId: open.participant_id,
+            sampleRate: open.sample_rate,
+            offsetMs: open.offset_ms,
+            ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
+          });
         }
-      });
-      const finish = () => {
-        if (!calls.delete(call)) return;
+      } else if (message.chunk) {
+        const chunk = message.chunk;
+        if (chunk.pcm16.byteLength > MAX_CHUNK_BYTES) refuse(chunk.stream_id, `a chunk is limited to ${MAX_CHUNK_BYTES} bytes`);
+        else session.chunk(chunk.stream_id, chunk.seq, chunk.pcm16);
+      } else if (message.close) {
+        session.close(message.close.stream_id);
+      } else {
+        counters.malformed();
+        refuse("", "an AudioIn carries one of open, chunk or close");
+      }
+    };
+    call.on("data", (message: AudioIn__Output | Malformed) => {
+      try {
+        handle(message);
+      } catch (error) {
+        reply({ kind: "error", streamId: streamIdOf(message), code: "internal", message: counters.fault("StreamAudio", error) });
+      }
+    });
+    const finish = () => {
+      if (!calls.delete(call)) return;
+      try {
         session.end();
         if (!call.writableEnded) call.end();
-        log.debug("audio call ended");
-      };
-      call.on("end", finish);
-      call.on("cancelled", finish);
-      call.on("error", (error) => {
-        log.warn({ err: error }, "audio call failed");
-        finish();
+      } catch (error) {
+        counters.fault("StreamAudio", error);
+      }
+      log.debug("audio call ended");
+    };
+    call.on("end", finish);
+    call.on("cancelled", finish);
+    call.on("error", (error) => {
+      log.warn({ err: error }, "audio call failed");
+      finish();
+    });
+  }
+
+  // Typed for what the lenient decoders hand over (a `Malformed` marker included); grpc-js takes any handler map.
+  const handlers = {
+    StreamAudio: streamAudio,
+    Transcribe(call: ServerUnaryCall<TranscribeRequest__Output | Malformed, TranscribeResponse>, callback: sendUnaryData<TranscribeResponse>) {
+      answerUnary("Transcribe", callback, async () => {
+        const request = call.request;
+        if (isMalformed(request)) {
+          counters.malformed();
+          throw new PoolError("invalid_audio", `the request did not decode as TranscribeRequest (${malformedReason(request)})`);
+        }
+        const { pcm16, sample_rate: sampleRate } = request;
+        if (!isSampleRate(sampleRate)) throw new PoolError("invalid_audio", `sample rate ${sampleRate} is not supported`);
+        const result = await pool.transcribe(pcm16, sampleRate);
+        return {
+          text: result.text,
+          segments: result.segments.map((s) => ({ text: s.text, start_ms: s.startMs, end_ms: s.endMs })),
+          duration_ms: result.durationMs,
+          timings: { vad_ms: result.timings.vadMs, asr_ms: result.timings.asrMs, total_ms: result.timings.totalMs },
+        };
       });
     },
-
-    Transcribe(call, callback) {
-      const { pcm16, sample_rate: sampleRate } = call.request;
-      if (!isSampleRate(sampleRate)) {
-        callback(toServiceError(new PoolError("invalid_audio", `sample rate ${sampleRate} is not supported`)));
-        return;
-      }
-      pool.transcribe(pcm16, sampleRate).then(
-        (result) =>
-          callback(null, {
-            text: result.text,
-            segments: result.segments.map((s) => ({ text: s.text, start_ms: s.startMs, end_ms: s.endMs })),
-            duration_ms: result.durationMs,
-            timings: { vad_ms: result.timings.vadMs, asr_ms: result.timings.asrMs, total_ms: result.timings.totalMs },
-          }),
-        (error: unknown) => callback(toServiceError(error)),
-      );
-    },
-
-    GetStatus(_call, callback) {
-      const s = pool.status();
-      const reply: PoolStatus = {
-        models: s.models.map((m) => ({ name: m.name, loaded: m.loaded, error: m.error ?? "" })),
-        execution_provider: s.executionProvider,
-        open_streams: s.openStreams,
-        vad_pending: s.vadPending,
-        vad: {
-          batches: s.vad.batches,
-          items: s.vad.items,
-          mean_batch_size: s.vad.meanBatchSize,
-          max_batch_size: s.vad.maxBatchSize,
-          size_buckets: s.vad.sizeBuckets.map((b) => ({ upper_bound: b.le, count: b.count })),
-          run_ms_total: s.vad.runMsTotal,
-          run_ms_buckets: s.vad.runMsBuckets.map((b) => ({ upper_bound: b.le, count: b.count })),
-        },
-        asr: {
-          queued_live: s.asr.queuedLive,
-          queued_file: s.asr.queuedFile,
-          running: s.asr.running,
-          completed: s.asr.completed,
-          rejected_overloaded: s.asr.rejectedOverloaded,
-          rejected_deadline: s.asr.rejectedDeadline,
-        },
-      };
-      callback(null, reply);
+    // Its request has no fields, so one that does not decode is answered all the same.
+    GetStatus(_call: ServerUnaryCall<unknown, PoolStatus>, callback: sendUnaryData<PoolStatus>) {
+      answerUnary("GetStatus", callback, () => statusToWire({ ...pool.status(), server: counters.view() }));
     },
   };
-  server.addService(proto.engine.inference.v1.Inference.service, handlers);
+  server.addService(withLenientDecoding(proto.engine.inference.v1.Inference.service), handlers);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${settings.host}:${settings.port}`, ServerCredentials.createInsecure(), (error, bound) =>

@@ -1,9 +1,12 @@
+import { isRetryable } from "../../protocol/error-codes.js";
 import type { PoolErrorCode } from "../pool-types.js";
+import { FairReadyQueue } from "./fair-ready-queue.js";
 
 /**
  * Sequence batching for the stateful VAD (Triton's sequence batcher, in process): each stream owns a recurrent state;
  * chunks from many streams run together in one model call, one chunk per stream per batch, since a stream's next
- * chunk needs the state its previous chunk produced.
+ * chunk needs the state its previous chunk produced. Streams belong to groups (the pool: one per StreamAudio call):
+ * a batch takes ready streams round-robin across groups, and a group holds at most `maxStreamsPerGroup` streams.
  *
  * Lifecycle of pending work:
  * - `closeStream(id)` frees the state at once. Chunks still waiting reject with `unknown_stream`; a chunk already in
@@ -35,6 +38,8 @@ export interface VadBatcherOptions {
   /** Longest a chunk waits for its batch to fill before a partial batch runs. */
   maxWaitMs: number;
   maxStreams: number;
+  /** Streams one group (a StreamAudio call, see `open`) may hold, so that no caller can take every slot. */
+  maxStreamsPerGroup: number;
   /** Chunks waiting per stream (excluding the one in flight); 64 ≈ 2 s of audio. Beyond → `overloaded`. */
   maxPendingPerStream: number;
   /** A stream with nothing pending and no activity for this long is closed. */
@@ -47,6 +52,7 @@ export const DEFAULT_VAD_BATCHER_OPTIONS: VadBatcherOptions = {
   maxBatchSize: 128,
   maxWaitMs: 4,
   maxStreams: 1024,
+  maxStreamsPerGroup: 256,
   maxPendingPerStream: 64,
   idleTimeoutMs: 60_000,
 };
@@ -58,11 +64,11 @@ export class VadBatcherError extends Error {
   readonly code: PoolErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: PoolErrorCode, message: string, retryable: boolean, cause?: unknown) {
+  constructor(code: PoolErrorCode, message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "VadBatcherError";
     this.code = code;
-    this.retryable = retryable;
+    this.retryable = isRetryable(code);
   }
 }
 
@@ -99,6 +105,8 @@ interface PendingChunk {
 
 interface StreamEntry {
   readonly id: string;
+  /** Its owner; batches are filled round-robin across groups. */
+  readonly group: string;
   state: Float32Array;
   /** FIFO of chunks waiting; the head runs in the next batch that takes this stream. */
   pending: PendingChunk[];
@@ -111,7 +119,9 @@ export class VadBatcher {
   private readonly model: BatchedVadModel;
   private readonly streams = new Map<string, StreamEntry>();
   /** Streams whose head chunk can join the next batch, roughly oldest first. */
-  private readonly ready = new Set<StreamEntry>();
+  private readonly ready = new FairReadyQueue<StreamEntry>();
+  /** Open streams per group. */
+  private readonly groupSizes = new Map<string, number>();
   /** A model run is in flight; the next batch accumulates meanwhile. */
   private busy = false;
   /** That run, for `close()` to wait on. */
@@ -135,8 +145,8 @@ export class VadBatcher {
 
   constructor(model: BatchedVadModel, options: Partial<VadBatcherOptions> = {}) {
     this.options = { ...DEFAULT_VAD_BATCHER_OPTIONS, ...options };
-    if (model.stateSize % 2 !== 0) throw new VadBatcherError("internal", "stateSize must be even ([2, B, H])", false);
-    if (this.options.maxBatchSize < 1) throw new VadBatcherError("internal", "maxBatchSize must be at least 1", false);
+    if (model.stateSize % 2 !== 0) throw new VadBatcherError("internal", "stateSize must be even ([2, B, H])");
+    if (this.options.maxBatchSize < 1) throw new VadBatcherError("internal", "maxBatchSize must be at least 1");
     this.model = model;
     this.bucketBounds = batchSizeBounds(this.options.maxBatchSize);
     this.bucketCounts = this.bucketBounds.map(() => 0);
@@ -146,14 +156,21 @@ export class VadBatcher {
     this.sweepTimer.unref();
   }
 
-  open(streamId: string): void {
-    if (this.closed) throw this.fail("model_unavailable", "VAD batcher is closed", true);
-    if (this.streams.has(streamId)) throw this.fail("stream_exists", `stream ${streamId} is already open`, false);
+  /** `group` names the stream's owner (default: the stream alone) for the per-group bound and fair batching. */
+  open(streamId: string, group: string = streamId): void {
+    if (this.closed) throw this.fail("model_unavailable", "VAD batcher is closed");
+    if (this.streams.has(streamId)) throw this.fail("stream_exists", `stream ${streamId} is already open`);
     if (this.streams.size >= this.options.maxStreams) {
-      throw this.fail("too_many_streams", `at most ${this.options.maxStreams} VAD streams`, true);
+      throw this.fail("too_many_streams", `at most ${this.options.maxStreams} VAD streams`);
     }
+    const groupSize = this.groupSizes.get(group) ?? 0;
+    if (groupSize >= this.options.maxStreamsPerGroup) {
+      throw this.fail("too_many_streams", `at most ${this.options.maxStreamsPerGroup} VAD streams per call`);
+    }
+    this.groupSizes.set(group, groupSize + 1);
     this.streams.set(streamId, {
       id: streamId,
+      group,
       state: new Float32Array(this.model.stateSize),
       pending: [],
       inFlight: false,
@@ -167,18 +184,18 @@ export class VadBatcher {
 
   /** Resolves with this chunk's speech probability. The chunk is copied: the caller may reuse its buffer. */
   enqueue(streamId: string, chunk: Float32Array): Promise<number> {
-    if (this.closed) return Promise.reject(this.fail("model_unavailable", "VAD batcher is closed", true));
+    if (this.closed) return Promise.reject(this.fail("model_unavailable", "VAD batcher is closed"));
     const entry = this.streams.get(streamId);
     if (entry === undefined) {
-      return Promise.reject(this.fail("unknown_stream", `stream ${streamId} is not open`, false));
+      return Promise.reject(this.fail("unknown_stream", `stream ${streamId} is not open`));
     }
     if (chunk.length !== this.model.chunkSamples) {
       return Promise.reject(
-        this.fail("invalid_audio", `chunk has ${chunk.length} samples, expected ${this.model.chunkSamples}`, false),
+        this.fail("invalid_audio", `chunk has ${chunk.length} samples, expected ${this.model.chunkSamples}`),
       );
     }
     if (entry.pending.length >= this.options.maxPendingPerStream) {
-      return Promise.reject(this.fail("overloaded", `stream ${streamId} has too many chunks pending`, true));
+      return Promise.reject(this.fail("overloaded", `stream ${streamId} has too many chunks pending`));
     }
     const now = performance.now();
     entry.lastActiveMs = now;
@@ -193,7 +210,7 @@ export class VadBatcher {
   closeStream(streamId: string): boolean {
     const entry = this.streams.get(streamId);
     if (entry === undefined) return false;
-    this.drop(entry, () => this.fail("unknown_stream", `stream ${streamId} was closed`, false));
+    this.drop(entry, () => this.fail("unknown_stream", `stream ${streamId} was closed`));
     return true;
   }
 
@@ -204,7 +221,7 @@ export class VadBatcher {
       clearInterval(this.sweepTimer);
       this.clearBatchTimer();
       for (const entry of [...this.streams.values()]) {
-        this.drop(entry, () => this.fail("model_unavailable", "VAD batcher is closed", true));
+        this.drop(entry, () => this.fail("model_unavailable", "VAD batcher is closed"));
       }
     }
     await this.running;
@@ -247,7 +264,7 @@ export class VadBatcher {
       return;
     }
     let oldest = Infinity;
-    for (const entry of this.ready) oldest = Math.min(oldest, entry.pending[0]?.enqueuedAtMs ?? Infinity);
+    for (const entry of this.ready.entries()) oldest = Math.min(oldest, entry.pending[0]?.enqueuedAtMs ?? Infinity);
     const dueInMs = oldest + this.options.maxWaitMs - performance.now();
     if (dueInMs <= 0) this.startBatch();
     else this.armBatchTimer(dueInMs);
@@ -269,10 +286,8 @@ export class VadBatcher {
   private startBatch(): void {
     this.clearBatchTimer();
     const rows: { entry: StreamEntry; job: PendingChunk }[] = [];
-    for (const entry of this.ready) {
-      if (rows.length >= this.options.maxBatchSize) break;
+    for (const entry of this.ready.take(this.options.maxBatchSize)) {
       const job = entry.pending.shift();
-      this.ready.delete(entry);
       if (job === undefined) continue;
       entry.inFlight = true;
       rows.push({ entry, job });
@@ -323,7 +338,7 @@ export class VadBatcher {
       entry.lastActiveMs = finishedMs;
       const current = this.streams.get(entry.id) === entry;
       if (output === undefined) {
-        job.reject(this.fail("internal", "VAD model run failed", true, failure));
+        job.reject(this.fail("internal", "VAD model run failed", failure));
       } else {
         // A stream closed meanwhile (or reopened as a new entry) must not get this state.
         if (current) entry.state = readStreamState(output.state, batchSize, row, stateSize);
@@ -349,7 +364,7 @@ export class VadBatcher {
     const cutoff = performance.now() - this.options.idleTimeoutMs;
     for (const entry of [...this.streams.values()]) {
       if (entry.inFlight || entry.pending.length > 0 || entry.lastActiveMs > cutoff) continue;
-      this.drop(entry, () => this.fail("unknown_stream", `stream ${entry.id} expired`, false));
+      this.drop(entry, () => this.fail("unknown_stream", `stream ${entry.id} expired`));
       this.streamsExpired += 1;
       this.options.onStreamExpired?.(entry.id);
     }
@@ -358,15 +373,18 @@ export class VadBatcher {
   private drop(entry: StreamEntry, error: () => VadBatcherError): void {
     this.streams.delete(entry.id);
     this.ready.delete(entry);
+    const groupSize = (this.groupSizes.get(entry.group) ?? 1) - 1;
+    if (groupSize > 0) this.groupSizes.set(entry.group, groupSize);
+    else this.groupSizes.delete(entry.group);
     const waiting = entry.pending;
     entry.pending = [];
     this.pendingChunks -= waiting.length;
     for (const job of waiting) job.reject(error());
   }
 
-  private fail(code: PoolErrorCode, message: string, retryable: boolean, cause?: unknown): VadBatcherError {
+  private fail(code: PoolErrorCode, message: string, cause?: unknown): VadBatcherError {
     this.rejected[code] = (this.rejected[code] ?? 0) + 1;
-    return new VadBatcherError(code, message, retryable, cause);
+    return new VadBatcherError(code, message, cause);
   }
 }
 

@@ -12,6 +12,7 @@ import type { ModelStatus as _engine_inference_v1_ModelStatus, ModelStatus__Outp
 import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from './engine/inference/v1/PoolStatus.js';
 import type { QueueStatus as _engine_inference_v1_QueueStatus, QueueStatus__Output as _engine_inference_v1_QueueStatus__Output } from './engine/inference/v1/QueueStatus.js';
 import type { Segment as _engine_inference_v1_Segment, Segment__Output as _engine_inference_v1_Segment__Output } from './engine/inference/v1/Segment.js';
+import type { ServerStatus as _engine_inference_v1_ServerStatus, ServerStatus__Output as _engine_inference_v1_ServerStatus__Output } from './engine/inference/v1/ServerStatus.js';
 import type { SpeechEvent as _engine_inference_v1_SpeechEvent, SpeechEvent__Output as _engine_inference_v1_SpeechEvent__Output } from './engine/inference/v1/SpeechEvent.js';
 import type { StreamClose as _engine_inference_v1_StreamClose, StreamClose__Output as _engine_inference_v1_StreamClose__Output } from './engine/inference/v1/StreamClose.js';
 import type { StreamClosed as _engine_inference_v1_StreamClosed, StreamClosed__Output as _engine_inference_v1_StreamClosed__Output } from './engine/inference/v1/StreamClosed.js';
@@ -42,6 +43,7 @@ export interface ProtoGrpcType {
         PoolStatus: MessageTypeDefinition<_engine_inference_v1_PoolStatus, _engine_inference_v1_PoolStatus__Output>
         QueueStatus: MessageTypeDefinition<_engine_inference_v1_QueueStatus, _engine_inference_v1_QueueStatus__Output>
         Segment: MessageTypeDefinition<_engine_inference_v1_Segment, _engine_inference_v1_Segment__Output>
+        ServerStatus: MessageTypeDefinition<_engine_inference_v1_ServerStatus, _engine_inference_v1_ServerStatus__Output>
         SpeechEvent: MessageTypeDefinition<_engine_inference_v1_SpeechEvent, _engine_inference_v1_SpeechEvent__Output>
         StreamClose: MessageTypeDefinition<_engine_inference_v1_StreamClose, _engine_inference_v1_StreamClose__Output>
         StreamClosed: MessageTypeDefinition<_engine_inference_v1_StreamClosed, _engine_inference_v1_StreamClosed__Output>

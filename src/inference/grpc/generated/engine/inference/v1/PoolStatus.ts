@@ -3,6 +3,7 @@
 import type { ModelStatus as _engine_inference_v1_ModelStatus, ModelStatus__Output as _engine_inference_v1_ModelStatus__Output } from '../../../engine/inference/v1/ModelStatus.js';
 import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from '../../../engine/inference/v1/BatchStats.js';
 import type { QueueStatus as _engine_inference_v1_QueueStatus, QueueStatus__Output as _engine_inference_v1_QueueStatus__Output } from '../../../engine/inference/v1/QueueStatus.js';
+import type { ServerStatus as _engine_inference_v1_ServerStatus, ServerStatus__Output as _engine_inference_v1_ServerStatus__Output } from '../../../engine/inference/v1/ServerStatus.js';
 
 export interface PoolStatus {
   'models'?: (_engine_inference_v1_ModelStatus)[];
@@ -11,6 +12,7 @@ export interface PoolStatus {
   'vad_pending'?: (number);
   'vad'?: (_engine_inference_v1_BatchStats | null);
   'asr'?: (_engine_inference_v1_QueueStatus | null);
+  'server'?: (_engine_inference_v1_ServerStatus | null);
 }
 
 export interface PoolStatus__Output {
@@ -20,4 +22,5 @@ export interface PoolStatus__Output {
   'vad_pending': (number);
   'vad': (_engine_inference_v1_BatchStats__Output | null);
   'asr': (_engine_inference_v1_QueueStatus__Output | null);
+  'server': (_engine_inference_v1_ServerStatus__Output | null);
 }
