@@ -31,6 +31,11 @@ export interface EngineConfig {
   inferenceUrls: string[];
   /** Port of the in-process pool on 127.0.0.1 (0 = any free port). */
   inferencePort: number;
+  /**
+   * INFERENCE_TOKEN: the pool's shared secret, sent on every gRPC call. Required with INFERENCE_URLS; null on
+   * embedded defaults → generated and kept in `DATA_DIR/secrets.json`, handed to the in-process pool.
+   */
+  inferenceToken: string | null;
   /** Prepared models cache; null → `<dataDir>/models`. */
   modelsDir: string | null;
   inferenceDevice: "cpu" | "cuda";
@@ -39,6 +44,8 @@ export interface EngineConfig {
   asrThreads: number | null;
   /** Bearer token `GET /metrics` requires; null → the endpoint is open (it carries no personal data). */
   metricsToken: string | null;
+  /** CORS_ORIGINS: exact origins (`https://app.example.com`) whose pages may call the API and matchmaking; empty → no CORS headers. */
+  corsOrigins: string[];
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -61,11 +68,13 @@ export const DEFAULT_CONFIG: EngineConfig = {
   messageBurst: 200,
   inferenceUrls: [],
   inferencePort: 0,
+  inferenceToken: null,
   modelsDir: null,
   inferenceDevice: "cpu",
   asrLanes: null,
   asrThreads: null,
   metricsToken: null,
+  corsOrigins: [],
 };
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -104,7 +113,27 @@ const envSchema = z.object({
   ASR_LANES: intFrom(1, 64),
   ASR_THREADS: intFrom(1, 256),
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  CORS_ORIGINS: optionalText.pipe(
+    z
+      .string()
+      .transform((value) => value.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""))
+      .pipe(z.array(z.string().refine(isExactOrigin, "each entry is an exact origin, scheme://host[:port], without path or wildcard")))
+      .optional(),
+  ),
+  INFERENCE_TOKEN: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+}).superRefine((e, ctx) => {
+  // Remote pools check the token; an engine that cannot present one would only ever be refused.
+  if (e.INFERENCE_URLS !== undefined && e.INFERENCE_TOKEN === undefined) {
+    ctx.addIssue({ code: "custom", path: ["INFERENCE_TOKEN"], message: "required when INFERENCE_URLS is set (the pools' INFERENCE_TOKEN)" });
+  }
 });
+
+/** `https://app.example.com:8443` as a browser sends it in `Origin` (a wildcard or a path would never match one). */
+function isExactOrigin(value: string): boolean {
+  if (value.includes("*") || !URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+}
 
 /** Reads the environment; throws `ConfigError` naming every bad variable. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -129,11 +158,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     messageBurst: e.MESSAGE_BURST,
     inferenceUrls: e.INFERENCE_URLS,
     inferencePort: e.INFERENCE_PORT,
+    inferenceToken: e.INFERENCE_TOKEN,
     modelsDir: e.MODELS_DIR,
     inferenceDevice: e.INFERENCE_DEVICE,
     asrLanes: e.ASR_LANES,
     asrThreads: e.ASR_THREADS,
     metricsToken: e.METRICS_TOKEN,
+    corsOrigins: e.CORS_ORIGINS,
   };
   return withDefaults(overrides);
 }

@@ -4,11 +4,14 @@ import { LocalDriver, LocalPresence, Server, type MatchMakerDriver, type Presenc
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
+import { answerClientErrors } from "./api/client-errors.js";
+import { applyCorsPolicy } from "./api/cors.js";
 import { mountApi } from "./api/mount-api.js";
 import { SessionsService } from "./api/sessions-service.js";
+import { WavDecoder } from "./api/wav-decoder.js";
 import { JoinTokens } from "./auth/join-tokens.js";
 import { resolveSecrets } from "./auth/secrets.js";
-import { modelsDirOf, type EngineConfig } from "./config.js";
+import { ConfigError, modelsDirOf, type EngineConfig } from "./config.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
@@ -20,7 +23,7 @@ import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
 import { openDatabase } from "./persistence/open-database.js";
 import type { SessionStore } from "./persistence/store.js";
 import { bindRooms } from "./rooms/bind-room.js";
-import { MAX_FRAME_BYTES } from "./rooms/client-messages.js";
+import { MAX_FRAME_BYTES } from "./protocol/client-messages.js";
 import { MatchMakerRoomDirectory } from "./rooms/room-directory.js";
 
 export const ENGINE_VERSION = "0.1.0";
@@ -39,6 +42,7 @@ export interface RunningEngine {
   transcripts: TranscriptStore;
   service: SessionsService;
   inference: InferenceGateway;
+  metrics: EngineMetrics;
   /** The in-process pool (a worker thread), when INFERENCE_URLS names none. */
   pool: Pick<PoolThread, "ready" | "address"> | null;
   /** Drains every session (clients told, writes flushed), then closes the transport and the database. */
@@ -61,12 +65,14 @@ function publicUrls(config: EngineConfig, port: number): { httpUrl: string; engi
 async function startInference(
   config: EngineConfig,
   logger: Logger,
+  inferenceToken: string,
 ): Promise<{ gateway: InferenceGateway; pool: PoolThread | null }> {
   if (config.inferenceUrls.length > 0) {
     logger.info({ pools: config.inferenceUrls }, "using remote inference pools");
-    return { gateway: new GrpcInferenceGateway(config.inferenceUrls), pool: null };
+    return { gateway: new GrpcInferenceGateway(config.inferenceUrls, inferenceToken), pool: null };
   }
   const pool = await startPoolThread({
+    token: inferenceToken,
     modelsDir: modelsDirOf(config),
     device: config.inferenceDevice,
     asr: { lanes: config.asrLanes, threadsPerLane: config.asrThreads },
@@ -75,7 +81,7 @@ async function startInference(
     closeTimeoutMs: 10_000,
   });
   logger.info({ address: pool.address }, "in-process inference pool started on loopback");
-  return { gateway: new GrpcInferenceGateway([pool.address]), pool };
+  return { gateway: new GrpcInferenceGateway([pool.address], inferenceToken), pool };
 }
 
 /**
@@ -84,12 +90,21 @@ async function startInference(
  */
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<RunningEngine> {
   installWebSocketGlobal();
-  const secrets = await resolveSecrets({ adminApiKey: config.adminApiKey, tokenSecret: config.tokenSecret, dataDir: config.dataDir });
+  // A generated token would never match the remote pools' one (configFromEnv refuses this too).
+  if (config.inferenceUrls.length > 0 && config.inferenceToken === null) {
+    throw new ConfigError("invalid configuration: INFERENCE_TOKEN: required when INFERENCE_URLS is set");
+  }
+  const secrets = await resolveSecrets({
+    adminApiKey: config.adminApiKey,
+    tokenSecret: config.tokenSecret,
+    inferenceToken: config.inferenceToken,
+    dataDir: config.dataDir,
+  });
   const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir });
   await database.migrate();
   const store = new DrizzleSessionStore(database.db, { onClose: () => database.close() });
   const transcripts = new DrizzleTranscriptStore(database.db);
-  const inference = await startInference(config, logger);
+  const inference = await startInference(config, logger, secrets.inferenceToken);
   logger.info({ database: database.kind }, "database ready");
 
   const tokens = new JoinTokens(secrets.tokenSecret);
@@ -101,7 +116,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
   const service = new SessionsService({ store, rooms, tokens, config, logger });
+  const wav = new WavDecoder(logger);
   const httpServer = createServer();
+  answerClientErrors(httpServer, (code) => metrics.error("api", code));
+  applyCorsPolicy(config.corsOrigins);
   const transport = new WebSocketTransport({ server: httpServer, maxPayload: MAX_FRAME_BYTES });
   const { presence, driver } = scaleOutBackends(config.redisUrl);
   const server = new Server({
@@ -124,6 +142,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger,
         metrics,
         metricsToken: config.metricsToken,
+        wav,
       });
     },
   });
@@ -153,6 +172,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     transcripts,
     service,
     inference: inference.gateway,
+    metrics,
     pool: inference.pool,
     stop() {
       stopping ??= (async () => {
@@ -160,6 +180,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await server.gracefullyShutdown(false);
         inference.gateway.close();
         await inference.pool?.close();
+        await wav.close();
         await store.close();
         logger.info("engine stopped");
       })();

@@ -13,6 +13,8 @@ export function sendError(res: Response, error: EngineError): void {
   // A route with another scheme (the monitor's basic login) sets its own challenge first.
   if (error.code === "unauthorized" && !res.hasHeader("WWW-Authenticate")) res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
   if (error.code === "max_sessions" || error.code === "rate_limited") res.setHeader("Retry-After", "5");
+  // A layer that failed after choosing a type (the static file server) must not leave it on a JSON error.
+  res.type("application/json");
   res.status(error.status).json({ error: body });
 }
 
@@ -34,11 +36,33 @@ function bodyParserFailure(error: unknown): string | null {
 }
 
 /**
+ * Client errors raised by Express' own layers (`http-errors` objects: 400 from the static file server on an encoded
+ * NUL, 412/416 on conditional or range requests): their numeric `status`, when it is a 4xx.
+ */
+function clientErrorStatus(error: unknown): number | null {
+  if (typeof error !== "object" || error === null) return null;
+  const status = "status" in error ? error.status : "statusCode" in error ? error.statusCode : undefined;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : null;
+}
+
+/** A client error Express raised, as the closest code of the engine's table. */
+function fromClientStatus(status: number): EngineError {
+  if (status === 404) return new EngineError("not_found", "no such route or file");
+  if (status === 413) return new EngineError("payload_too_large", "the body is too large");
+  return new EngineError("invalid_request", `the request cannot be served as sent (${status})`);
+}
+
+/**
  * Last middleware: every failure becomes `{ error: { code, message, retryable } }`. `onError` is told each code
  * answered (metrics).
  */
 export function errorHandler(logger: Logger, onError: (code: ErrorCode) => void = () => {}): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
+  return (error: unknown, req, res, next) => {
+    // A failure after the answer began (a file stream breaking): only Express' own handler can end it (it closes).
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
     const reply = (answer: EngineError) => {
       onError(answer.code);
       sendError(res, answer);
@@ -61,7 +85,17 @@ export function errorHandler(logger: Logger, onError: (code: ErrorCode) => void 
       reply(new EngineError("invalid_request", `the body could not be read (${parserFailure})`));
       return;
     }
+    // Express decodes path parameters with decodeURIComponent: bad percent-encoding (`%ED%A0%80`, `%ff`) throws.
+    if (error instanceof URIError) {
+      reply(new EngineError("invalid_request", "the path is not valid percent-encoded UTF-8", { details: [{ path: "path", message: "invalid percent-encoding" }] }));
+      return;
+    }
+    const clientStatus = clientErrorStatus(error);
+    if (clientStatus !== null) {
+      reply(fromClientStatus(clientStatus));
+      return;
+    }
     logger.error({ err: error, path: req.path }, "unexpected request failure");
-    reply(new EngineError("internal", "internal error", { retryable: true }));
+    reply(new EngineError("internal", "internal error"));
   };
 }

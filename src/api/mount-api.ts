@@ -8,6 +8,7 @@ import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { requireAdminKey } from "./admin-auth.js";
+import { refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { operatorRoutes } from "./operator-routes.js";
@@ -15,6 +16,7 @@ import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
 import { speechRoutes } from "./speech-routes.js";
 import type { SessionsService } from "./sessions-service.js";
+import type { WavDecoder } from "./wav-decoder.js";
 
 /** The bundled browser client (`npm run build:web`); the same path from src/api and dist/api. */
 const WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -35,6 +37,8 @@ export interface ApiDeps {
   metrics: EngineMetrics;
   /** Bearer token `/metrics` requires; null → open. */
   metricsToken: string | null;
+  /** Decodes WAV uploads off the event loop. */
+  wav: WavDecoder;
 }
 
 /** Mounts the management API, health probes and docs on the engine's Express app (same port as the WebSocket). */
@@ -56,11 +60,11 @@ export function mountApi(app: Application, deps: ApiDeps): void {
       await deps.store.ping();
     } catch (error) {
       deps.logger.warn({ err: error }, "readiness: database unreachable");
-      fail(res, new EngineError("not_ready", "the database is unreachable", { retryable: true }));
+      fail(res, new EngineError("not_ready", "the database is unreachable"));
       return;
     }
     if (!accepting) {
-      fail(res, new EngineError("not_ready", "rooms are not accepting clients", { retryable: true }));
+      fail(res, new EngineError("not_ready", "rooms are not accepting clients"));
       return;
     }
     res.json({ status: "ready", database: "ok", rooms: "accepting" });
@@ -76,8 +80,8 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   management.use(limitRequests());
   management.use(requireAdminKey(deps.adminApiKey));
   // Recognition bodies (recordings, uploads) are parsed by their own routes with their own limits.
-  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts });
-  const json = express.json({ limit: MAX_BODY_BYTES, strict: false });
+  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts, wav: deps.wav });
+  const json = [refuseDeclaredOver(MAX_BODY_BYTES), express.json({ limit: MAX_BODY_BYTES, strict: false })];
   const own = sessionRoutes(deps.service, deps.engineUrl);
   const seed = seedSessionRoutes(deps.service, deps.engineUrl);
   app.use("/api/v1", management, speech, json, own);
@@ -89,5 +93,9 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   // The browser client at `/` (index.html) and its bundles; absent until built, then requests fall through to 404.
   app.use(express.static(WEB_DIR, { index: "index.html", fallthrough: true }));
   app.use(operatorRoutes({ metrics: deps.metrics, metricsToken: deps.metricsToken, adminApiKey: deps.adminApiKey }));
+  // Whatever no route or file answered (path tricks included) gets the engine's JSON error, not Express' HTML page.
+  app.use((_req, res) => {
+    fail(res, new EngineError("not_found", "no such route or file"));
+  });
   app.use(errorHandler(deps.logger, (code) => deps.metrics.error("api", code)));
 }

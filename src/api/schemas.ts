@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SESSION_KINDS, SESSION_STATUSES } from "../domain.js";
+import { storable } from "../storable-text.js";
 
 /** Request and response shapes of the management API: they validate requests and generate `/openapi.json`. */
 
@@ -8,7 +9,7 @@ const id = z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, "lette
 
 export const createSessionBody = z.strictObject({
   kind: z.enum(SESSION_KINDS),
-  title: z.string().trim().min(1).max(200).optional(),
+  title: storable(z.string().trim().min(1).max(200)).optional(),
   tutor_id: id.optional(),
   student_id: id.optional(),
   kb_id: id.optional(),
@@ -27,7 +28,7 @@ export const seedCreateSessionBody = z.object({
 
 export const issueTokenBody = z.strictObject({
   participant_id: id,
-  name: z.string().trim().min(1).max(100).optional(),
+  name: storable(z.string().trim().min(1).max(100)).optional(),
   role: z.enum(["host", "participant", "observer", "student", "tutor"]),
   ttl_ms: z.number().int().min(1_000).max(DAY_MS).optional(),
 });
@@ -43,7 +44,8 @@ export const listSessionsQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
-export const sessionIdParam = z.string().min(1).max(128);
+/** Any id is looked up (unknown → 404), but one Postgres cannot compare is refused (400) before the query. */
+export const sessionIdParam = storable(z.string().min(1).max(128));
 
 export const createdSession = z.object({
   session_id: z.string(),

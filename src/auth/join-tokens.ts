@@ -1,6 +1,7 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { z } from "zod";
 import { SESSION_KINDS, type ParticipantRole, type SessionKind, isRoleOf } from "../domain.js";
+import { storable } from "../storable-text.js";
 import { JoinRejection } from "./join-rejections.js";
 
 export interface JoinClaims {
@@ -24,12 +25,13 @@ export interface IssueInput {
 const ISSUER = "session-engine";
 const AUDIENCE = "session-join";
 
+/** The claims reach the database (participant rows): text Postgres cannot store makes the token invalid. */
 const payloadSchema = z.object({
-  sub: z.string().min(1),
-  sid: z.string().min(1),
+  sub: storable(z.string().min(1).max(128)),
+  sid: storable(z.string().min(1).max(128)),
   kind: z.enum(SESSION_KINDS),
   role: z.string(),
-  name: z.string(),
+  name: storable(z.string().max(200)),
   exp: z.number(),
 });
 
