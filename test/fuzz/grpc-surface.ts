@@ -1,0 +1,201 @@
+import fc from "fast-check";
+import { z } from "zod";
+import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
+import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
+import { toBase64, type FuzzSurface } from "./corpus.js";
+import { hostileString, sampleSeeded } from "./hostile-values.js";
+
+/**
+ * The inference pool's gRPC service: StreamAudio step sequences (opens with bad rates and ids, chunks before open,
+ * to unknown streams, giant, odd-sized, out of order; closes without open; AudioIn with nothing set; raw bytes that
+ * are not protobuf; floods of opens; cancels mid-call), Transcribe with hostile audio or raw bytes, GetStatus with
+ * garbage, and every RPC with a missing, wrong or malformed token. Large values are stored as recipes.
+ */
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const UINT32_MAX = 2 ** 32 - 1;
+
+/** Bytes stored exactly (base64) or, when large, as one byte repeated. */
+export const bytesSpec = z.union([
+  z.strictObject({ base64: z.string() }),
+  z.strictObject({ fill: z.number().int().min(0).max(255), length: z.number().int().min(0).max(16 * 1024 * 1024) }),
+]);
+export type BytesSpec = z.infer<typeof bytesSpec>;
+
+/** A string stored as is, or (when long) as a unit repeated. */
+export const textSpec = z.union([z.string(), z.strictObject({ repeat: z.string().min(1).max(8), times: z.number().int().min(0).max(200_000) })]);
+export type TextSpec = z.infer<typeof textSpec>;
+
+/** How the call authenticates: the pool's token, none, or a wrong or malformed `authorization`. */
+export const authSpec = z.enum(["token", "none", "wrong", "basic", "bearer_empty", "lowercase", "token_prefix", "joined"]);
+
+export const grpcStep = z.discriminatedUnion("op", [
+  z.strictObject({
+    op: z.literal("open"),
+    stream_id: textSpec,
+    session_id: textSpec,
+    participant_id: textSpec,
+    sample_rate: z.number().int().min(0).max(UINT32_MAX),
+    tutor_id: textSpec,
+    offset_ms: z.number().int().min(0).max(MAX_SAFE),
+  }),
+  z.strictObject({ op: z.literal("chunk"), stream_id: textSpec, seq: z.number().int().min(0).max(MAX_SAFE), pcm16: bytesSpec }),
+  z.strictObject({ op: z.literal("close"), stream_id: textSpec }),
+  /** An AudioIn with none of open, chunk, close. */
+  z.strictObject({ op: z.literal("empty") }),
+  /** Bytes sent as the message itself, not protobuf-encoded. */
+  z.strictObject({ op: z.literal("raw"), bytes: bytesSpec }),
+  /** `count` valid opens, `<prefix>0` … */
+  z.strictObject({ op: z.literal("opens"), prefix: z.string().max(16), count: z.number().int().min(1).max(1_200) }),
+  z.strictObject({ op: z.literal("cancel") }),
+]);
+export type GrpcStep = z.infer<typeof grpcStep>;
+
+export const grpcFuzzEntry = z.discriminatedUnion("rpc", [
+  z.strictObject({ id: z.string(), note: z.string(), rpc: z.literal("StreamAudio"), auth: authSpec, steps: z.array(grpcStep).max(32) }),
+  z.strictObject({
+    id: z.string(),
+    note: z.string(),
+    rpc: z.literal("Transcribe"),
+    auth: authSpec,
+    request: z.union([z.strictObject({ pcm16: bytesSpec, sample_rate: z.number().int().min(0).max(UINT32_MAX) }), z.strictObject({ raw: bytesSpec })]),
+  }),
+  z.strictObject({ id: z.string(), note: z.string(), rpc: z.literal("GetStatus"), auth: authSpec, raw: bytesSpec.optional() }),
+]);
+export type GrpcFuzzEntry = z.infer<typeof grpcFuzzEntry>;
+
+const exact = (bytes: Uint8Array): BytesSpec => ({ base64: toBase64(bytes) });
+
+// ---- Values -------------------------------------------------------------------------------------------------
+
+const RATES = [8000, 16000, 24000, 48000] as const;
+const rate = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...RATES) },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, 7_999, 11_025, 22_050, 44_100, 96_000, 2 ** 31, UINT32_MAX) },
+  { weight: 1, arbitrary: fc.nat({ max: UINT32_MAX }) },
+);
+
+/** Short ids shared by the steps of an entry, so opens, chunks and closes meet. */
+const commonId = fc.constantFrom("s1", "s2", "s3");
+const hostileId: fc.Arbitrary<TextSpec> = fc.oneof(
+  { weight: 6, arbitrary: commonId },
+  { weight: 2, arbitrary: hostileString.filter((s) => s.length <= 200) },
+  { weight: 1, arbitrary: fc.constantFrom(128, 129, 160, 161, 1_000, 100_000).map((times) => ({ repeat: "i", times })) },
+  { weight: 1, arbitrary: fc.constant("") },
+);
+const otherId: fc.Arbitrary<TextSpec> = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom("session-1", "participant-1") },
+  { weight: 2, arbitrary: hostileString.filter((s) => s.length <= 200) },
+  { weight: 1, arbitrary: fc.constantFrom(129, 10_000).map((times) => ({ repeat: "p", times })) },
+);
+
+const pcm: fc.Arbitrary<BytesSpec> = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 16 }).chain((frames) => fc.uint8Array({ minLength: frames * 64, maxLength: frames * 64 })).map(exact) },
+  { weight: 2, arbitrary: fc.constantFrom(640, 1_024, 65_536).map((length) => ({ fill: 0, length })) },
+  { weight: 2, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 99 }).filter((b) => b.byteLength % 2 === 1).map(exact) },
+  { weight: 1, arbitrary: fc.constant(exact(new Uint8Array(0))) },
+  // Over the 64 KiB chunk bound, up to 4 MiB.
+  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 65_537, max: 4 * 1024 * 1024 }), fc.nat({ max: 255 })).map(([length, fill]) => ({ fill, length })) },
+);
+const seq = fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 32, MAX_SAFE) });
+
+/** Encodings protobuf cannot read, or reads as something unexpected. */
+const method = loadInferenceProto().engine.inference.v1.Inference.service.StreamAudio;
+const encoded = (message: AudioIn) => new Uint8Array(method.requestSerialize(message));
+const WELL_FORMED = [
+  encoded({ open: { stream_id: "s1", session_id: "session-1", participant_id: "participant-1", sample_rate: 16_000, tutor_id: "", offset_ms: 0 } }),
+  encoded({ chunk: { stream_id: "s1", seq: 1, pcm16: new Uint8Array(64) } }),
+  encoded({ close: { stream_id: "s1" } }),
+];
+const CRAFTED = [
+  [0x0f, 0xff, 0x01], // wire type 7
+  [0x0b, 0x0c], // a group
+  [0x0a, 0x80, 0x80, 0x80, 0x80, 0x01], // length 2^28 with nothing behind it
+  [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], // a 10-byte varint length
+  [0x12, 0x02, 0x08], // chunk whose body is cut short
+  [0x1a, 0x03, 0x0a, 0x05, 0x61], // close whose stream_id claims more than it has
+  [0x00], // field 0
+  [0x08, 0x96, 0x01], // field 1 as a varint instead of a message
+].map((bytes) => Uint8Array.from(bytes));
+const raw: fc.Arbitrary<BytesSpec> = fc.oneof(
+  { weight: 4, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }).map(exact) },
+  { weight: 3, arbitrary: fc.constantFrom(...CRAFTED).map(exact) },
+  { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...WELL_FORMED), fc.nat()).map(([bytes, cut]) => exact(bytes.subarray(0, 1 + (cut % (bytes.byteLength - 1))))) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 64 * 1024, max: 2 * 1024 * 1024 }), fc.nat({ max: 255 })).map(([length, fill]) => ({ fill, length })) },
+);
+
+// ---- Steps and entries --------------------------------------------------------------------------------------
+
+const open: fc.Arbitrary<GrpcStep> = fc
+  .record({ stream_id: hostileId, session_id: otherId, participant_id: otherId, sample_rate: rate, tutor_id: fc.oneof(fc.constant(""), otherId), offset_ms: fc.oneof(fc.constant(0), fc.nat(), fc.constant(MAX_SAFE)) })
+  .map((fields) => ({ op: "open", ...fields }));
+const chunk: fc.Arbitrary<GrpcStep> = fc.record({ stream_id: hostileId, seq, pcm16: pcm }).map((fields) => ({ op: "chunk", ...fields }));
+const close: fc.Arbitrary<GrpcStep> = hostileId.map((stream_id) => ({ op: "close", stream_id }));
+
+const step: fc.Arbitrary<GrpcStep> = fc.oneof(
+  { weight: 4, arbitrary: open },
+  { weight: 6, arbitrary: chunk },
+  { weight: 3, arbitrary: close },
+  { weight: 1, arbitrary: fc.constant<GrpcStep>({ op: "empty" }) },
+  { weight: 2, arbitrary: raw.map((bytes): GrpcStep => ({ op: "raw", bytes })) },
+  { weight: 1, arbitrary: fc.constant<GrpcStep>({ op: "cancel" }) },
+);
+
+/** A valid open and a few valid chunks first, so the hostile steps after them hit a live stream. */
+const validStart: fc.Arbitrary<GrpcStep[]> = fc.integer({ min: 1, max: 4 }).map((chunks) => [
+  { op: "open", stream_id: "s1", session_id: "session-1", participant_id: "participant-1", sample_rate: 16_000, tutor_id: "", offset_ms: 0 },
+  ...Array.from({ length: chunks }, (_, i): GrpcStep => ({ op: "chunk", stream_id: "s1", seq: i + 1, pcm16: { fill: 0, length: 640 } })),
+]);
+
+type Draft = Omit<GrpcFuzzEntry, "id">;
+const auth = fc.constantFrom<z.infer<typeof authSpec>>("none", "wrong", "basic", "bearer_empty", "lowercase", "token_prefix", "joined");
+
+const streamSteps: fc.Arbitrary<Draft> = fc.array(step, { minLength: 1, maxLength: 12 }).map((steps) => ({ note: "hostile steps", rpc: "StreamAudio", auth: "token", steps }));
+const mixedSequence: fc.Arbitrary<Draft> = fc
+  .tuple(validStart, fc.array(step, { minLength: 1, maxLength: 12 }))
+  .map(([start, rest]) => ({ note: "valid start, hostile tail", rpc: "StreamAudio", auth: "token", steps: [...start, ...rest] }));
+const manyOpens: fc.Arbitrary<Draft> = fc
+  .tuple(fc.integer({ min: 100, max: 1_200 }), fc.array(step, { maxLength: 4 }))
+  .map(([count, rest]) => ({ note: "many opens", rpc: "StreamAudio", auth: "token", steps: [{ op: "opens", prefix: "m", count }, ...rest] }));
+const unauthenticatedStream: fc.Arbitrary<Draft> = fc
+  .tuple(auth, validStart)
+  .map(([how, steps]) => ({ note: "stream without the token", rpc: "StreamAudio", auth: how, steps }));
+
+const transcribePcm: fc.Arbitrary<BytesSpec> = fc.oneof(
+  { weight: 4, arbitrary: fc.uint8Array({ maxLength: 1_024 }).map(exact) },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, 3, 32_000, 320_000).map((length) => ({ fill: 0, length })) },
+);
+const transcribe: fc.Arbitrary<Draft> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ pcm16: transcribePcm, sample_rate: rate }).map((request) => ({ note: "transcribe", rpc: "Transcribe" as const, auth: "token" as const, request })) },
+  { weight: 3, arbitrary: raw.map((bytes) => ({ note: "transcribe raw bytes", rpc: "Transcribe" as const, auth: "token" as const, request: { raw: bytes } })) },
+  // 10 minutes and 1 second at 8 kHz (9.6 MB each: a few are enough).
+  {
+    weight: 1,
+    arbitrary: fc.constant({ note: "transcribe too long", rpc: "Transcribe" as const, auth: "token" as const, request: { pcm16: { fill: 0, length: 601 * 8_000 * 2 }, sample_rate: 8_000 } }),
+  },
+  {
+    weight: 3,
+    arbitrary: auth.map((how) => ({ note: "transcribe without the token", rpc: "Transcribe" as const, auth: how, request: { pcm16: { fill: 0, length: 3_200 }, sample_rate: 16_000 } })),
+  },
+);
+const status: fc.Arbitrary<Draft> = fc.oneof(
+  raw.map((bytes) => ({ note: "status raw bytes", rpc: "GetStatus" as const, auth: "token" as const, raw: bytes })),
+  auth.map((how) => ({ note: "status without the token", rpc: "GetStatus" as const, auth: how })),
+);
+
+const draft: fc.Arbitrary<Draft> = fc.oneof(
+  { weight: 10, arbitrary: streamSteps },
+  { weight: 8, arbitrary: mixedSequence },
+  { weight: 1, arbitrary: manyOpens },
+  { weight: 2, arbitrary: unauthenticatedStream },
+  { weight: 3, arbitrary: transcribe },
+  { weight: 1, arbitrary: status },
+);
+
+export const grpcSurface: FuzzSurface<GrpcFuzzEntry> = {
+  name: "grpc",
+  entry: grpcFuzzEntry,
+  generate(seed, count) {
+    return sampleSeeded(draft, seed, count).map((entry, index) => grpcFuzzEntry.parse({ id: `grpc-${index}`, ...entry }));
+  },
+};
