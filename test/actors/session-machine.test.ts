@@ -74,11 +74,19 @@ describe("session machine", () => {
     expect(lifecycleStatus(actor.getSnapshot())).toBe("live");
   });
 
-  it("a session nobody joins drains after the idle timeout", async () => {
-    const actor = start({ idleTimeoutMs: 2_000 });
+  it("a session nobody joins drains after the idle timeout, and ends once writes are flushed", async () => {
+    let release: () => void = () => {};
+    const flushed = new Promise<void>((resolve) => (release = resolve));
+    const actor = start({ idleTimeoutMs: 2_000 }, () => flushed);
     actor.send({ type: "session.open" });
-    await vi.advanceTimersByTimeAsync(2_000);
-    expect(["draining", "ended"]).toContain(lifecycleStatus(actor.getSnapshot()));
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(lifecycleStatus(actor.getSnapshot())).toBe("waiting");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lifecycleStatus(actor.getSnapshot())).toBe("draining");
+    expect(actor.getSnapshot().context.endReason).toBe("idle_timeout");
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lifecycleStatus(actor.getSnapshot())).toBe("ended");
     expect(actor.getSnapshot().context.endReason).toBe("idle_timeout");
   });
 

@@ -54,12 +54,16 @@ describe("management API — /api/v1", () => {
 
   it("issues tokens for roles of the session's kind only", async () => {
     const { id } = await t.createSession({ kind: "meeting" });
+    const requestedAt = Date.now();
     const ok = await t.api("POST", `/api/v1/sessions/${id}/tokens`, { participant_id: "p-1", name: "Ada", role: "participant", ttl_ms: 60_000 });
+    const answeredAt = Date.now();
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ engine_url: t.engine.engineUrl });
+    // ttl_ms from when the token was issued, rounded up to JWT's whole seconds: never sooner, at most 1 s later.
     const expiresAt = Date.parse((ok.body as { expires_at: string }).expires_at);
-    expect(expiresAt - Date.now()).toBeGreaterThan(55_000);
-    expect(expiresAt - Date.now()).toBeLessThan(62_000);
+    expect(expiresAt % 1000).toBe(0);
+    expect(expiresAt).toBeGreaterThanOrEqual(requestedAt + 60_000);
+    expect(expiresAt).toBeLessThan(answeredAt + 60_000 + 1000);
 
     const wrongRole = await t.api("POST", `/api/v1/sessions/${id}/tokens`, { participant_id: "p-2", role: "student" });
     expect(wrongRole.status).toBe(400);

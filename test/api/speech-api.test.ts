@@ -66,8 +66,9 @@ describe("POST /api/v1/ai/speech-recognition", () => {
     expect(body.language).toBe("en");
     expect(body.segments.length).toBeGreaterThan(0);
     for (const segment of body.segments) expect(segment.end_ms).toBeGreaterThan(segment.start_ms);
-    expect(body.timings.total_ms).toBeGreaterThan(0);
+    // Whisper ran, and the total covers it.
     expect(body.timings.asr_ms).toBeGreaterThan(0);
+    expect(body.timings.total_ms).toBeGreaterThanOrEqual(body.timings.asr_ms);
   }, 30_000);
 
   it("transcribes base64 16 kHz PCM", async () => {

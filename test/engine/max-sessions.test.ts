@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestEngine, type TestEngine } from "../support/engine.js";
 
 let t: TestEngine;
@@ -10,6 +10,12 @@ afterAll(async () => {
 });
 
 describe("MAX_SESSIONS", () => {
+  // Each test starts with every slot free, whatever an earlier one left open.
+  beforeEach(async () => {
+    const open = await t.api("GET", "/api/v1/sessions?status=created,waiting,live,draining&limit=100");
+    for (const s of (open.body as { items: { session_id: string }[] }).items) await t.api("DELETE", `/api/v1/sessions/${s.session_id}`);
+  });
+
   it("answers 503 max_sessions past the limit, and frees a slot when a session ends", async () => {
     const first = await t.createSession();
     await t.createSession();
@@ -24,8 +30,6 @@ describe("MAX_SESSIONS", () => {
   });
 
   it("concurrent creations never pass the limit", async () => {
-    const open = await t.api("GET", "/api/v1/sessions?status=created,waiting,live,draining&limit=100");
-    for (const s of (open.body as { items: { session_id: string }[] }).items) await t.api("DELETE", `/api/v1/sessions/${s.session_id}`);
     const results = await Promise.all(Array.from({ length: 6 }, () => t.api("POST", "/api/v1/sessions", { kind: "meeting" })));
     expect(results.filter((r) => r.status === 201)).toHaveLength(2);
     expect(results.filter((r) => r.status === 503)).toHaveLength(4);

@@ -2,31 +2,40 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@colyseus/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../support/engine.js";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { eventually, testRedisUrl } from "../support/engine.js";
 import { spawnEngine, type EngineProcess } from "../support/engine-process.js";
+import { seedPgliteDataDir } from "../support/pglite-template.js";
 import { createFreshPostgresDatabase, type FreshPostgresDatabase } from "../support/postgres.js";
 
+/** Each test's own data folder (and database): a restart test sees only the records it made. */
 let dataDir: string;
 let postgres: FreshPostgresDatabase | null = null;
 const running: EngineProcess[] = [];
+const scratch: { dataDir: string; postgres: FreshPostgresDatabase | null }[] = [];
 
-beforeAll(async () => {
+beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "engine-restart-"));
   const baseUrl = process.env["DATABASE_URL"];
-  if (baseUrl) postgres = await createFreshPostgresDatabase(baseUrl);
+  postgres = baseUrl ? await createFreshPostgresDatabase(baseUrl) : null;
+  if (postgres === null) await seedPgliteDataDir(dataDir);
+  scratch.push({ dataDir, postgres });
 });
 afterAll(async () => {
   for (const engine of running) if (engine.child.exitCode === null) engine.child.kill("SIGKILL");
-  await postgres?.drop();
-  await rm(dataDir, { recursive: true, force: true });
+  await Promise.all(running.map((engine) => engine.exited));
+  for (const used of scratch) {
+    await used.postgres?.drop();
+    await rm(used.dataDir, { recursive: true, force: true });
+  }
 });
 
-/** Env of the engine under test: same data folder (and database) each start; no admin key, so one is generated. */
+/** Env of the engine under test: the test's data folder (and database) at each start; no admin key, so one is generated. */
 function env(): Record<string, string> {
   const vars: Record<string, string> = { DATA_DIR: dataDir };
   if (postgres !== null) vars["DATABASE_URL"] = postgres.url;
-  if (process.env["REDIS_URL"]) vars["REDIS_URL"] = process.env["REDIS_URL"];
+  const redisUrl = testRedisUrl();
+  if (redisUrl !== null) vars["REDIS_URL"] = redisUrl;
   return vars;
 }
 

@@ -6,7 +6,9 @@ import { ADMIN_KEY, expectModelsLoaded, startTestEngine, type TestEngine } from 
 
 let t: TestEngine;
 beforeAll(async () => {
-  t = await startTestEngine();
+  // Four speakers at once: the pool's own ASR layout for this machine (lanes sized to the cores), as in production,
+  // not the single lane other test engines use.
+  t = await startTestEngine({ asrLanes: null });
   await expectModelsLoaded(t);
 }, 120_000);
 afterAll(async () => {

@@ -31,8 +31,10 @@ function backendSuite(name: string, open: () => Promise<{ database: Database; cl
       return database;
     };
 
+    // Migrated here, not by the first test: every test below needs the tables, whichever runs.
     beforeAll(async () => {
       ({ database, cleanup } = await open());
+      await db().migrate();
     });
     afterAll(async () => {
       await database?.close();
@@ -40,7 +42,6 @@ function backendSuite(name: string, open: () => Promise<{ database: Database; cl
     });
 
     it("migrates, and migrating again is a no-op", async () => {
-      await db().migrate();
       const applied = await rows(db(), sql`select hash from drizzle.__drizzle_migrations`);
       await db().migrate();
       expect(await rows(db(), sql`select hash from drizzle.__drizzle_migrations`)).toEqual(applied);

@@ -59,10 +59,18 @@ describe("signaling relay", () => {
     const spoof = await errorFor(carol, "signal", { to: "bob", from: "host", type: "offer", sdp: "x" });
     expect(spoof.code).toBe("invalid_message");
 
-    // Carol saw none of the exchange between alice and bob.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(atCarol).toEqual([]);
-    expect(atBob).toHaveLength(1);
+    // Carol saw none of the exchange between alice and bob, and bob got nothing of carol's spoof. A marker signal to
+    // each, relayed after everything above, arrives behind anything misdelivered earlier (one ordered connection
+    // each), so once the markers are in, the inboxes are complete.
+    alice.send("signal", { to: "carol", type: "offer", sdp: "marker for carol" });
+    carol.send("signal", { to: "bob", type: "offer", sdp: "marker for bob" });
+    await eventually(() => atCarol[0]);
+    await eventually(() => atBob[1]);
+    expect(atCarol).toEqual([{ from: "host", type: "offer", sdp: "marker for carol" }]);
+    expect(atBob).toEqual([
+      { from: "host", type: "offer", sdp: "v=0 offer" },
+      { from: "carol", type: "offer", sdp: "marker for bob" },
+    ]);
   });
 
   it("answers participant_not_found for an unknown or own id, and the sender stays connected", async () => {

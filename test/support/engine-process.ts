@@ -20,12 +20,22 @@ const listening = z.object({ msg: z.literal("engine listening"), url: z.string()
 
 /**
  * Starts `src/main.ts` in its own process, as `npm start` would, and waits until it listens. NODE_ENV=production (unless
- * `env` says otherwise): no demo meeting, so tests count only the sessions they create.
+ * `env` says otherwise): no demo meeting, so tests count only the sessions they create. One Whisper lane, as the
+ * in-process test engine has (startTestEngine).
  */
 export async function spawnEngine(env: Record<string, string>, timeoutMs = 30_000): Promise<EngineProcess> {
   const { child, value: url, output, exited } = await spawnUntilLogged(
     "src/main.ts",
-    { ...process.env, NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ...env },
+    {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      MODELS_DIR: join(tmpdir(), "engine-test-models"),
+      ASR_LANES: "1",
+      ...env,
+    },
     listening.transform((line) => line.url),
     "engine",
     timeoutMs,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { withDefaults, type EngineConfig } from "../../src/config.js";
 import { startEngine, type RunningEngine } from "../../src/engine.js";
 import { createLogger } from "../../src/logger.js";
+import { seedPgliteDataDir } from "./pglite-template.js";
 import { createFreshPostgresDatabase } from "./postgres.js";
 
 export const ADMIN_KEY = "test-admin-key-0123456789";
@@ -25,24 +26,29 @@ export interface TestEngine {
 }
 
 /**
- * A real engine on a free port: PGlite in a temp folder, or a fresh database on DATABASE_URL's server, and Redis
- * when REDIS_URL is set. One per test file (Colyseus' matchmaker is per process).
+ * A real engine on a free port: PGlite in a temp folder (started from the migrated template, see pglite-template.ts),
+ * or a fresh database on DATABASE_URL's server, and Redis when REDIS_URL is set. One per test file (Colyseus'
+ * matchmaker is per process).
  */
 export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Promise<TestEngine> {
   const dataDir = await mkdtemp(join(tmpdir(), "engine-test-"));
   const baseUrl = process.env["DATABASE_URL"];
   const postgres = baseUrl ? await createFreshPostgresDatabase(baseUrl) : null;
+  if (postgres === null) await seedPgliteDataDir(dataDir);
   const config = withDefaults({
     host: "127.0.0.1",
     port: 0,
     dataDir,
     databaseUrl: postgres?.url ?? null,
-    redisUrl: process.env["REDIS_URL"] || null,
+    redisUrl: testRedisUrl(),
     adminApiKey: ADMIN_KEY,
     tokenSecret: TOKEN_SECRET,
     logLevel: process.env["TEST_LOG_LEVEL"] ?? "silent",
     // Shared across test files and runs: the Whisper preparation happens once.
     modelsDir: join(tmpdir(), "engine-test-models"),
+    // One Whisper lane (with the cores' threads): a second lane is a second model load per engine, and the engine
+    // waits for its loads before it stops. Lanes are tested on their own (asr-lanes.test.ts).
+    asrLanes: 1,
     ...overrides,
   });
   const engine = await startEngine(config, createLogger(config.logLevel));
@@ -91,7 +97,22 @@ export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Pr
   };
 }
 
-/** Resolves with the first value `probe` returns that is not undefined, polling every 20 ms up to `timeoutMs`. */
+/**
+ * REDIS_URL (null when unset) with a Redis database of this vitest worker's own. Engines behind one Redis form one
+ * Colyseus cluster: a session's room is created on whichever process has the fewest rooms, so two test files running
+ * side by side (two workers) would create rooms in each other's engine. Keys are per database; pub/sub channels are
+ * not, but Colyseus names them by process and room id.
+ */
+export function testRedisUrl(): string | null {
+  const base = process.env["REDIS_URL"];
+  if (!base) return null;
+  const url = new URL(base);
+  const baseDb = Number(url.pathname.slice(1) || "0");
+  const worker = Number(process.env["VITEST_POOL_ID"] ?? "0");
+  url.pathname = `/${(baseDb + worker) % 16}`;
+  return url.toString();
+}
+
 /**
  * Waits for the engine's in-process models and asserts both loaded: the first utterance would otherwise wait for
  * them and race the test's timeouts.
@@ -101,6 +122,7 @@ export async function expectModelsLoaded(t: TestEngine): Promise<void> {
   expect(models?.every((m) => m.loaded)).toBe(true);
 }
 
+/** Resolves with the first value `probe` returns that is not undefined, polling every 20 ms up to `timeoutMs`. */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

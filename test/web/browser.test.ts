@@ -127,6 +127,9 @@ describe("browser client", () => {
 
   it("shows reconnecting when the server drops the socket, then connected again", async () => {
     const { id, token } = await t.createSession({ kind: "meeting" });
+    // The page's clock, faked (it keeps running in real time) so the SDK's minimum uptime can be skipped below
+    // instead of waited out. Installed for the context: later pages get it too, still running in real time.
+    await context.clock.install();
     const page = await openPage(link(id, token));
     try {
       await expect.poll(() => page.getByTestId("status").textContent(), { timeout: 10_000 }).toBe("connected");
@@ -137,7 +140,8 @@ describe("browser client", () => {
         Object.assign(window, { seenStatuses: seen });
         if (status) new MutationObserver(() => seen.push(status.textContent ?? "")).observe(status, { childList: true, characterData: true, subtree: true });
       });
-      await new Promise((resolve) => setTimeout(resolve, SDK_MIN_UPTIME_MS + 500));
+      // The SDK reconnects only a connection up for its minimum uptime: move the page's clock past it.
+      await page.clock.fastForward(SDK_MIN_UPTIME_MS + 500);
       const room = matchMaker.getLocalRoomById(id);
       for (const client of room.clients) (client.ref as unknown as { terminate(): void }).terminate();
       const seen = () => page.evaluate(() => (window as unknown as { seenStatuses: string[] }).seenStatuses.join(","));
