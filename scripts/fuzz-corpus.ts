@@ -1,13 +1,18 @@
 import { parseArgs } from "node:util";
-import { MIN_CORPUS_ENTRIES, writeCorpus } from "../test/fuzz/corpus.js";
+import { MIN_CORPUS_ENTRIES, readCorpus, writeCorpus } from "../test/fuzz/corpus.js";
 import { FUZZ_SURFACES } from "../test/fuzz/surfaces.js";
 
-/** `npm run fuzz:corpus [-- --seed 9 --count 1200 --surface rest]`: regenerates the committed fuzz corpora. */
+/**
+ * `npm run fuzz:corpus [-- --seed 9 --count 1200 --surface rest]` regenerates the committed fuzz corpora;
+ * `-- --append --seed 10 --count 300` grows them instead: the inputs already there stay as they are (a replay that
+ * once found a bug keeps finding it) and the new seed's inputs are added after them.
+ */
 const { values } = parseArgs({
   options: {
     seed: { type: "string", default: "9" },
     count: { type: "string", default: String(MIN_CORPUS_ENTRIES + 200) },
     surface: { type: "string" },
+    append: { type: "boolean", default: false },
   },
 });
 const seed = Number(values.seed);
@@ -22,6 +27,11 @@ if (chosen.length === 0) {
   process.exit(2);
 }
 for (const surface of chosen) {
-  const path = writeCorpus(surface, surface.generate(seed, count));
-  process.stdout.write(`${surface.name}: ${count} inputs → ${path}\n`);
+  const existing = values.append ? readCorpus(surface) : [];
+  // Ids are the surface's own (`room-17`); appended inputs get a seed prefix so they never collide with older ones.
+  const added = surface.generate(seed, count).map((entry) =>
+    values.append && typeof entry === "object" && entry !== null && "id" in entry ? { ...entry, id: `s${seed}-${String(entry.id)}` } : entry,
+  );
+  const path = writeCorpus(surface, [...existing, ...added]);
+  process.stdout.write(`${surface.name}: ${existing.length} kept, ${added.length} added (seed ${seed}) → ${path}\n`);
 }

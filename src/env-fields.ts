@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isRetryable } from "./protocol/error-codes.js";
 
 /** zod fields for environment variables: an empty value counts as unset. */
 
@@ -22,7 +23,7 @@ export const logLevelField = z.enum(["fatal", "error", "warn", "info", "debug", 
 /** Error naming every bad variable; the process prints it and exits 2. */
 export class ConfigError extends Error {
   readonly code = "invalid_config";
-  readonly retryable = false;
+  readonly retryable = isRetryable("invalid_config");
 }
 
 /** Parses the environment with `schema` or throws `ConfigError`. */
