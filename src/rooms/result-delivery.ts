@@ -39,20 +39,22 @@ export function deliverResult(target: ResultTarget, result: ParticipantResult): 
         end_ms: result.endMs,
         final: result.final,
       });
-      target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
-      if (!result.final) return;
-      target.writes.enqueue("transcript.segment", async () => {
-        await target.transcripts.saveSegment({
-          sessionId: target.sessionId,
-          segmentId: result.segmentId,
-          participantId: result.participantId,
-          text: result.text,
-          startMs: result.startMs,
-          endMs: result.endMs,
-          createdAt: new Date(),
+      // The write is queued before anything else can fail: a broadcast transcript is never left unpersisted.
+      if (result.final) {
+        target.writes.enqueue("transcript.segment", async () => {
+          await target.transcripts.saveSegment({
+            sessionId: target.sessionId,
+            segmentId: result.segmentId,
+            participantId: result.participantId,
+            text: result.text,
+            startMs: result.startMs,
+            endMs: result.endMs,
+            createdAt: new Date(),
+          });
+          target.metrics.transcriptPersisted();
         });
-        target.metrics.transcriptPersisted();
-      });
+      }
+      target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
       return;
     }
     case "error":

@@ -87,23 +87,27 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       onError: (code) => this.deps.metrics.error("pool", code),
     });
     const results = this.resultTarget();
+    // The room's side of each action runs guarded: an exception thrown into XState would stop the session's actor.
     const machine = sessionMachine.provide({
       actors: { flushWrites: fromPromise(() => this.flushBeforeEnd()) },
       actions: {
-        forwardAudio: ({ event }) => {
-          assertEvent(event, "audio.chunk");
-          const client = this.#connections.clientOf(event.participantId);
-          if (client !== undefined) this.#audio.push(event.participantId, this.participantOf(client).sampleRate, event.pcm16);
-        },
-        refuseAudio: ({ event }) => {
-          assertEvent(event, "audio.chunk");
-          const client = this.#connections.clientOf(event.participantId);
-          if (client !== undefined) this.reject(client, "audio", "session_not_live", `audio is not taken while the session is ${this.#status}`);
-        },
-        deliverResult: ({ event }) => {
-          assertEvent(event, "inference.result");
-          deliverResult(results, event.result);
-        },
+        forwardAudio: ({ event }) =>
+          this.guarded("forwardAudio", () => {
+            assertEvent(event, "audio.chunk");
+            const client = this.#connections.clientOf(event.participantId);
+            if (client !== undefined) this.#audio.push(event.participantId, this.participantOf(client).sampleRate, event.pcm16);
+          }),
+        refuseAudio: ({ event }) =>
+          this.guarded("refuseAudio", () => {
+            assertEvent(event, "audio.chunk");
+            const client = this.#connections.clientOf(event.participantId);
+            if (client !== undefined) this.reject(client, "audio", "session_not_live", `audio is not taken while the session is ${this.#status}`);
+          }),
+        deliverResult: ({ event }) =>
+          this.guarded("deliverResult", () => {
+            assertEvent(event, "inference.result");
+            deliverResult(results, event.result);
+          }),
       },
     });
     this.#actor = createActor(machine, {
@@ -115,7 +119,8 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
       },
     });
     this.#actor.subscribe({
-      next: (snapshot) => this.onMachineSnapshot(snapshot),
+      // An observer's exception would be rethrown by XState outside any hook: guarded too.
+      next: (snapshot) => this.guarded("onMachineSnapshot", () => this.onMachineSnapshot(snapshot)),
       error: (error) => this.log.error({ err: error }, "session machine failed"),
     });
     this.#actor.start();
@@ -300,12 +305,13 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
    * machine's own timers, promises a hook leaves behind — goes through `guarded` or a `.catch` of its own.
    */
   override onUncaughtException(error: RoomException, methodName: RoomMethodName): void {
-    this.deps.metrics.error("room", "internal");
     this.log.error({ err: error.cause ?? error, method: methodName }, "room handler failed");
-    if (error instanceof OnMessageException) {
-      const client = error.client as SessionClient | undefined;
-      if (client !== undefined) this.reject(client, String(error.type), "internal", "the message could not be handled");
+    // Counted once: as the refusal its sender is told of, or on its own.
+    if (error instanceof OnMessageException && error.client !== undefined) {
+      this.reject(error.client as SessionClient, String(error.type), "internal", "the message could not be handled");
+      return;
     }
+    this.deps.metrics.error("room", "internal");
   }
 
   /** Runs work that arrives outside Colyseus' hooks; an exception is logged and counted, never thrown on. */
