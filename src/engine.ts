@@ -23,10 +23,14 @@ import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
 import { openDatabase } from "./persistence/open-database.js";
 import type { SessionStore } from "./persistence/store.js";
 import { bindRooms } from "./rooms/bind-room.js";
+import { assertBindable, listenOrFail, probeRedis } from "./startup-checks.js";
 import { MAX_FRAME_BYTES } from "./protocol/client-messages.js";
 import { MatchMakerRoomDirectory } from "./rooms/room-directory.js";
 
 export const ENGINE_VERSION = "0.1.0";
+
+/** How long start-up waits for REDIS_URL to answer before saying it cannot be reached. */
+const REDIS_PROBE_TIMEOUT_MS = 3_000;
 
 export interface RunningEngine {
   /** `http://host:port` of REST and pages. */
@@ -94,6 +98,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   if (config.inferenceUrls.length > 0 && config.inferenceToken === null) {
     throw new ConfigError("invalid configuration: INFERENCE_TOKEN: required when INFERENCE_URLS is set");
   }
+  // Checked first, before models and database start: a port in use or a Redis that does not answer is one line
+  // naming PORT or REDIS_URL, not a stack trace, a hang or retries for ever.
+  await assertBindable({ host: config.host, port: config.port });
+  if (config.redisUrl !== null) await probeRedis(config.redisUrl, REDIS_PROBE_TIMEOUT_MS);
   const secrets = await resolveSecrets({
     adminApiKey: config.adminApiKey,
     tokenSecret: config.tokenSecret,
@@ -151,8 +159,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   server.define("tutoring", roomClasses.tutoring);
 
   try {
-    await server.listen(config.port, config.host);
+    await listenOrFail(httpServer, () => server.listen(config.port, config.host), { host: config.host, port: config.port });
   } catch (error) {
+    inference.gateway.close();
+    await inference.pool?.close();
     await store.close();
     throw error;
   }

@@ -4,6 +4,7 @@ import { createDemoMeeting } from "./demo-meeting.js";
 import { startEngine } from "./engine.js";
 import { createLogger } from "./logger.js";
 import { guardProcess } from "./process-guards.js";
+import { StartupError } from "./startup-checks.js";
 
 /** `npm start`: the engine on embedded defaults unless the environment names real services. */
 async function main(): Promise<void> {
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`engine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A failure the user can fix is one line naming what to change; anything else keeps its stack.
+  const text = error instanceof StartupError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`engine failed to start: ${text}\n`);
   process.exit(1);
 });

@@ -68,7 +68,10 @@ export function errorHandler(logger: Logger, onError: (code: ErrorCode) => void 
       sendError(res, answer);
     };
     if (isEngineError(error)) {
-      if (error.status >= 500) logger.error({ err: error, code: error.code, path: req.path }, "request failed");
+      // Stacks are for the unexpected: a refusal the error table describes (max_sessions, overloaded, ...) is a
+      // warning with its code; only `internal` carries the error and its cause.
+      if (error.code === "internal") logger.error({ err: error, code: error.code, path: req.path }, "request failed");
+      else if (error.status >= 500) logger.warn({ code: error.code, path: req.path }, "request refused");
       reply(error);
       return;
     }

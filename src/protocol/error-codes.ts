@@ -21,6 +21,8 @@ export interface ErrorSpec {
   /** The WebSocket close code, when the connection is closed rather than answered. */
   close?: number;
   /** gRPC status of a pool call failing with this code (`details` carry `<code>: <message>`). */
+  /** The process's exit status, for codes that stop it at start. */
+  exit?: number;
   grpc?: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "UNAVAILABLE" | "RESOURCE_EXHAUSTED" | "DEADLINE_EXCEEDED" | "INTERNAL";
   meaning: string;
 }
@@ -64,7 +66,8 @@ export const ERROR_TABLE = {
   session_full: { retryable: true, surfaces: ["join"], join: 448, meaning: "`max_participants` connected" },
   invalid_join_options: { retryable: false, surfaces: ["join"], join: 450, meaning: "Join options of the wrong shape (e.g. an unsupported `sample_rate`)" },
   internal: { retryable: true, surfaces: ["api", "room", "pool"], http: 500, grpc: "INTERNAL", meaning: "An unexpected failure, logged with its stack and counted; the process and every other session go on" },
-  invalid_config: { retryable: false, surfaces: ["config"], meaning: "A bad environment variable: the process prints every bad one and exits 2" },
+  startup_failed: { retryable: false, surfaces: ["config"], exit: 1, meaning: "The port is in use, or a service the configuration names (e.g. `REDIS_URL`) does not answer: one line naming it, exit 1" },
+  invalid_config: { retryable: false, surfaces: ["config"], exit: 2, meaning: "A bad environment variable: the process prints every bad one and exits 2" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -12,7 +12,7 @@ function answer(spec: ErrorSpec): string {
   if (spec.grpc !== undefined) parts.push(`gRPC ${spec.grpc}`);
   if (spec.close === undefined && spec.surfaces.includes("room")) parts.push("room `error` message");
   if (parts.length === 0 && spec.surfaces.includes("pool")) parts.push("stream `error`");
-  if (parts.length === 0 && spec.surfaces.includes("config")) parts.push("exit 2");
+  if (spec.exit !== undefined) parts.push(`exit ${spec.exit}`);
   return parts.join(", ");
 }
 
