@@ -64,8 +64,8 @@ export class RoomAudio {
   readonly #byStream = new Map<string, ParticipantStream>();
   /** Streams closed but not yet acknowledged by the pool (their last utterance may still be transcribing). */
   readonly #closing = new Map<string, () => void>();
-  /** Last notice time per `participantId code`. */
-  readonly #lastNoticeMs = new Map<string, number>();
+  /** Last notice time per participant and code; a participant's entries go when their stream ends. */
+  readonly #lastNoticeMs = new Map<string, Map<RoomAudioErrorCode, number>>();
   #generation = 0;
 
   constructor(input: {
@@ -114,6 +114,7 @@ export class RoomAudio {
 
   /** Ends a participant's stream (left, dropped, muted for good): its last utterance is still transcribed. */
   end(participantId: string): void {
+    this.#lastNoticeMs.delete(participantId);
     const stream = this.#byParticipant.get(participantId);
     if (stream === undefined) return;
     this.#byParticipant.delete(participantId);
@@ -186,10 +187,11 @@ export class RoomAudio {
 
   #notify(participantId: string, code: RoomAudioErrorCode, message: string): void {
     this.#onError(code);
-    const key = `${participantId} ${code}`;
     const nowMs = Date.now();
-    if (nowMs - (this.#lastNoticeMs.get(key) ?? 0) < this.#options.errorNoticeMs) return;
-    this.#lastNoticeMs.set(key, nowMs);
+    const notices = this.#lastNoticeMs.get(participantId) ?? new Map<RoomAudioErrorCode, number>();
+    if (nowMs - (notices.get(code) ?? 0) < this.#options.errorNoticeMs) return;
+    notices.set(code, nowMs);
+    this.#lastNoticeMs.set(participantId, notices);
     this.#deliver({ kind: "error", participantId, code: participantCode(code), message });
   }
 }
