@@ -23,6 +23,7 @@ import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
 import { openDatabase } from "./persistence/open-database.js";
 import type { SessionStore } from "./persistence/store.js";
 import { bindRooms } from "./rooms/bind-room.js";
+import { explainMissingRooms } from "./rooms/missing-room-answers.js";
 import { assertBindable, listenOrFail, probeRedis } from "./startup-checks.js";
 import { MAX_FRAME_BYTES } from "./protocol/client-messages.js";
 import { MatchMakerRoomDirectory } from "./rooms/room-directory.js";
@@ -128,6 +129,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const httpServer = createServer();
   answerClientErrors(httpServer, (code) => metrics.error("api", code));
   applyCorsPolicy(config.corsOrigins);
+  const restoreJoinAnswers = explainMissingRooms(store);
   const transport = new WebSocketTransport({ server: httpServer, maxPayload: MAX_FRAME_BYTES });
   const { presence, driver } = scaleOutBackends(config.redisUrl);
   const server = new Server({
@@ -161,6 +163,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   try {
     await listenOrFail(httpServer, () => server.listen(config.port, config.host), { host: config.host, port: config.port });
   } catch (error) {
+    restoreJoinAnswers();
     inference.gateway.close();
     await inference.pool?.close();
     await store.close();
@@ -188,6 +191,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       stopping ??= (async () => {
         logger.info("engine stopping: draining sessions");
         await server.gracefullyShutdown(false);
+        restoreJoinAnswers();
         inference.gateway.close();
         await inference.pool?.close();
         await wav.close();

@@ -120,10 +120,18 @@ describe("joining a session with the SDK", () => {
     const ended = await t.createSession();
     const lateToken = await t.token(ended.id, "late", "participant");
     await t.api("DELETE", `/api/v1/sessions/${ended.id}`);
-    // An ended session's room is gone: Colyseus' matchmaker refuses it before our onAuth runs, with its own code.
-    // (A draining session, whose room still exists, is refused with session_ended.)
-    const refused = await rejection(ended.id, lateToken);
-    expect(refused.code).toBe(ErrorCode.MATCHMAKE_INVALID_ROOM_ID);
+    // An ended session's room is gone, so Colyseus' matchmaker refuses it before our onAuth runs; the engine still
+    // answers with its own code (a draining session, whose room still exists, gets the same from onAuth).
+    expect(await rejection(ended.id, lateToken)).toEqual({ code: JOIN_REJECTIONS.session_ended, message: "session_ended" });
+  });
+
+  it("answers session_not_found (446), not Colyseus' 522, for a session id nobody created", async () => {
+    const { token } = await t.createSession();
+    for (const id of ["00000000-0000-4000-8000-000000000000", "no-such-session"]) {
+      const refused = await rejection(id, token);
+      expect(refused).toEqual({ code: JOIN_REJECTIONS.session_not_found, message: "session_not_found" });
+      expect(refused.code).not.toBe(ErrorCode.MATCHMAKE_INVALID_ROOM_ID);
+    }
   });
 
   it("rejects creating or joining by name: sessions are joined by id only", async () => {

@@ -1,5 +1,7 @@
+import type { JoinErrorCode } from "../../src/protocol/error-codes.js";
+
 /** Human text for the engine's join error codes (the SDK error's `message`); unknown codes fall back to the raw text. */
-const JOIN_ERROR_TEXT: Record<string, string> = {
+const JOIN_ERROR_TEXT: Partial<Record<JoinErrorCode, string>> = {
   token_missing: "This link has no join token. Ask the organiser for a new meeting link.",
   token_invalid: "This join link is not valid (it may have been copied incompletely). Ask the organiser for a new link.",
   token_expired: "This join link has expired. Ask the organiser for a new link.",
@@ -11,7 +13,7 @@ const JOIN_ERROR_TEXT: Record<string, string> = {
 };
 
 export function joinErrorText(code: string): string {
-  return JOIN_ERROR_TEXT[code] ?? `Could not join the meeting (${code || "unknown error"}).`;
+  return (JOIN_ERROR_TEXT as Record<string, string | undefined>)[code] ?? `Could not join the meeting (${code || "unknown error"}).`;
 }
 
 export const MISSING_LINK_TEXT =
