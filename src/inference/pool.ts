@@ -5,17 +5,18 @@ import { AsrLanes, defaultAsrLayout, type AsrLayout } from "./asr/asr-lanes.js";
 import { AsrQueue } from "./asr/asr-queue.js";
 import { AudioError } from "./audio/audio-error.js";
 import { pcm16ToFloat32 } from "./audio/pcm.js";
-import { resample, Resampler } from "./audio/resample.js";
+import { Resampler } from "./audio/resample.js";
 import type { ExecutionDevice } from "./models/model-files.js";
 import { SileroVad } from "./models/silero-vad.js";
 import { WhisperAsr } from "./models/whisper-asr.js";
 import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { PoolError } from "./pool-error.js";
 import { poolStatusView } from "./pool-status.js";
+import { concat, type AudioStream } from "./pool-stream.js";
+import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelState, PoolStatusView } from "./pool-service.js";
 import { MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
 import { SpeechSegmenter, type SegmenterEvent, type SegmenterOptions } from "./vad/segmenter.js";
-import { segmentRecording } from "./vad/recording-segmentation.js";
 import { VadBatcher, type VadBatcherOptions } from "./vad/vad-batcher.js";
 
 export interface InferencePoolOptions {
@@ -61,46 +62,12 @@ const CHUNK_MS = (VAD_CHUNK / MODEL_SAMPLE_RATE) * 1000;
 /** At most one `overloaded` error per stream in this window. */
 const OVERLOAD_NOTICE_MS = 1_000;
 
-interface AudioStream {
-  key: string;
-  /** Its call: the VAD batcher shares its slots and batch rows fairly between calls. */
-  group: string;
-  open: StreamOpen;
-  /** Makes segment ids unique across calls and pool restarts, so a reopened stream never reuses one. */
-  segmentPrefix: string;
-  resampler: Resampler;
-  /** 16 kHz samples not yet making a whole VAD chunk. */
-  carry: Float32Array;
-  segmenter: SpeechSegmenter;
-  /** Whole VAD chunks waiting to be handed to the batcher (bounded by `maxBacklogMs`). */
-  backlog: Float32Array[];
-  /** Chunks handed to the batcher whose probability has not been applied yet. */
-  vadInFlight: number;
-  closing: boolean;
-  finished: boolean;
-  lastOverloadMs: number;
-  utterances: number;
-  /** ASR jobs of this stream not yet settled. */
-  inFlight: Set<Promise<void>>;
-  emit: (output: PoolOutput) => void;
-  reportedUnavailable: boolean;
-}
-
 type ModelName = "silero_vad_v5" | "whisper_tiny_en_int8";
 
 interface Models {
   vad: SileroVad;
   batcher: VadBatcher;
 }
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  if (a.length === 0) return b;
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 
 /**
  * The shared inference pool of one process: Silero VAD with sequence batching across every stream it serves,
@@ -374,45 +341,14 @@ export class InferencePool implements InferencePoolService {
 
   async transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
     const started = performance.now();
-    // Refused from its size, before decoding or resampling: an oversized request costs no CPU.
-    if (sampleRate > 0 && (pcm16.byteLength / 2 / sampleRate) * 1000 > this.#options.maxRecordingMs + 1) {
-      throw new PoolError("recording_too_long", `recordings are limited to ${this.#options.maxRecordingMs / 60_000} minutes`);
-    }
-    let samples: Float32Array;
-    try {
-      samples = resample(pcm16ToFloat32(pcm16), sampleRate, MODEL_SAMPLE_RATE);
-    } catch (error) {
-      throw new PoolError("invalid_audio", error instanceof Error ? error.message : "unreadable audio");
-    }
-    const durationMs = Math.round((samples.length / MODEL_SAMPLE_RATE) * 1000);
-    if (durationMs > this.#options.maxRecordingMs) {
-      throw new PoolError("recording_too_long", `recordings are limited to ${this.#options.maxRecordingMs / 60_000} minutes`);
-    }
+    checkRecordingSize(pcm16, sampleRate, this.#options.maxRecordingMs);
+    const samples = recordingSamples(pcm16, sampleRate, this.#options.maxRecordingMs);
     const [models, asr] = await Promise.all([this.#vad, this.#asr]);
     if (models === null) throw new PoolError("model_unavailable", `silero_vad_v5 is not loaded: ${this.#models.silero_vad_v5.error ?? ""}`);
     if (asr === null) throw new PoolError("model_unavailable", `whisper_tiny_en_int8 is not loaded: ${this.#models.whisper_tiny_en_int8.error ?? ""}`);
-
     this.#files += 1;
-    const key = `file:${this.#files}`;
-    const utterances = await segmentRecording(models.batcher, key, samples, {
-      segmenter: this.#options.segmenter,
-      chunkSamples: VAD_CHUNK,
-      window: VAD_WINDOW,
-    });
-    const vadMs = performance.now() - started;
-    let asrMs = 0;
-    const segments = [];
-    for (const utterance of utterances) {
-      const { value, runMs } = await this.#queue.submit({ priority: "file", run: async () => (await asr.transcribe(utterance.samples)).text });
-      asrMs += runMs;
-      if (value !== "") segments.push({ text: value, startMs: utterance.startMs, endMs: utterance.endMs });
-    }
-    return {
-      text: segments.map((s) => s.text).join(" "),
-      segments,
-      durationMs,
-      timings: { vadMs, asrMs, totalMs: performance.now() - started },
-    };
+    const transcriber = { batcher: models.batcher, asr, queue: this.#queue, segmenter: this.#options.segmenter, chunkSamples: VAD_CHUNK, window: VAD_WINDOW, maxRecordingMs: this.#options.maxRecordingMs };
+    return transcribeRecording(transcriber, `file:${this.#files}`, samples, started);
   }
 
   status(): PoolStatusView {

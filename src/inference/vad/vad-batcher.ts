@@ -1,5 +1,7 @@
 import { isRetryable } from "../../protocol/error-codes.js";
 import type { PoolErrorCode } from "../pool-types.js";
+import { readStreamState, writeStreamState } from "./batched-state.js";
+import { batchSizeBounds, BucketCounts, RUN_MS_BOUNDS, type BatchSizeBucket } from "./bucket-counts.js";
 import { FairReadyQueue } from "./fair-ready-queue.js";
 
 /**
@@ -57,9 +59,6 @@ export const DEFAULT_VAD_BATCHER_OPTIONS: VadBatcherOptions = {
   idleTimeoutMs: 60_000,
 };
 
-/** Upper bounds (ms) of the run-time buckets; the last one also takes anything slower. */
-const RUN_MS_BOUNDS = [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1_000, Number.POSITIVE_INFINITY];
-
 export class VadBatcherError extends Error {
   readonly code: PoolErrorCode;
   readonly retryable: boolean;
@@ -70,12 +69,6 @@ export class VadBatcherError extends Error {
     this.code = code;
     this.retryable = isRetryable(code);
   }
-}
-
-/** One histogram bucket: batches whose size was in (previous bucket's `le`, `le`]. Counts are not cumulative. */
-export interface BatchSizeBucket {
-  le: number;
-  count: number;
 }
 
 export interface VadBatcherStats {
@@ -130,14 +123,13 @@ export class VadBatcher {
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
-  private readonly bucketBounds: number[];
-  private readonly bucketCounts: number[];
+  private readonly batchSizes: BucketCounts;
+  private readonly runMs = new BucketCounts(RUN_MS_BOUNDS);
   private batchesRun = 0;
   private failedBatches = 0;
   private chunksProcessed = 0;
   private batchSizeSum = 0;
   private runMsTotal = 0;
-  private readonly runMsCounts = RUN_MS_BOUNDS.map(() => 0);
   private pendingChunks = 0;
   private inFlightChunks = 0;
   private streamsExpired = 0;
@@ -148,8 +140,7 @@ export class VadBatcher {
     if (model.stateSize % 2 !== 0) throw new VadBatcherError("internal", "stateSize must be even ([2, B, H])");
     if (this.options.maxBatchSize < 1) throw new VadBatcherError("internal", "maxBatchSize must be at least 1");
     this.model = model;
-    this.bucketBounds = batchSizeBounds(this.options.maxBatchSize);
-    this.bucketCounts = this.bucketBounds.map(() => 0);
+    this.batchSizes = new BucketCounts(batchSizeBounds(this.options.maxBatchSize));
     const sweepEveryMs = Math.max(1, this.options.idleTimeoutMs / 2);
     this.sweepTimer = setInterval(() => this.sweepIdle(), sweepEveryMs);
     // Timers must not keep a draining process alive.
@@ -232,10 +223,10 @@ export class VadBatcher {
       batchesRun: this.batchesRun,
       failedBatches: this.failedBatches,
       chunksProcessed: this.chunksProcessed,
-      batchSizes: this.bucketBounds.map((le, i) => ({ le, count: this.bucketCounts[i] ?? 0 })),
+      batchSizes: this.batchSizes.buckets(),
       batchSizeSum: this.batchSizeSum,
       runMsTotal: this.runMsTotal,
-      runMs: RUN_MS_BOUNDS.map((le, i) => ({ le, count: this.runMsCounts[i] ?? 0 })),
+      runMs: this.runMs.buckets(),
       pendingChunks: this.pendingChunks,
       inFlightChunks: this.inFlightChunks,
       openStreams: this.streams.size,
@@ -325,9 +316,7 @@ export class VadBatcher {
     }
     const finishedMs = performance.now();
     this.runMsTotal += finishedMs - startedMs;
-    const runBucket = RUN_MS_BOUNDS.findIndex((le) => finishedMs - startedMs <= le);
-    const runIndex = runBucket === -1 ? RUN_MS_BOUNDS.length - 1 : runBucket;
-    this.runMsCounts[runIndex] = (this.runMsCounts[runIndex] ?? 0) + 1;
+    this.runMs.observe(finishedMs - startedMs);
     // Book-keeping first: callers resuming on these results must see the batch as finished.
     this.busy = false;
     this.running = undefined;
@@ -353,9 +342,7 @@ export class VadBatcher {
       this.batchesRun += 1;
       this.chunksProcessed += batchSize;
       this.batchSizeSum += batchSize;
-      const bucket = this.bucketBounds.findIndex((le) => batchSize <= le);
-      const index = bucket === -1 ? this.bucketCounts.length - 1 : bucket;
-      this.bucketCounts[index] = (this.bucketCounts[index] ?? 0) + 1;
+      this.batchSizes.observe(batchSize);
     }
     this.schedule();
   }
@@ -386,31 +373,4 @@ export class VadBatcher {
     this.rejected[code] = (this.rejected[code] ?? 0) + 1;
     return new VadBatcherError(code, message, cause);
   }
-}
-
-/** Powers of two up to the largest batch (1, 2, 4, …, maxBatchSize). */
-function batchSizeBounds(maxBatchSize: number): number[] {
-  const bounds: number[] = [];
-  for (let le = 1; le < maxBatchSize; le *= 2) bounds.push(le);
-  bounds.push(maxBatchSize);
-  return bounds;
-}
-
-/*
- * Batched state layout [2, B, H] (H = stateSize / 2): element (half, row, k) sits at half*B*H + row*H + k.
- * A stream's own state is its half-0 H floats followed by its half-1 H floats.
- */
-
-function writeStreamState(batched: Float32Array, batchSize: number, row: number, stream: Float32Array): void {
-  const h = stream.length / 2;
-  batched.set(stream.subarray(0, h), row * h);
-  batched.set(stream.subarray(h), batchSize * h + row * h);
-}
-
-function readStreamState(batched: Float32Array, batchSize: number, row: number, stateSize: number): Float32Array {
-  const h = stateSize / 2;
-  const out = new Float32Array(stateSize);
-  out.set(batched.subarray(row * h, row * h + h), 0);
-  out.set(batched.subarray(batchSize * h + row * h, batchSize * h + row * h + h), h);
-  return out;
 }
