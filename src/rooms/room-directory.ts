@@ -1,7 +1,7 @@
 import { matchMaker } from "@colyseus/core";
 import { SESSION_KINDS, SESSION_STATUSES, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
 import { z } from "zod";
-import type { RoomCreateOptions } from "./session-room.js";
+import type { RoomCreateOptions } from "./room-options.js";
 
 /** A room of this process as its listing shows it: what metrics count. */
 export interface LocalRoomListing {

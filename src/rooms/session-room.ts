@@ -1,37 +1,21 @@
 import { CloseCode, OnMessageException, Room, ServerError, type RoomException, type RoomMethodName } from "@colyseus/core";
 import { assertEvent, createActor, fromPromise, type Actor } from "xstate";
-import { z } from "zod";
+import type { z } from "zod";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
 import { lifecycleStatus, sessionMachine, type SessionMachineSnapshot } from "../actors/session-machine.js";
-import { SESSION_KINDS, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
+import type { EndReason, SessionStatus } from "../domain.js";
 import type { Logger } from "../logger.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 import type { ErrorMessage, ServerMessages, ServerMessageType } from "../protocol/server-messages.js";
 import { ClientInbox } from "./client-inbox.js";
 import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
+import { roomCreateOptionsSchema, type SessionRoomMetadata } from "./room-options.js";
 import { OrderedWrites } from "./ordered-writes.js";
 import { RoomAudio } from "./room-audio.js";
 import { deliverResult, type ResultTarget } from "./result-delivery.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import type { RoomDeps } from "./room-deps.js";
 import { createSessionState, ParticipantState, type SessionState } from "./session-state.js";
-
-/** Options the management API creates a room with (`matchMaker.createRoom(kind, options)`). */
-export const roomCreateOptionsSchema = z.object({
-  sessionId: z.string().min(1),
-  kind: z.enum(SESSION_KINDS),
-  maxParticipants: z.number().int().positive(),
-  idleTimeoutMs: z.number().int().positive(),
-  maxDurationMs: z.number().int().positive(),
-});
-export type RoomCreateOptions = z.infer<typeof roomCreateOptionsSchema>;
-
-/** Room listing metadata: what the monitor and `matchMaker.query` show of a session. */
-export interface SessionRoomMetadata {
-  kind: SessionKind;
-  status: SessionStatus;
-  participants: number;
-}
 
 type SessionActor = Actor<typeof sessionMachine>;
 

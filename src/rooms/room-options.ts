@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { SESSION_KINDS, type SessionKind, type SessionStatus } from "../domain.js";
+
+/** Options the management API creates a room with (`matchMaker.createRoom(kind, options)`). */
+export const roomCreateOptionsSchema = z.object({
+  sessionId: z.string().min(1),
+  kind: z.enum(SESSION_KINDS),
+  maxParticipants: z.number().int().positive(),
+  idleTimeoutMs: z.number().int().positive(),
+  maxDurationMs: z.number().int().positive(),
+});
+export type RoomCreateOptions = z.infer<typeof roomCreateOptionsSchema>;
+
+/** Room listing metadata: what the monitor and `matchMaker.query` show of a session. */
+export interface SessionRoomMetadata {
+  kind: SessionKind;
+  status: SessionStatus;
+  participants: number;
+}
