@@ -4,7 +4,7 @@ import { z } from "zod";
 import { EngineError, isEngineError } from "../errors.js";
 import { AudioError } from "../inference/audio/audio-error.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
-import { poolErrorCodeOf, MODEL_SAMPLE_RATE, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
+import { MAX_RECORDING_MS, poolErrorCodeOf, MODEL_SAMPLE_RATE, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { storable } from "../storable-text.js";
@@ -12,7 +12,7 @@ import { refuseDeclaredOver } from "./body-limits.js";
 import { parseOrThrow } from "./http-errors.js";
 import { sessionIdParam } from "./schemas.js";
 import { toSrt, toVtt } from "./subtitles.js";
-import { MAX_RECORDING_MS, type WavDecoder } from "./wav-decoder.js";
+import type { WavDecoder } from "./wav-decoder.js";
 
 /** A 10-minute recording at 48 kHz, base64: the largest body the recognition route reads. */
 const MAX_RECOGNITION_BODY_BYTES = 80 * 1024 * 1024;

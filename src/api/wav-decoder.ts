@@ -2,6 +2,7 @@ import type { Worker } from "node:worker_threads";
 import { EngineError } from "../errors.js";
 import { isAudioError } from "../inference/audio/audio-error.js";
 import { readWavLayout, type WavLayout } from "../inference/audio/wav.js";
+import { MAX_RECORDING_MS } from "../inference/pool-types.js";
 import { startModuleWorker } from "../inference/worker-entry.js";
 import type { Logger } from "../logger.js";
 import type { DecodeReply, DecodeRequest } from "./wav-decode-thread.js";
@@ -17,9 +18,6 @@ export interface WavDecoderOptions {
   /** Rate of the PCM produced: the models' rate. */
   toRate: number;
 }
-
-/** The pool refuses longer recordings too; the API refuses them before decoding or sending anything. */
-export const MAX_RECORDING_MS = 10 * 60_000;
 
 export const DEFAULT_WAV_DECODER_OPTIONS: WavDecoderOptions = {
   minRate: 8_000,

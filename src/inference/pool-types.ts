@@ -10,6 +10,9 @@ import type { SampleRate } from "../protocol/client-messages.js";
 
 export { SUPPORTED_SAMPLE_RATES, type SampleRate } from "../protocol/client-messages.js";
 
+/** Longest recording transcribed in one request: the pool refuses longer ones, the API before decoding them. */
+export const MAX_RECORDING_MS = 10 * 60_000;
+
 /** The models' rate: all audio is resampled to it on arrival. */
 export const MODEL_SAMPLE_RATE = 16_000;
 

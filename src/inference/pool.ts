@@ -15,7 +15,7 @@ import { poolStatusView } from "./pool-status.js";
 import { concat, type AudioStream } from "./pool-stream.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelState, PoolStatusView } from "./pool-service.js";
-import { MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
+import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
 import { SpeechSegmenter, type SegmenterEvent, type SegmenterOptions } from "./vad/segmenter.js";
 import { VadBatcher, type VadBatcherOptions } from "./vad/vad-batcher.js";
 
@@ -50,7 +50,7 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   asr: {},
   maxQueuedUtterances: 64,
   liveDeadlineMs: 15_000,
-  maxRecordingMs: 10 * 60_000,
+  maxRecordingMs: MAX_RECORDING_MS,
   maxBacklogMs: 30_000,
   maxStreamsPerCall: 128,
 };
