@@ -100,8 +100,9 @@ export class ClientInbox {
   /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */
   audio(client: SessionClient, bytes: Uint8Array): void {
     const { participantId, sampleRate, role } = this.#room.connections.authOf(client);
+    const durationMs = audioMessageMs(bytes, sampleRate);
     // Charged before any check: a refused frame costs its sender as much as an accepted one (at least 10 ms).
-    if (!this.#room.connections.takeAudio(client, Math.max(MIN_AUDIO_MESSAGE_MS, audioMessageMs(bytes, sampleRate)))) {
+    if (!this.#room.connections.takeAudio(client, Math.max(MIN_AUDIO_MESSAGE_MS, durationMs))) {
       this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
       return;
     }
@@ -114,7 +115,7 @@ export class ClientInbox {
       this.reject(client, "audio", "invalid_audio", problem);
       return;
     }
-    this.#room.metrics.audioReceived(audioMessageMs(bytes, sampleRate));
+    this.#room.metrics.audioReceived(durationMs);
     this.#room.audio(participantId, bytes);
   }
 }
