@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "@colyseus/sdk";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { eventually, testRedisUrl } from "../support/engine.js";
 import { spawnEngine, type EngineProcess } from "../support/engine-process.js";
+import { joinRoom } from "../support/join-room.js";
 import { seedPgliteDataDir } from "../support/pglite-template.js";
 import { createFreshPostgresDatabase, type FreshPostgresDatabase } from "../support/postgres.js";
 
@@ -63,9 +63,7 @@ describe("engine restart on the same data", () => {
 
     const live = await call(first, "POST", "/api/v1/sessions", { kind: "meeting", title: "survives" });
     const liveId = String(live.body["session_id"]);
-    const client = new Client(first.engineUrl);
-    client.auth.token = String(live.body["engine_token"]);
-    const room = await client.joinById(liveId);
+    const room = await joinRoom(first.engineUrl, liveId, String(live.body["engine_token"]));
     room.reconnection.enabled = false;
     await eventually(async () => ((await call(first, "GET", `/api/v1/sessions/${liveId}`)).body["status"] === "live" ? true : undefined));
     await eventually(async () => ((await call(first, "GET", `/api/v1/sessions/${liveId}`)).body["participants"] as unknown[]).length > 0 || undefined);
@@ -100,9 +98,7 @@ describe("engine restart on the same data", () => {
     const engine = await start();
     const created = await call(engine, "POST", "/api/v1/sessions", { kind: "meeting" });
     const id = String(created.body["session_id"]);
-    const client = new Client(engine.engineUrl);
-    client.auth.token = String(created.body["engine_token"]);
-    const room = await client.joinById(id);
+    const room = await joinRoom(engine.engineUrl, id, String(created.body["engine_token"]));
     const ended = new Promise<unknown>((resolve) => room.onMessage("session.ended", resolve));
 
     engine.child.kill("SIGTERM");

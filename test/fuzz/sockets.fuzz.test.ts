@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { Client, type Room } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { transcriptMessage, type TranscriptMessage } from "../../src/protocol/server-messages.js";
 import { spawnEngine, type EngineProcess } from "../support/engine-process.js";
 import { debuggerUrlIn, inspectHeap, type HeapInspector } from "../support/heap-inspector.js";
+import { joinRoom } from "../support/join-room.js";
 import { streamPcm } from "../support/room-audio-client.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 import { MIN_CORPUS_ENTRIES, readCorpus } from "./corpus.js";
@@ -100,11 +101,8 @@ beforeAll(async () => {
   engine = await spawnEngine({ DATA_DIR: dataDir, ADMIN_API_KEY: ADMIN_KEY, ASR_LANES: "1", RECONNECT_WINDOW_MS: "0", NODE_OPTIONS: "--inspect=127.0.0.1:0" }, 60_000);
   const created = z.object({ session_id: z.string(), engine_token: z.string() }).parse(await api("POST", "/api/v1/sessions", { kind: "meeting", max_participants: 100 }));
   sessionId = created.session_id;
-  const client = new Client(engine.engineUrl);
-  client.auth.token = created.engine_token;
-  speaker = await client.joinById(sessionId);
-  // Relayed fuzz input reaches the speaker too; it ignores it.
-  for (const type of ["text", "signal", "error", "session.joined"]) speaker.onMessage(type, () => {});
+  // Relayed fuzz input reaches the speaker too; it ignores all but transcripts.
+  speaker = await joinRoom(engine.engineUrl, sessionId, created.engine_token);
   speaker.onMessage("transcript", (message: unknown) => {
     const parsed = transcriptMessage.parse(message);
     if (!parsed.final || parsed.participant_id !== "host") return;

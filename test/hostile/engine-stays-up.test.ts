@@ -2,12 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { Protocol } from "@colyseus/core";
-import { Client, type Room } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
 import { Packr, pack } from "msgpackr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { errorMessage, type ErrorMessage } from "../../src/protocol/server-messages.js";
 import { spawnEngine, type EngineProcess } from "../support/engine-process.js";
+import { joinRoom } from "../support/join-room.js";
 import { openRawConnection, reserveSeat, roomDataFrame } from "../support/raw-room-client.js";
 
 /**
@@ -40,9 +41,7 @@ async function meetingWithObserver(): Promise<{ id: string; hostToken: string; o
 }
 
 async function join(id: string, token: string): Promise<Room> {
-  const client = new Client(engine.engineUrl);
-  client.auth.token = token;
-  return client.joinById(id);
+  return joinRoom(engine.engineUrl, id, token);
 }
 
 /** Whichever comes first: `promise`, or the engine process exiting (which fails the test at once). */

@@ -1,8 +1,11 @@
 import { ErrorCode } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { JOIN_REJECTIONS } from "../../src/auth/join-rejections.js";
+import { onServerMessages } from "../../src/protocol/server-message-handlers.js";
+import type { SessionJoinedMessage } from "../../src/protocol/server-messages.js";
+import { joinRoom } from "../support/join-room.js";
 import { eventually, startTestEngine, TOKEN_SECRET, type TestEngine } from "../support/engine.js";
 
 let t: TestEngine;
@@ -15,10 +18,8 @@ afterAll(async () => {
 
 /** Joins and returns the rejection's code and message (the SDK's error), or fails if the join succeeds. */
 async function rejection(sessionId: string, token: string | undefined): Promise<{ code: number; message: string }> {
-  const client = new Client(t.engine.engineUrl);
-  if (token !== undefined) client.auth.token = token;
   try {
-    const room = await client.joinById(sessionId);
+    const room = await joinRoom(t.engine.engineUrl, sessionId, token);
     await room.leave();
   } catch (error) {
     const { code, message } = error as { code: number; message: string };
@@ -64,6 +65,27 @@ describe("joining a session with the SDK", () => {
     expect(new Set(rooms.map((room) => room.sessionId)).size).toBe(4);
     const state = rooms[0]?.state as { participants: Map<string, { connected: boolean }> } | undefined;
     await eventually(() => ([...(state?.participants.values() ?? [])].filter((p) => p.connected).length === 4 ? true : undefined));
+  });
+
+  it("delivers session.joined to a handler registered right after joinById, and the SDK warns about nothing", async () => {
+    const { id, token } = await t.createSession({ kind: "meeting" });
+    const warnings = vi.spyOn(console, "warn");
+    try {
+      const client = new Client(t.engine.engineUrl);
+      client.auth.token = token;
+      const room = await client.joinById(id);
+      const joined = new Promise<SessionJoinedMessage>((resolve) => room.onMessage("session.joined", resolve));
+      // A listener-only client: it acts on nothing else, and other participants' chat must not make the SDK warn.
+      onServerMessages(room, { "session.joined": () => {} });
+      expect(await joined).toMatchObject({ session_id: id, participant_id: "host", role: "host" });
+      const other = await t.join(id, await t.token(id, "bob", "participant"));
+      const relayed = new Promise<unknown>((resolve) => room.onMessage("text", resolve));
+      other.send("text", { content: "hello" });
+      await relayed;
+      expect(warnings.mock.calls.map((call) => String(call[0])).filter((line) => line.includes("not registered"))).toEqual([]);
+    } finally {
+      warnings.mockRestore();
+    }
   });
 
   it("a tutoring session stays waiting for the tutor and goes live when the student joins", async () => {

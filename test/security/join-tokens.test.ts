@@ -1,7 +1,7 @@
-import { Client } from "@colyseus/sdk";
 import { SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOIN_REJECTIONS, type JoinRejectionCode } from "../../src/auth/join-rejections.js";
+import { joinRoom } from "../support/join-room.js";
 import { startTestEngine, TOKEN_SECRET, type TestEngine } from "../support/engine.js";
 
 /**
@@ -54,10 +54,8 @@ function meetingClaims(extra: JWTPayload = {}): JWTPayload {
 
 /** Joins through the SDK; the refusal's `{code, message}`, or a failure if the join is accepted. */
 async function refusal(sessionId: string, token: string): Promise<{ code: number; message: string }> {
-  const client = new Client(t.engine.engineUrl);
-  client.auth.token = token;
   try {
-    const room = await client.joinById(sessionId);
+    const room = await joinRoom(t.engine.engineUrl, sessionId, token);
     await room.leave(true);
   } catch (error) {
     const { code, message } = error as { code: number; message: string };

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { withDefaults, type EngineConfig } from "../../src/config.js";
 import { startEngine, type RunningEngine } from "../../src/engine.js";
 import { createLogger } from "../../src/logger.js";
+import { joinRoom } from "./join-room.js";
 import { seedPgliteDataDir } from "./pglite-template.js";
 import { createFreshPostgresDatabase } from "./postgres.js";
 
@@ -82,9 +83,7 @@ export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Pr
       return z.object({ token: z.string() }).parse(issued.body).token;
     },
     async join(sessionId, token) {
-      const client = new Client(engine.engineUrl);
-      client.auth.token = token;
-      const room = await client.joinById(sessionId);
+      const room = await joinRoom(engine.engineUrl, sessionId, token);
       rooms.push(room);
       return room;
     },
