@@ -1,6 +1,7 @@
 import { monitor } from "@colyseus/monitor";
 import express, { type Router } from "express";
 import type { EngineMetrics } from "../metrics/engine-metrics.js";
+import { localMonitorPanel, MONITOR_COLUMNS } from "./monitor-panel.js";
 import { requireMetricsToken, requireMonitorLogin } from "./operator-auth.js";
 import { limitRequests } from "./request-limiter.js";
 
@@ -26,6 +27,6 @@ export function operatorRoutes(deps: OperatorDeps): Router {
     res.send(text);
   });
   // The panel rebases its routes on the mount path; a path mount keeps the login in front of every one of them.
-  router.use(MONITOR_PATH, requireMonitorLogin(deps.adminApiKey), monitor());
+  router.use(MONITOR_PATH, requireMonitorLogin(deps.adminApiKey), localMonitorPanel(), monitor({ columns: MONITOR_COLUMNS }));
   return router;
 }

@@ -11,7 +11,7 @@ import { storable } from "../storable-text.js";
 import { refuseDeclaredOver } from "./body-limits.js";
 import { parseOrThrow } from "./http-errors.js";
 import { sessionIdParam } from "./schemas.js";
-import { toSrt, toVtt } from "./subtitles.js";
+import { speakerNames, toSrt, toVtt } from "./subtitles.js";
 import type { WavDecoder } from "./wav-decoder.js";
 
 /** A 10-minute recording at 48 kHz, base64: the largest body the recognition route reads. */
@@ -95,10 +95,11 @@ export function speechRoutes(deps: { inference: InferenceGateway; store: Session
     const { format } = parseOrThrow(transcriptQuery, req.query, "query");
     if ((await deps.store.getSession(id)) === null) throw new EngineError("session_not_found", "no session has that id");
     const segments = await deps.transcripts.listSegments(id);
-    if (format === "vtt") {
-      res.type("text/vtt").send(toVtt(segments));
-    } else if (format === "srt") {
-      res.type("application/x-subrip").send(toSrt(segments));
+    if (format === "vtt" || format === "srt") {
+      // Subtitles name the speakers: the display names recorded at join.
+      const names = speakerNames(await deps.store.listParticipants(id));
+      if (format === "vtt") res.type("text/vtt").send(toVtt(segments, names));
+      else res.type("application/x-subrip").send(toSrt(segments, names));
     } else {
       res.json({
         session_id: id,

@@ -17,3 +17,9 @@ export interface SessionRoomMetadata {
   status: SessionStatus;
   participants: number;
 }
+
+/**
+ * The listing fields the monitor's room list shows as columns, in this order. Typed against the metadata so a renamed
+ * field cannot leave the panel showing an empty column.
+ */
+export const LISTED_METADATA = ["kind", "status", "participants"] as const satisfies readonly (keyof SessionRoomMetadata)[];

@@ -53,17 +53,31 @@ describe("live transcripts in a meeting", () => {
 
     const stored = await eventually(async () => {
       const res = await t.api("GET", `/api/v1/sessions/${id}/transcript`);
-      const body = res.body as { segments: { text: string; participant_id: string }[] };
+      const body = res.body as { segments: { text: string; participant_id: string; start_ms: number; end_ms: number }[] };
       return body.segments.length > 0 ? body.segments : undefined;
     });
     expect(stored[0]?.participant_id).toBe("host");
     expect(words(stored.map((s) => s.text).join(" "))).toEqual(expect.arrayContaining(WORDS));
 
+    // Subtitles name the speaker ("Host", the creator's display name) and count from the first speech: the JSON's
+    // offsets count from the session's creation, before the join and the leading silence.
+    const first = stored[0];
+    if (first === undefined) throw new Error("no segment");
+    expect(first.start_ms).toBeGreaterThan(0);
+    const firstEnd = (separator: string) => {
+      const ms = first.end_ms - first.start_ms;
+      const two = (n: number) => String(n).padStart(2, "0");
+      return `${two(Math.floor(ms / 3_600_000))}:${two(Math.floor(ms / 60_000) % 60)}:${two(Math.floor(ms / 1000) % 60)}${separator}${String(ms % 1000).padStart(3, "0")}`;
+    };
     const vtt = await fetch(`${t.engine.httpUrl}/api/v1/sessions/${id}/transcript?format=vtt`, { headers: { authorization: "Bearer test-admin-key-0123456789" } });
     const vttText = await vtt.text();
-    expect(vttText).toMatch(/^WEBVTT\n\n\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n<v host>/);
+    expect(vttText).toMatch(/^WEBVTT\n\n00:00:00\.000 --> \d\d:\d\d:\d\d\.\d{3}\n<v Host>/);
+    expect(vttText.split("\n")[2]).toBe(`00:00:00.000 --> ${firstEnd(".")}`);
+    expect(vttText).not.toContain("<v host>");
     const srt = await fetch(`${t.engine.httpUrl}/api/v1/sessions/${id}/transcript?format=srt`, { headers: { authorization: "Bearer test-admin-key-0123456789" } });
-    expect(await srt.text()).toMatch(/^1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\nhost: /);
+    const srtText = await srt.text();
+    expect(srtText).toMatch(/^1\n00:00:00,000 --> \d\d:\d\d:\d\d,\d{3}\nHost: /);
+    expect(srtText.split("\n")[1]).toBe(`00:00:00,000 --> ${firstEnd(",")}`);
   }, 60_000);
 
   it("two rooms streaming at once get only their own transcripts", async () => {
