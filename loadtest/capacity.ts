@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { formatStepTable, verdict, type StepVerdict } from "./capacity-steps.js";
 import { startEngineUnderTest } from "./engine-under-test.js";
 import { DEFAULT_LOAD_OPTIONS, LoadUsageError, wholeNumber, type LoadOptions } from "./load-options.js";
 import { formatSummary, type LoadResult } from "./load-report.js";
@@ -42,47 +43,6 @@ const USAGE = `Usage: npm run loadtest:capacity -- [--participants M] [--speaker
                                    [--max-sessions N] [--audio file.wav] [--json out.json]
   defaults: ${DEFAULT_CAPACITY.participants} participants, ${DEFAULT_CAPACITY.speakers} speaker per session, ${DEFAULT_CAPACITY.stepDurationMs / 1000} s per step,
   bound ${DEFAULT_CAPACITY.boundMs} ms, at most ${DEFAULT_CAPACITY.maxSessions} sessions, JSON ${DEFAULT_CAPACITY.jsonPath}`;
-
-interface StepVerdict {
-  sessions: number;
-  ok: boolean;
-  why: string;
-  p99_ms: number;
-  offered_per_s: number;
-  sustained_per_s: number;
-  audio_rejected: number;
-  missing_deliveries: number;
-  engine_cpu_cores: number;
-  rss_mb_peak: number;
-  memory_per_session_mb: number;
-  heap_per_session_mb: number;
-  generator_cpu_cores: number;
-}
-
-function verdict(r: LoadResult, boundMs: number): StepVerdict {
-  const p99 = r.transcript_latency_speaker.p99_ms;
-  const reasons: string[] = [];
-  if (r.audio_rejected > 0) reasons.push(`${r.audio_rejected} audio rejections`);
-  if (r.utterances.missing_deliveries > 0) reasons.push(`${r.utterances.missing_deliveries} transcripts never arrived`);
-  if (r.clients.joined < r.clients.expected) reasons.push(`${r.clients.expected - r.clients.joined} joins failed`);
-  if (p99 > boundMs) reasons.push(`p99 ${p99} ms > ${boundMs} ms`);
-  if (r.utterances.sent === 0) reasons.push("no utterance sent");
-  return {
-    sessions: r.parameters.sessions,
-    ok: reasons.length === 0,
-    why: reasons.join(", ") || "within bound",
-    p99_ms: p99,
-    offered_per_s: r.utterances.window_offered_per_s,
-    sustained_per_s: r.utterances.sustained_per_s,
-    audio_rejected: r.audio_rejected,
-    missing_deliveries: r.utterances.missing_deliveries,
-    engine_cpu_cores: r.engine.cpu_cores_mean,
-    rss_mb_peak: r.engine.rss_mb_peak,
-    memory_per_session_mb: r.engine.memory_per_session_mb,
-    heap_per_session_mb: r.engine.heap_per_session_mb,
-    generator_cpu_cores: r.generator.cpu_cores,
-  };
-}
 
 function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
   const { values } = parseArgs({
@@ -230,22 +190,7 @@ async function main(): Promise<void> {
     };
     const table = [
       "",
-      "sessions  ok    p99 ms  offered/s  sustained/s  engine cores  RSS MB  MB/session  heap MB/session  generator cores  why",
-      ...steps.map(({ verdict: v }) =>
-        [
-          String(v.sessions).padEnd(8),
-          (v.ok ? "yes" : "no").padEnd(4),
-          String(v.p99_ms).padStart(7),
-          String(v.offered_per_s).padStart(9),
-          String(v.sustained_per_s).padStart(11),
-          String(v.engine_cpu_cores).padStart(12),
-          String(v.rss_mb_peak).padStart(6),
-          String(v.memory_per_session_mb).padStart(10),
-          String(v.heap_per_session_mb).padStart(15),
-          String(v.generator_cpu_cores).padStart(15),
-          v.why,
-        ].join("  "),
-      ),
+      formatStepTable(steps.map((step) => step.verdict)),
       "",
       `Knee: ${good} session(s) (${good * options.participants} clients, ${good * options.speakers} speaking)` +
         (bad === 0 ? ` — no failure up to --max-sessions ${options.maxSessions}` : `; ${bad} failed: ${report.knee.stopped_at?.why ?? ""}`),

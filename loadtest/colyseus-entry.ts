@@ -7,8 +7,8 @@
  */
 import { parseArgs } from "node:util";
 import { cli, type MainCallback, type Options } from "@colyseus/loadtest";
-import { Client } from "@colyseus/sdk";
 import { z } from "zod";
+import { LoadClient } from "./load-client.js";
 
 /** The meeting limit (max_participants ≤ 100): clients fill sessions of this size, in order. */
 const CLIENTS_PER_SESSION = 100;
@@ -79,13 +79,14 @@ function createMain(adminKey: string, base: string): MainCallback {
       issuedToken,
     );
 
-    const client = new Client(options.endpoint);
+    // LoadClient: `session.joined` arrives before `joinById` resolves; handlers added after it would make the SDK warn.
+    const client = new LoadClient(options.endpoint);
     client.auth.token = token;
-    const room = await client.joinById(sessionId); // the tool wraps joinById to count the connection
-    room.onMessage("transcript", (message: unknown) => console.log(participantId, "transcript", message));
-    room.onMessage("error", (message: unknown) => console.warn(participantId, "error", message));
-    room.onMessage("session.ended", (message: unknown) => console.info(participantId, "session.ended", message));
-    room.onMessage("*", () => {}); // signal, text, session.joined: expected, and not worth a line per client
+    // Signal, text, session.joined: expected, and not worth a line per client (LoadClient swallows them).
+    client.handlers.transcript = (message) => console.log(participantId, "transcript", message);
+    client.handlers.error = (message) => console.warn(participantId, "error", message);
+    client.handlers["session.ended"] = (message) => console.info(participantId, "session.ended", message);
+    await client.joinById(sessionId); // the tool wraps Client.prototype.joinById (LoadClient inherits it) to count the connection
   };
 }
 

@@ -13,6 +13,13 @@ interface Generator {
   exited: Promise<void>;
 }
 
+/** Where a generator process's own stdout / stderr goes (the SDK's warnings, a crash's stack). */
+export type GeneratorOutput = (text: string, stream: "stdout" | "stderr") => void;
+
+const passThrough: GeneratorOutput = (text, stream) => {
+  (stream === "stdout" ? process.stdout : process.stderr).write(text);
+};
+
 export interface GeneratorSetup {
   engineUrl: string;
   pcmPath: string;
@@ -29,8 +36,14 @@ export interface GeneratorSetup {
 export class GeneratorPool {
   readonly #generators: Generator[] = [];
 
-  static start(count: number, sessions: SessionTicket[], setup: GeneratorSetup): GeneratorPool {
-    const pool = new GeneratorPool();
+  readonly #output: GeneratorOutput;
+
+  private constructor(output: GeneratorOutput) {
+    this.#output = output;
+  }
+
+  static start(count: number, sessions: SessionTicket[], setup: GeneratorSetup, output: GeneratorOutput = passThrough): GeneratorPool {
+    const pool = new GeneratorPool(output);
     const shares: SessionTicket[][] = Array.from({ length: Math.max(1, Math.min(count, sessions.length)) }, () => []);
     sessions.forEach((session, i) => shares[i % shares.length]?.push(session));
     let firstSpeakerIndex = 0;
@@ -50,7 +63,10 @@ export class GeneratorPool {
   }
 
   #fork(): Generator {
-    const child = fork(ENTRY, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // Piped, not inherited, so a caller (the small-load test) can see what the generators print.
+    const child = fork(ENTRY, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    child.stdout?.setEncoding("utf8").on("data", (text: string) => this.#output(text, "stdout"));
+    child.stderr?.setEncoding("utf8").on("data", (text: string) => this.#output(text, "stderr"));
     const generator: Generator = {
       child,
       messages: [],

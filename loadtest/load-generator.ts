@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { Client, ServerError, type Room } from "@colyseus/sdk";
+import { ServerError, type Room } from "@colyseus/sdk";
 import { errorMessage, transcriptMessage } from "../src/protocol/server-messages.js";
+import { LoadClient, type ServerMessageHandlers } from "./load-client.js";
 import { FRAME_BYTES, FRAME_MS, type SpeechScript } from "./speech-script.js";
 import { SpeakerLedger } from "./utterance-ledger.js";
 import type { WorkerAssignment, WorkerProgress, WorkerReport } from "./worker-protocol.js";
@@ -14,6 +15,8 @@ const TICK_MS = 10;
 const TAIL_SILENCE_MS = 1_200;
 /** Hard stop after `stopAtMs` even mid-utterance (the engine cuts utterances at 30 s). */
 const MAX_OVERRUN_MS = 35_000;
+/** Counters sent to the run this often: well under its 1 s line, so a line is at most this stale. */
+const PROGRESS_EVERY_MS = 250;
 
 /** The room state's `participants` (a MapSchema: map-like, not a Map) → whether `id` is speaking. */
 function isSpeaking(state: unknown, id: string): boolean {
@@ -31,6 +34,8 @@ interface Member {
   /** Position in the session's ticket: the first `speakers` of a session speak. */
   index: number;
   room: Room;
+  /** What this client does with each server message type (its room's handlers are registered before it joins). */
+  handlers: ServerMessageHandlers;
 }
 
 interface Speaker {
@@ -139,7 +144,7 @@ export class LoadGenerator {
   }
 
   async #joinOne(sessionId: string, participantId: string, index: number, token: string): Promise<Member | null> {
-    const client = new Client(this.#a.engineUrl);
+    const client = new LoadClient(this.#a.engineUrl);
     client.auth.token = token;
     const startedMs = performance.now();
     try {
@@ -149,7 +154,7 @@ export class LoadGenerator {
       ]);
       this.#report.join_ms.push(performance.now() - startedMs);
       this.#report.joins_ok += 1;
-      return { participantId, index, room };
+      return { participantId, index, room, handlers: client.handlers };
     } catch (error) {
       const code = error instanceof ServerError ? String(error.code) : error instanceof Error ? error.message : "unknown";
       bump(this.#report.join_failures, code.slice(0, 40));
@@ -176,21 +181,20 @@ export class LoadGenerator {
   }
 
   #listen(run: SessionRun, member: Member): void {
-    const { room, participantId } = member;
-    room.onMessage("transcript", (raw: unknown) => {
+    const { room, participantId, handlers } = member;
+    handlers.transcript = (raw: unknown) => {
       const message = transcriptMessage.safeParse(raw);
       if (!message.success || !message.data.final) return;
       this.#transcripts += 1;
       const speaker = run.speakers.find((s) => s.member.participantId === message.data.participant_id);
       speaker?.ledger.transcriptHeard(participantId, message.data.end_ms, Date.now());
-    });
-    room.onMessage("error", (raw: unknown) => {
+    };
+    handlers.error = (raw: unknown) => {
       const message = errorMessage.safeParse(raw);
       bump(this.#report.errors, message.success ? message.data.code : "unparsed_error");
       if (message.success && message.data.type === "audio") this.#report.audio_errors += 1;
-    });
-    // Everything else the room says (participants, signals, lifecycle) is not measured.
-    room.onMessage("*", () => undefined);
+    };
+    // Everything else the room says (joined, signals, text, lifecycle) is not measured: LoadClient swallows it.
     room.onLeave((code: number) => {
       if (!this.#leaving) bump(this.#report.disconnects, String(code));
     });
@@ -214,6 +218,8 @@ export class LoadGenerator {
     const wallStart = performance.now();
     const cpuStart = process.cpuUsage();
     const frames = this.#script.pcm16.byteLength / FRAME_BYTES;
+    // Counters go out while streaming, not only once it is over: the run's progress line is read from them.
+    const progressTimer = setInterval(() => progress(this.progress()), PROGRESS_EVERY_MS);
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const now = Date.now();
@@ -233,9 +239,9 @@ export class LoadGenerator {
         }
       }, TICK_MS);
     });
-    const progressTimer = setInterval(() => progress(this.progress()), 1_000);
     await this.#settle();
     clearInterval(progressTimer);
+    progress(this.progress());
     const cpu = process.cpuUsage(cpuStart);
     this.#report.cpu_ms = (cpu.user + cpu.system) / 1000;
     this.#report.wall_ms = performance.now() - wallStart;
@@ -271,7 +277,8 @@ export class LoadGenerator {
     const ledgers = this.#runs.flatMap((run) => run.speakers.map((s) => s.ledger));
     return {
       frames_sent: this.#report.frames_sent,
-      utterances_sent: ledgers.reduce((n, l) => n + l.utterances.filter((u) => u.expectedEndMs !== null).length, 0),
+      // Counted as the summary counts them: whole utterances whose end went out.
+      utterances_sent: ledgers.reduce((n, l) => n + l.utterances.filter((u) => !u.partial && u.endSentAtMs !== null).length, 0),
       transcripts_received: this.#transcripts,
       errors: Object.values(this.#report.errors).reduce((n, c) => n + c, 0),
     };

@@ -1,4 +1,5 @@
 import { summarize, type LatencySummary } from "../scripts/bench/latency-stats.js";
+import { formatTable } from "../scripts/bench/report-table.js";
 import type { EngineLoadFigures } from "./metrics-scraper.js";
 import type { LoadOptions } from "./load-options.js";
 import type { WorkerReport } from "./worker-protocol.js";
@@ -151,12 +152,8 @@ function steadyState(reports: WorkerReport[]): { sustained_per_s: number; window
   return { sustained_per_s: rate(heard.length, spanMs), window_offered_per_s: rate(utterances.length, windowMs) };
 }
 
-function row(cells: (string | number)[], widths: number[]): string {
-  return cells.map((c, i) => String(c).padEnd(widths[i] ?? 10)).join("  ").trimEnd();
-}
-
-function latencyRow(name: string, l: LatencySummary): string {
-  return row([name, l.count, l.p50_ms.toFixed(0), l.p95_ms.toFixed(0), l.p99_ms.toFixed(0), l.max_ms.toFixed(0)], [34, 7, 8, 8, 8, 8]);
+function latencyRow(name: string, l: LatencySummary): (string | number)[] {
+  return [name, l.count, Math.round(l.p50_ms), Math.round(l.p95_ms), Math.round(l.p99_ms), Math.round(l.max_ms)];
 }
 
 export function formatSummary(r: LoadResult): string {
@@ -166,11 +163,15 @@ export function formatSummary(r: LoadResult): string {
     `Clients joined ${r.clients.joined}/${r.clients.expected}` +
       (Object.keys(r.clients.join_failures).length > 0 ? ` (failures: ${JSON.stringify(r.clients.join_failures)})` : ""),
     "",
-    row(["latency (ms)", "n", "p50", "p95", "p99", "max"], [34, 7, 8, 8, 8, 8]),
-    latencyRow("join", r.join_latency),
-    latencyRow("speech sent → speaking", r.speaking_latency),
-    latencyRow("utterance end → transcript (speaker)", r.transcript_latency_speaker),
-    latencyRow("utterance end → transcript (listener)", r.transcript_latency_listener),
+    formatTable(
+      ["latency (ms)", "n", "p50", "p95", "p99", "max"],
+      [
+        latencyRow("join", r.join_latency),
+        latencyRow("speech sent → speaking", r.speaking_latency),
+        latencyRow("utterance end → transcript (speaker)", r.transcript_latency_speaker),
+        latencyRow("utterance end → transcript (listener)", r.transcript_latency_listener),
+      ],
+    ),
     "",
     `Utterances sent ${r.utterances.sent}, heard by every participant ${r.utterances.heard_by_all} ` +
       `(deliveries ${(r.utterances.delivery_ratio * 100).toFixed(1)} %, missing ${r.utterances.missing_deliveries}), ` +

@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GeneratorPool } from "./generator-pool.js";
+import { GeneratorPool, type GeneratorOutput } from "./generator-pool.js";
 import { runningEngine, startEngineUnderTest, type EngineUnderTest } from "./engine-under-test.js";
 import { checkLoadOptions, type LoadOptions } from "./load-options.js";
-import { formatProgress } from "./load-progress.js";
+import { ProgressMeter } from "./load-progress.js";
 import { mergeReports, type LoadResult } from "./load-report.js";
 import { ManagementClient, type SessionTicket } from "./management-client.js";
 import { MetricsScraper, scrapeEngine, type EngineSample } from "./metrics-scraper.js";
@@ -16,6 +16,8 @@ export interface LoadRunHooks {
   /** Reuse one engine across runs (the capacity ramp); the run then neither starts nor stops one. */
   engine?: EngineUnderTest;
   script?: SpeechScript;
+  /** What the generator processes print; passed on to this process's stdout / stderr unless given. */
+  generatorOutput?: GeneratorOutput;
 }
 
 /** How long to wait for the engine's models before giving up (first start prepares Whisper). */
@@ -47,14 +49,19 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
     const maxDurationMs = options.durationMs + options.settleMs + 10 * 60_000;
     for (let i = 0; i < options.sessions; i++) sessions.push(await management.createSession(options.participants, maxDurationMs));
 
-    pool = GeneratorPool.start(options.workers, sessions, {
-      engineUrl: engine.engineUrl,
-      pcmPath,
-      utterances: script.utterances,
-      speakers: options.speakers,
-      joinTimeoutMs: options.joinTimeoutMs,
-      settleMs: options.settleMs,
-    });
+    pool = GeneratorPool.start(
+      options.workers,
+      sessions,
+      {
+        engineUrl: engine.engineUrl,
+        pcmPath,
+        utterances: script.utterances,
+        speakers: options.speakers,
+        joinTimeoutMs: options.joinTimeoutMs,
+        settleMs: options.settleMs,
+      },
+      hooks.generatorOutput,
+    );
     await pool.ready(options.joinTimeoutMs * Math.ceil((options.sessions * options.participants) / 8) + 30_000);
 
     scraper.start();
@@ -62,10 +69,11 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
     const stopAtMs = startAtMs + options.durationMs;
     pool.go(startAtMs, stopAtMs);
     const progressPool = pool;
+    const meter = new ProgressMeter(startAtMs);
     const ticker =
       hooks.progress === undefined || options.progressEveryMs <= 0
         ? null
-        : setInterval(() => hooks.progress?.(formatProgress(startAtMs, progressPool.progress(), scraper.latest)), options.progressEveryMs);
+        : setInterval(() => hooks.progress?.(meter.line(Date.now(), progressPool.progress(), scraper.latest)), options.progressEveryMs);
     let reports;
     try {
       reports = await pool.reports(options.durationMs + options.settleMs + 90_000);
