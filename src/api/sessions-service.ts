@@ -80,6 +80,7 @@ export class SessionsService {
       await rooms.create(session.kind, {
         sessionId: session.id,
         kind: session.kind,
+        title: session.title ?? "",
         maxParticipants: session.maxParticipants,
         idleTimeoutMs: session.idleTimeoutMs,
         maxDurationMs: session.maxDurationMs,

@@ -26,7 +26,8 @@ export function deliverResult(target: ResultTarget, result: ParticipantResult): 
   switch (result.kind) {
     case "speech": {
       const participant = target.state.participants.get(result.participantId);
-      if (participant !== undefined) participant.speaking = result.speaking;
+      // Nobody away is shown speaking, whatever the pool says late.
+      if (participant !== undefined) participant.speaking = result.speaking && participant.connected;
       return;
     }
     case "transcript": {

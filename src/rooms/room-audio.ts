@@ -112,7 +112,10 @@ export class RoomAudio {
     this.#link.chunk(stream.streamId, stream.seq, pcm16);
   }
 
-  /** Ends a participant's stream (left, dropped, muted for good): its last utterance is still transcribed. */
+  /**
+   * Ends a participant's stream (left, dropped, replaced by a new connection): its last utterance is still
+   * transcribed, but they stop speaking now — not once the pool has flushed, and whatever it still says of the stream.
+   */
   end(participantId: string): void {
     this.#lastNoticeMs.delete(participantId);
     const stream = this.#byParticipant.get(participantId);
@@ -120,6 +123,7 @@ export class RoomAudio {
     this.#byParticipant.delete(participantId);
     this.#closing.set(stream.streamId, () => {});
     this.#link.close(stream.streamId);
+    this.#deliver({ kind: "speech", participantId, speaking: false });
   }
 
   /** Closes every stream and waits (bounded) until the pool has delivered their last transcripts. */
@@ -145,6 +149,8 @@ export class RoomAudio {
     const participantId = stream.participantId;
     switch (output.kind) {
       case "speech":
+        // A closing stream's late events would show a participant who is gone (or on a newer stream) as speaking.
+        if (this.#byParticipant.get(participantId) !== stream) return;
         this.#deliver({ kind: "speech", participantId, speaking: output.event === "started" });
         return;
       case "transcript":
@@ -167,9 +173,8 @@ export class RoomAudio {
         this.#byStream.delete(output.streamId);
         const resolve = this.#closing.get(output.streamId);
         this.#closing.delete(output.streamId);
+        // `end` already cleared `speaking`; saying it again here could clear a newer stream's.
         resolve?.();
-        // A participant who stopped mid-speech is no longer speaking.
-        this.#deliver({ kind: "speech", participantId, speaking: false });
         return;
       }
     }

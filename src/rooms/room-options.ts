@@ -5,6 +5,8 @@ import { SESSION_KINDS, type SessionKind, type SessionStatus } from "../domain.j
 export const roomCreateOptionsSchema = z.object({
   sessionId: z.string().min(1),
   kind: z.enum(SESSION_KINDS),
+  /** Shown to participants (room state `title`); empty when the session has none. */
+  title: z.string().max(200).default(""),
   maxParticipants: z.number().int().positive(),
   idleTimeoutMs: z.number().int().positive(),
   maxDurationMs: z.number().int().positive(),

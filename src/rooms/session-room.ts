@@ -58,7 +58,7 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     this.log = this.deps.logger.child({ session_id: options.sessionId, kind: options.kind });
     this.writes = new OrderedWrites(this.log, (label, durationMs, ok) => this.deps.metrics.dbWrite(label, durationMs, ok));
     this.#ended = new Promise((resolve) => (this.#resolveEnded = resolve));
-    this.setState(createSessionState(options.sessionId, options.kind));
+    this.setState(createSessionState(options.sessionId, options.kind, options.title));
     await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
 
     this.#audio = new RoomAudio({
@@ -180,6 +180,9 @@ export abstract class SessionRoom extends Room<{ state: SessionState; metadata: 
     if (previous !== undefined) {
       this.sendTo(previous, "session.replaced", { reason: "joined from another connection" });
       previous.leave(REPLACED_CLOSE_CODE);
+      // The old connection's stream ends with it (its `onLeave` is ignored as stale): the new one opens its own, at
+      // its own rate, and the participant is not left shown speaking mid-utterance.
+      this.#audio.end(auth.participantId);
     }
     const nowMs = Date.now();
     const existing = this.state.participants.get(auth.participantId);

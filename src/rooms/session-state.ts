@@ -21,6 +21,8 @@ export const SessionState = schema(
   {
     sessionId: t.string(),
     kind: t.string(),
+    /** The title given at creation (`POST /api/v1/sessions`); empty when none. */
+    title: t.string(),
     status: t.string(),
     /** Why the session is draining or ended; empty while open. */
     endReason: t.string(),
@@ -30,10 +32,11 @@ export const SessionState = schema(
 );
 export type SessionState = SchemaType<typeof SessionState>;
 
-export function createSessionState(sessionId: string, kind: string): SessionState {
+export function createSessionState(sessionId: string, kind: string, title: string): SessionState {
   const state = new SessionState();
   state.sessionId = sessionId;
   state.kind = kind;
+  state.title = title;
   state.status = "created";
   state.endReason = "";
   state.participants = new MapSchema<ParticipantState>();

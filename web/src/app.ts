@@ -1,16 +1,26 @@
 import { Client, type Room } from "@colyseus/sdk";
+import { Chat } from "./chat.js";
 import { MISSING_LINK_TEXT, joinErrorText, microphoneErrorText } from "./error-text.js";
 import { openMicrophone, type Microphone } from "./microphone.js";
+import { departureText, kindLabel, type Departure } from "./notice-text.js";
 import { PeerMesh, type IncomingSignal } from "./peers.js";
-import { appendSegment, findView, renderParticipants, renderPeers, type ParticipantView, type View } from "./view.js";
-import type { ErrorMessage, SessionEndedMessage, SessionJoinedMessage, TranscriptMessage } from "../../src/protocol/server-messages.js";
+import { appendSegment, findView, renderParticipants, renderPeers, renderTitle, type ParticipantView, type View } from "./view.js";
+import type { ErrorMessage, SessionEndedMessage, SessionJoinedMessage, TextBroadcastMessage, TranscriptMessage } from "../../src/protocol/server-messages.js";
 
 /** The slice of the synchronised room state the page reads (see src/rooms/session-state.ts). */
 interface RoomState {
+  kind: string;
+  title: string;
   status: string;
   endReason: string;
   participants: { forEach(cb: (p: ParticipantView, id: string) => void): void };
 }
+
+/**
+ * After Mute, frames (silence: the track is disabled) still go out this long, so the engine hears the utterance end
+ * (its VAD waits 400 ms) instead of showing the participant speaking until they unmute.
+ */
+const MUTE_TAIL_MS = 800;
 
 function participantsOf(state: RoomState): ParticipantView[] {
   const list: ParticipantView[] = [];
@@ -36,14 +46,21 @@ async function start(view: View): Promise<void> {
     return;
   }
 
-  // The microphone opens first so every call carries it; frames wait for the room (dropped until joined).
+  // The microphone opens first so every call carries it and the join says its rate; frames wait for the room.
   let room: Room | null = null;
-  let muted = false;
+  /** Frames go out once the engine has said who this page is, unless that is an observer. */
+  let sending = false;
+  let observer = false;
+  let mutedAtMs: number | null = null;
   let mic: Microphone | null = null;
   try {
     mic = await openMicrophone(new URL("./capture-worklet.js", import.meta.url).href, (frame) => {
-      if (!muted && room !== null && room.connection.isOpen) room.sendBytes("audio", frame);
+      if (!sending || room === null || !room.connection.isOpen) return;
+      if (mutedAtMs !== null && performance.now() - mutedAtMs > MUTE_TAIL_MS) return;
+      room.sendBytes("audio", frame);
     });
+    view.mic.dataset["captureRate"] = String(mic.captureRate);
+    view.mic.dataset["sendRate"] = String(mic.sendRate);
   } catch (error) {
     showProblem(view, microphoneErrorText(error));
   }
@@ -52,7 +69,7 @@ async function start(view: View): Promise<void> {
   client.auth.token = token;
   let joined: Room;
   try {
-    joined = await client.joinById(sessionId, { sample_rate: 16_000 });
+    joined = await client.joinById(sessionId, { sample_rate: mic?.sendRate ?? 16_000 });
   } catch (error) {
     const code = error instanceof Error ? error.message : String(error);
     setStatus(view, `error: ${code}`);
@@ -64,8 +81,16 @@ async function start(view: View): Promise<void> {
   setStatus(view, "connected");
 
   let selfId = "";
+  let kind = "meeting";
+  let endReason: string | null = null;
+  let departure: Departure | null = null;
   let participants: ParticipantView[] = [];
   const nameOf = (id: string) => participants.find((p) => p.id === id)?.name || id;
+  // While this page gets no state (reconnecting, gone) nobody is shown speaking: it would be a stale guess.
+  const clearSpeaking = () => {
+    participants = participants.map((p) => ({ ...p, speaking: false }));
+    renderParticipants(view.participants, participants, selfId);
+  };
 
   const mesh = new PeerMesh({
     get selfId() {
@@ -85,9 +110,14 @@ async function start(view: View): Promise<void> {
     },
     onChange: () => renderPeers(view.peers, mesh.states(), nameOf),
   });
+  const chat = new Chat(view, (message) => joined.send("text", message));
 
   joined.onMessage("session.joined", (message: SessionJoinedMessage) => {
     selfId = message.participant_id;
+    // Observers listen only: the engine refuses their audio.
+    observer = message.role === "observer";
+    sending = !observer;
+    if (observer) view.mic.disabled = true;
     renderParticipants(view.participants, participants, selfId);
     mesh.sync(participants);
   });
@@ -97,33 +127,51 @@ async function start(view: View): Promise<void> {
   joined.onMessage("transcript", (message: TranscriptMessage) => {
     if (message.final && message.text.trim() !== "") appendSegment(view.transcript, nameOf(message.participant_id), message.text.trim());
   });
+  joined.onMessage("text", (message: TextBroadcastMessage) => chat.receive(message, selfId));
   joined.onMessage("session.ended", (message: SessionEndedMessage) => {
+    departure ??= "ended";
+    endReason = message.reason;
     view.lifecycle.textContent = `ended (${message.reason ?? "ended"})`;
   });
   joined.onMessage("session.replaced", () => {
-    showProblem(view, "You joined this meeting from another tab or device; this page was disconnected.");
+    departure ??= "replaced";
   });
   joined.onMessage("error", (message: ErrorMessage) => {
-    console.warn("engine error", message.code, message.message);
+    if (message.type === "text") chat.refused(message);
+    else console.warn("engine error", message.code, message.message);
   });
   joined.onStateChange((state: RoomState) => {
+    kind = state.kind;
+    renderTitle(view, state.title, kindLabel(state.kind));
+    view.leave.textContent = `Leave ${kind === "tutoring" ? "session" : "meeting"}`;
     view.lifecycle.textContent = state.endReason ? `${state.status} (${state.endReason})` : state.status;
     participants = participantsOf(state);
     renderParticipants(view.participants, participants, selfId);
     if (selfId !== "") mesh.sync(participants);
   });
-  joined.onDrop(() => setStatus(view, "reconnecting"));
+  joined.onDrop(() => {
+    setStatus(view, "reconnecting");
+    clearSpeaking();
+  });
   joined.onReconnect(() => setStatus(view, "connected"));
   joined.onLeave(() => {
-    setStatus(view, "left");
+    const why = departure ?? "disconnected";
+    setStatus(view, why);
+    view.notice.textContent = departureText(why, kind, endReason);
+    clearSpeaking();
     mesh.close();
     void mic?.stop();
     view.mic.disabled = true;
     view.leave.disabled = true;
+    chat.enable(false);
   });
 
   view.leave.disabled = false;
-  view.leave.addEventListener("click", () => void joined.leave(true));
+  view.leave.addEventListener("click", () => {
+    departure ??= "left";
+    void joined.leave(true);
+  });
+  chat.enable(true);
 
   if (mic !== null) {
     const opened = mic;
@@ -131,9 +179,10 @@ async function start(view: View): Promise<void> {
     const resume = () => void opened.resume();
     document.addEventListener("click", resume, { once: true });
     document.addEventListener("keydown", resume, { once: true });
-    view.mic.disabled = false;
+    view.mic.disabled = observer;
     view.mic.addEventListener("click", () => {
-      muted = !muted;
+      const muted = mutedAtMs === null;
+      mutedAtMs = muted ? performance.now() : null;
       for (const track of opened.stream.getAudioTracks()) track.enabled = !muted;
       view.mic.textContent = muted ? "Unmute microphone" : "Mute microphone";
       view.mic.setAttribute("aria-pressed", String(muted));

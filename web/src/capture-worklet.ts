@@ -1,41 +1,38 @@
 // Runs in the AudioWorkletGlobalScope: `sampleRate`, `AudioWorkletProcessor` and `registerProcessor` are globals there.
+import { StreamResampler } from "./resampler.js";
+import { CAPTURE_PROCESSOR, FRAME_MS, type CaptureOptions } from "./capture-format.js";
+
 declare const sampleRate: number;
 declare class AudioWorkletProcessor {
   readonly port: MessagePort;
 }
-declare function registerProcessor(name: string, processor: new () => AudioWorkletProcessor): void;
+declare function registerProcessor(name: string, processor: new (options: { processorOptions?: CaptureOptions }) => AudioWorkletProcessor): void;
 
-/** The engine's rate: 16 kHz mono 16-bit. */
-const TARGET_RATE = 16_000;
-/** 20 ms at 16 kHz: 320 samples, 640 bytes per message. */
-const FRAME_SAMPLES = 320;
-
-/** Box-filter decimation to 16 kHz (averaging each window is the anti-alias filter), posted as 20 ms Int16 frames. */
+/** Converts the context's rate (the device's) to the rate the page joined with, and posts 20 ms 16-bit frames. */
 class CaptureProcessor extends AudioWorkletProcessor {
-  readonly #step = sampleRate / TARGET_RATE;
-  #phase = 0;
-  #sum = 0;
-  #count = 0;
-  #frame = new Int16Array(FRAME_SAMPLES);
+  readonly #resampler: StreamResampler;
+  readonly #frameSamples: number;
+  #frame: Int16Array;
   #filled = 0;
+
+  constructor(options: { processorOptions?: CaptureOptions }) {
+    super();
+    const targetRate = options.processorOptions?.targetRate ?? sampleRate;
+    this.#resampler = new StreamResampler(sampleRate, targetRate);
+    this.#frameSamples = (targetRate * FRAME_MS) / 1000;
+    this.#frame = new Int16Array(this.#frameSamples);
+  }
 
   process(inputs: Float32Array[][]): boolean {
     const channel = inputs[0]?.[0];
     if (channel === undefined) return true;
-    for (const sample of channel) {
-      this.#sum += sample;
-      this.#count += 1;
-      this.#phase += 1;
-      if (this.#phase < this.#step) continue;
-      this.#phase -= this.#step;
-      const value = Math.max(-1, Math.min(1, this.#sum / this.#count));
-      this.#sum = 0;
-      this.#count = 0;
+    for (const sample of this.#resampler.push(channel)) {
+      const value = Math.max(-1, Math.min(1, sample));
       this.#frame[this.#filled++] = value < 0 ? value * 0x8000 : value * 0x7fff;
-      if (this.#filled === FRAME_SAMPLES) {
+      if (this.#filled === this.#frameSamples) {
         const buffer = this.#frame.buffer;
         this.port.postMessage(buffer, [buffer]);
-        this.#frame = new Int16Array(FRAME_SAMPLES);
+        this.#frame = new Int16Array(this.#frameSamples);
         this.#filled = 0;
       }
     }
@@ -43,4 +40,4 @@ class CaptureProcessor extends AudioWorkletProcessor {
   }
 }
 
-registerProcessor("capture-16k", CaptureProcessor);
+registerProcessor(CAPTURE_PROCESSOR, CaptureProcessor);

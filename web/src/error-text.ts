@@ -1,4 +1,5 @@
 import type { JoinErrorCode } from "../../src/protocol/error-codes.js";
+import type { ErrorMessage } from "../../src/protocol/server-messages.js";
 
 /** Human text for the engine's join error codes (the SDK error's `message`); unknown codes fall back to the raw text. */
 const JOIN_ERROR_TEXT: Partial<Record<JoinErrorCode, string>> = {
@@ -27,4 +28,11 @@ export function microphoneErrorText(error: unknown): string {
   }
   if (name === "NotFoundError") return "No microphone was found. Connect one and reload the page to speak.";
   return "The microphone could not be started. Check your browser's microphone settings and reload the page.";
+}
+
+/** Why the engine refused a chat message: its own words (and the failing field's), with the code to match on. */
+export function chatErrorText(error: ErrorMessage): string {
+  if (error.code === "rate_limited") return "Message not sent: you are sending messages too fast. Wait a moment and try again.";
+  const details = (error.issues ?? []).map((issue) => issue.message).join("; ");
+  return `Message not sent: ${error.message}${details ? ` (${details})` : ""} [${error.code}]`;
 }

@@ -6,28 +6,44 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 export interface View {
+  title: HTMLElement;
+  kind: HTMLElement;
   status: HTMLElement;
   lifecycle: HTMLElement;
   problem: HTMLElement;
+  notice: HTMLElement;
   participants: HTMLUListElement;
   peers: HTMLUListElement;
   transcript: HTMLOListElement;
   mic: HTMLButtonElement;
   leave: HTMLButtonElement;
   remoteAudio: HTMLElement;
+  chat: HTMLOListElement;
+  chatForm: HTMLFormElement;
+  chatInput: HTMLInputElement;
+  chatSend: HTMLButtonElement;
+  chatError: HTMLElement;
 }
 
 export function findView(): View {
   return {
+    title: byId("title"),
+    kind: byId("kind"),
     status: byId("status"),
     lifecycle: byId("lifecycle"),
     problem: byId("problem"),
+    notice: byId("notice"),
     participants: byId("participants"),
     peers: byId("peers"),
     transcript: byId("transcript"),
     mic: byId("mic"),
     leave: byId("leave"),
     remoteAudio: byId("remote-audio"),
+    chat: byId("chat"),
+    chatForm: byId("chat-form"),
+    chatInput: byId("chat-input"),
+    chatSend: byId("chat-send"),
+    chatError: byId("chat-error"),
   };
 }
 
@@ -58,6 +74,13 @@ export function renderParticipants(list: HTMLUListElement, participants: Partici
   );
 }
 
+/** The session's title in the heading and the tab, and its kind; a session without a title is named by its kind. */
+export function renderTitle(view: View, title: string, kindLabel: string): void {
+  view.title.textContent = title || kindLabel;
+  view.kind.textContent = kindLabel;
+  document.title = title ? `${title} · ${kindLabel}` : kindLabel;
+}
+
 export function renderPeers(list: HTMLUListElement, peers: { id: string; state: string }[], nameOf: (id: string) => string): void {
   list.replaceChildren(
     ...peers.map(({ id, state }) => {
@@ -71,13 +94,26 @@ export function renderPeers(list: HTMLUListElement, peers: { id: string; state: 
   );
 }
 
-/** Appends a final segment at the bottom and keeps it in view. */
-export function appendSegment(list: HTMLOListElement, speaker: string, text: string): void {
+/** Appends an entry at the bottom of a list and keeps it in view. */
+function appendEntry(list: HTMLOListElement, testId: string, speaker: string, text: string, extra: Node[] = []): void {
   const item = document.createElement("li");
-  item.dataset["testid"] = "transcript-segment";
+  item.dataset["testid"] = testId;
   const who = document.createElement("strong");
   who.textContent = `${speaker}: `;
-  item.append(who, text);
+  item.append(...extra, who, text);
   list.append(item);
   list.scrollTop = list.scrollHeight;
+}
+
+export function appendSegment(list: HTMLOListElement, speaker: string, text: string): void {
+  appendEntry(list, "transcript-segment", speaker, text);
+}
+
+/** A chat message with the time the engine relayed it. */
+export function appendChatMessage(list: HTMLOListElement, speaker: string, text: string, atMs: number): void {
+  const time = document.createElement("time");
+  const at = new Date(atMs);
+  time.dateTime = at.toISOString();
+  time.textContent = `${at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} `;
+  appendEntry(list, "chat-message", speaker, text, [time]);
 }
