@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SileroVad } from "../../src/inference/models/silero-vad.js";
 import {
   VadBatcher,
@@ -336,5 +336,86 @@ describe("VadBatcher with Silero VAD v5", () => {
     batcher.closeStream("a1");
     batcher.open("a3", "call-a");
     expect(batcher.stats()).toMatchObject({ openStreams: 4, rejected: { too_many_streams: 1 } });
+  });
+});
+
+describe("VadBatcher waits only for streams that can come", () => {
+  // A stand-in model: each row's probability is its chunk's first sample, so rows are told apart by content. Time is
+  // fake and only moves when a test moves it; setImmediate stays real, so awaiting one drains pending microtasks.
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const chunkOf = (value: number) => new Float32Array(CHUNK).fill(value);
+  let batches: number[][];
+  let echo: VadBatcher;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    batches = [];
+    const model: BatchedVadModel = {
+      chunkSamples: CHUNK,
+      stateSize: STATE,
+      runBatch: (input, state, batchSize) => {
+        const rows = Array.from({ length: batchSize }, (_, row) => input[row * CHUNK] ?? Number.NaN);
+        batches.push(rows);
+        return Promise.resolve({ probabilities: Float32Array.from(rows), state: state.slice() });
+      },
+    };
+    echo = new VadBatcher(model, { maxWaitMs: 50 });
+  });
+  afterEach(async () => {
+    await echo.close();
+    vi.useRealTimers();
+  });
+
+  it("runs a lone stream's chunk at once, without waiting out maxWaitMs", async () => {
+    echo.open("lone");
+    const probability = echo.enqueue("lone", chunkOf(0.25));
+    await turn();
+    expect(batches).toEqual([[0.25]]);
+    expect(await probability).toBe(0.25);
+    // Chunk after chunk, each answered before the next is sent (a live stream): none waits either.
+    for (const value of [0.5, 0.75]) expect(await echo.enqueue("lone", chunkOf(value))).toBe(value);
+    expect(batches).toEqual([[0.25], [0.5], [0.75]]);
+  });
+
+  it("keeps the window while another open stream has no chunk yet, and runs as soon as it has one", async () => {
+    echo.open("a");
+    echo.open("b");
+    const first = echo.enqueue("a", chunkOf(0.25));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(batches).toEqual([]);
+    const second = echo.enqueue("b", chunkOf(0.5));
+    await turn();
+    expect(batches).toEqual([[0.25, 0.5]]);
+    expect(await Promise.all([first, second])).toEqual([0.25, 0.5]);
+
+    // b sends nothing this time: a's chunk runs alone once it has waited maxWaitMs.
+    const alone = echo.enqueue("a", chunkOf(0.75));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(batches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([[0.25, 0.5], [0.75]]);
+    expect(await alone).toBe(0.75);
+  });
+
+  it("runs at once when the stream the others wait for closes", async () => {
+    echo.open("a");
+    echo.open("b");
+    const waiting = echo.enqueue("a", chunkOf(0.25));
+    await turn();
+    expect(batches).toEqual([]);
+    echo.closeStream("b");
+    await turn();
+    expect(batches).toEqual([[0.25]]);
+    expect(await waiting).toBe(0.25);
+  });
+
+  it("gives streams opened and fed in the same turn one batch", async () => {
+    const results = [0.25, 0.5, 0.75].map((value, i) => {
+      echo.open(`s${i}`);
+      return echo.enqueue(`s${i}`, chunkOf(value));
+    });
+    await turn();
+    expect(batches).toEqual([[0.25, 0.5, 0.75]]);
+    expect(await Promise.all(results)).toEqual([0.25, 0.5, 0.75]);
   });
 });

@@ -10,6 +10,11 @@ import { FairReadyQueue } from "./fair-ready-queue.js";
  * chunk needs the state its previous chunk produced. Streams belong to groups (the pool: one per StreamAudio call):
  * a batch takes ready streams round-robin across groups, and a group holds at most `maxStreamsPerGroup` streams.
  *
+ * When a batch runs: at once when it is full, or when every open stream has a chunk ready (nobody else can join, so
+ * waiting would only add latency: a lone stream never waits); otherwise once its oldest chunk is `maxWaitMs` old,
+ * since the streams without a chunk are expected to send one. "At once" is the end of the current turn (a
+ * microtask), so streams opened and fed in the same turn share the batch.
+ *
  * Lifecycle of pending work:
  * - `closeStream(id)` frees the state at once. Chunks still waiting reject with `unknown_stream`; a chunk already in
  *   the running batch resolves with its probability (it was computed) and its new state is discarded, so a stream
@@ -37,7 +42,7 @@ export interface BatchedVadModel {
 export interface VadBatcherOptions {
   /** Most streams (= chunks) in one model call. */
   maxBatchSize: number;
-  /** Longest a chunk waits for its batch to fill before a partial batch runs. */
+  /** Longest a chunk waits for other open streams' chunks before a partial batch runs (never when all are ready). */
   maxWaitMs: number;
   maxStreams: number;
   /** Streams one group (a StreamAudio call, see `open`) may hold, so that no caller can take every slot. */
@@ -120,6 +125,8 @@ export class VadBatcher {
   /** That run, for `close()` to wait on. */
   private running: Promise<void> | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
+  /** A check for "every open stream is ready" is queued for the end of this turn. */
+  private checkQueued = false;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -238,19 +245,35 @@ export class VadBatcher {
   private markReady(entry: StreamEntry): void {
     this.ready.add(entry);
     if (this.busy) return; // the batch's completion schedules the next one
-    if (this.ready.size >= this.options.maxBatchSize) {
-      this.startBatch();
-    } else if (this.batchTimer === undefined) {
-      // No timer means nothing else was ready, so this chunk is the oldest.
-      this.armBatchTimer(this.options.maxWaitMs);
-    }
+    if (this.ready.size >= this.options.maxBatchSize) this.startBatch();
+    else if (this.allReady()) this.startAtEndOfTurn();
+    // Neither a timer nor a check pending means nothing else was ready, so this chunk is the oldest.
+    else if (this.batchTimer === undefined && !this.checkQueued) this.armBatchTimer(this.options.maxWaitMs);
+  }
+
+  /** Every open stream has a chunk ready: nobody else can join (asked only while no batch runs: none in flight). */
+  private allReady(): boolean {
+    return this.ready.size > 0 && this.ready.size >= this.streams.size;
+  }
+
+  /** Runs the batch at the end of this turn (streams fed in it join), if all are still ready; else the window. */
+  private startAtEndOfTurn(): void {
+    if (this.checkQueued) return;
+    this.checkQueued = true;
+    queueMicrotask(() => {
+      this.checkQueued = false;
+      if (this.busy || this.closed || this.ready.size === 0) return;
+      if (this.allReady()) this.startBatch();
+      else if (this.batchTimer === undefined) this.schedule();
+    });
   }
 
   /** Called when idle (no batch in flight): run now, or arm the timer for the oldest ready chunk. */
   private schedule(): void {
     this.clearBatchTimer();
     if (this.closed || this.ready.size === 0) return;
-    if (this.ready.size >= this.options.maxBatchSize) {
+    // All ready: start here, not at the end of the turn, so the model runs while this thread handles the results.
+    if (this.ready.size >= this.options.maxBatchSize || this.allReady()) {
       this.startBatch();
       return;
     }
@@ -367,6 +390,8 @@ export class VadBatcher {
     entry.pending = [];
     this.pendingChunks -= waiting.length;
     for (const job of waiting) job.reject(error());
+    // The stream gone may be the one the ready ones were waiting for.
+    if (!this.busy && !this.closed && this.allReady()) this.startAtEndOfTurn();
   }
 
   private fail(code: PoolErrorCode, message: string, cause?: unknown): VadBatcherError {
