@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { KNOWN_MODEL_NAMES } from "./inference/registry/model-names.js";
 
 export { ConfigError } from "./env-fields.js";
 
@@ -39,6 +40,8 @@ export interface EngineConfig {
   /** Prepared models cache; null → `<dataDir>/models`. */
   modelsDir: string | null;
   inferenceDevice: "cpu" | "cuda";
+  /** INFERENCE_MODELS: the models the in-process pool loads; null → every known model this machine can run. */
+  inferenceModels: string[] | null;
   /** Whisper sessions the in-process pool runs side by side, and threads of each; null → sized to the cores. */
   asrLanes: number | null;
   asrThreads: number | null;
@@ -71,6 +74,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   inferenceToken: null,
   modelsDir: null,
   inferenceDevice: "cpu",
+  inferenceModels: null,
   asrLanes: null,
   asrThreads: null,
   metricsToken: null,
@@ -110,6 +114,7 @@ const envSchema = z.object({
   INFERENCE_PORT: intFrom(0, 65_535),
   MODELS_DIR: optionalText,
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
+  INFERENCE_MODELS: listOf(KNOWN_MODEL_NAMES, "model"),
   ASR_LANES: intFrom(1, 64),
   ASR_THREADS: intFrom(1, 256),
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
@@ -161,6 +166,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     inferenceToken: e.INFERENCE_TOKEN,
     modelsDir: e.MODELS_DIR,
     inferenceDevice: e.INFERENCE_DEVICE,
+    inferenceModels: e.INFERENCE_MODELS,
     asrLanes: e.ASR_LANES,
     asrThreads: e.ASR_THREADS,
     metricsToken: e.METRICS_TOKEN,

@@ -80,6 +80,7 @@ async function startInference(
     token: inferenceToken,
     modelsDir: modelsDirOf(config),
     device: config.inferenceDevice,
+    models: config.inferenceModels,
     asr: { lanes: config.asrLanes, threadsPerLane: config.asrThreads },
     port: config.inferencePort,
     logLevel: config.logLevel,

@@ -18,6 +18,21 @@ export const intFrom = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max))
     .optional();
 
+/** A comma-separated list whose every entry is one of `known` (duplicates dropped); an empty value counts as unset. */
+export const listOf = (known: readonly string[], noun: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .transform((value) => [...new Set(value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== ""))])
+      .superRefine((entries, ctx) => {
+        if (entries.length === 0) ctx.addIssue({ code: "custom", message: `name at least one ${noun} (known: ${known.join(", ")})` });
+        for (const entry of entries.filter((e) => !known.includes(e))) {
+          ctx.addIssue({ code: "custom", message: `unknown ${noun} "${entry}" (known: ${known.join(", ")})` });
+        }
+      })
+      .optional(),
+  );
+
 export const logLevelField = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional();
 
 /** Error naming every bad variable; the process prints it and exits 2. */

@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_CONFIG } from "./config.js";
-import { configOrExit, intFrom, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { configOrExit, intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { resolvePoolToken } from "./auth/secrets.js";
 import { MIN_INFERENCE_TOKEN_CHARS } from "./inference/grpc/pool-auth.js";
 import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
 import { asrLayoutOverrides } from "./inference/asr/asr-lanes.js";
 import { InferencePool } from "./inference/pool.js";
+import { KNOWN_MODEL_NAMES } from "./inference/registry/model-names.js";
 import { createLogger, type Logger } from "./logger.js";
 import { guardProcess } from "./process-guards.js";
 
@@ -18,6 +19,8 @@ interface InferenceWorkerConfig {
   modelsDir: string | null;
   dataDir: string;
   device: "cpu" | "cuda";
+  /** INFERENCE_MODELS: the models to load; null → every known model this machine can run. */
+  models: string[] | null;
   /** Whisper lanes and threads per lane; null → sized to the cores. */
   asrLanes: number | null;
   asrThreads: number | null;
@@ -33,6 +36,7 @@ const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
   modelsDir: null,
   dataDir: DEFAULT_CONFIG.dataDir,
   device: "cpu",
+  models: null,
   asrLanes: null,
   asrThreads: null,
   logLevel: "info",
@@ -46,6 +50,7 @@ const workerEnvSchema = z.object({
   MODELS_DIR: optionalText,
   DATA_DIR: optionalText,
   INFERENCE_DEVICE: z.enum(["cpu", "cuda"]).optional(),
+  INFERENCE_MODELS: listOf(KNOWN_MODEL_NAMES, "model"),
   ASR_LANES: intFrom(1, 64),
   ASR_THREADS: intFrom(1, 256),
   LOG_LEVEL: logLevelField,
@@ -61,6 +66,7 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
     modelsDir: e.MODELS_DIR,
     dataDir: e.DATA_DIR,
     device: e.INFERENCE_DEVICE,
+    models: e.INFERENCE_MODELS,
     asrLanes: e.ASR_LANES,
     asrThreads: e.ASR_THREADS,
     logLevel: e.LOG_LEVEL,
@@ -69,7 +75,7 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
   return mergeSet(DEFAULT_INFERENCE_WORKER_CONFIG, overrides);
 }
 
-/** Logs once both models have loaded or failed (the pool serves from the start; work waits for the models). */
+/** Logs once every configured model has loaded or failed (the pool serves from the start; work waits for them). */
 function reportModels(pool: InferencePool, logger: Logger): void {
   pool.ready().then(
     (models) => {
@@ -86,12 +92,13 @@ async function main(): Promise<void> {
   const config = configOrExit(() => workerConfigFromEnv(process.env));
   const logger = createLogger(config.logLevel);
   const modelsDir = config.modelsDir ?? join(config.dataDir, "models");
-  logger.info({ device: config.device, models_dir: modelsDir }, "inference pool starting");
+  logger.info({ device: config.device, models_dir: modelsDir, models: config.models ?? "all this machine can run" }, "inference pool starting");
   const asr = asrLayoutOverrides({ lanes: config.asrLanes, threadsPerLane: config.asrThreads });
   const { token, file } = await resolvePoolToken({ token: config.token, dataDir: config.dataDir });
   // Where the token is, never the token itself: the operator copies it to the engines' INFERENCE_TOKEN.
   if (file !== null) logger.info({ file }, "inference token kept in the data folder; set INFERENCE_TOKEN on the engines to it");
-  const pool = new InferencePool({ modelsDir, device: config.device, asr, logger });
+  // The registry refuses a configuration the environment's check cannot see (two models for one task): exit 2 too.
+  const pool = configOrExit(() => new InferencePool({ modelsDir, device: config.device, models: config.models, asr, logger }));
   let server: RunningPoolServer;
   try {
     server = await startPoolServer(pool, logger, { host: config.host, port: config.port, token });

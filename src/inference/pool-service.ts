@@ -1,3 +1,4 @@
+import type { BatchingKind, ModelRuntime, ModelTask } from "./registry/model-module.js";
 import type { PoolOutput, StreamOpen, TranscribeResult } from "./pool-types.js";
 
 /** One StreamAudio call: the participant streams of one room. Problems come back as `error` outputs, never throws. */
@@ -21,22 +22,62 @@ export interface HistogramBucket {
   count: number;
 }
 
+/** How a model's runs have been batched since the pool started. */
+export interface BatchStatsView {
+  batches: number;
+  items: number;
+  meanBatchSize: number;
+  maxBatchSize: number;
+  sizeBuckets: HistogramBucket[];
+  /** Model run time per batch (ms), failed runs included. */
+  runMsTotal: number;
+  runMsBuckets: HistogramBucket[];
+}
+
+/** Work waiting for and run by a model: `queuedLive` is its whole queue where it has no priorities (VAD chunks). */
+export interface QueueStatusView {
+  queuedLive: number;
+  queuedFile: number;
+  running: number;
+  completed: number;
+  rejectedOverloaded: number;
+  rejectedDeadline: number;
+}
+
+/** What the scheduler in front of a model reports (null: it has none of that kind, or none yet). */
+export interface ModelServingStats {
+  batch: BatchStatsView | null;
+  queue: QueueStatusView | null;
+}
+
+export type ModelLoadState = "loading" | "loaded" | "failed";
+
+/**
+ * One model of the pool's registry. `task`, `runtime` and `batching` are null only from a pool older than the
+ * registry (which did not say); `loadMs`/`warmupMs` are null until measured.
+ */
+export interface ModelStatusView extends ModelState, ModelServingStats {
+  task: ModelTask | null;
+  runtime: ModelRuntime | null;
+  batching: BatchingKind | null;
+  state: ModelLoadState;
+  /** Threads of each instance, and instances run side by side (0: not said). */
+  threads: number;
+  instances: number;
+  loadMs: number | null;
+  warmupMs: number | null;
+}
+
 export interface PoolStatusView {
-  models: ModelState[];
+  models: ModelStatusView[];
   executionProvider: string;
   openStreams: number;
+  /** Deprecated: the `vad` model's `queue.queuedLive`. */
   vadPending: number;
-  vad: {
-    batches: number;
-    items: number;
-    meanBatchSize: number;
-    maxBatchSize: number;
-    sizeBuckets: HistogramBucket[];
-    /** Model run time per batch (ms), failed runs included. */
-    runMsTotal: number;
-    runMsBuckets: HistogramBucket[];
-  };
-  asr: { queuedLive: number; queuedFile: number; running: number; completed: number; rejectedOverloaded: number; rejectedDeadline: number };
+  /** Deprecated: the `vad` model's `batch`. */
+  vad: BatchStatsView;
+  /** Deprecated: the `asr` model's `queue`. */
+  asr: QueueStatusView;
   /** Counted by the pool's gRPC server (zero in the pool's own in-process view, which no server stands in front of). */
   server: { handlerFaults: number; unauthenticatedCalls: number; malformedMessages: number };
 }

@@ -1,40 +1,76 @@
 import type { AsrQueueStats } from "./asr/asr-queue.js";
-import type { ModelState, PoolStatusView } from "./pool-service.js";
+import type { DynamicBatcherStats } from "./batching/dynamic-batcher-contract.js";
+import type { BatchStatsView, HistogramBucket, ModelServingStats, ModelStatusView, PoolStatusView, QueueStatusView } from "./pool-service.js";
 import type { VadBatcherStats } from "./vad/vad-batcher.js";
 
-/** The pool's `GetStatus` view from its parts' own statistics (VAD absent while its model is not loaded). */
-export function poolStatusView(input: {
-  models: ModelState[];
-  device: string;
-  openStreams: number;
-  vad: VadBatcherStats | undefined;
-  asr: AsrQueueStats;
-}): PoolStatusView {
-  const { vad, asr } = input;
-  const maxBatchSize = (vad?.batchSizes ?? []).filter((b) => b.count > 0).reduce((max, b) => Math.max(max, b.le), 0);
+const NO_BATCHES: BatchStatsView = { batches: 0, items: 0, meanBatchSize: 0, maxBatchSize: 0, sizeBuckets: [], runMsTotal: 0, runMsBuckets: [] };
+const NO_QUEUE: QueueStatusView = { queuedLive: 0, queuedFile: 0, running: 0, completed: 0, rejectedOverloaded: 0, rejectedDeadline: 0 };
+
+/**
+ * The pool's `GetStatus` view from its registry's models. The flat `vadPending`/`vad`/`asr` fields, which older
+ * engines and today's metrics read, are the `vad` and `asr` models' own numbers (zero while a model has none).
+ */
+export function poolStatusView(input: { models: ModelStatusView[]; device: string; openStreams: number }): PoolStatusView {
+  const vad = input.models.find((m) => m.task === "vad");
+  const asr = input.models.find((m) => m.task === "asr");
   return {
     models: input.models,
     executionProvider: input.device,
     openStreams: input.openStreams,
-    vadPending: vad?.pendingChunks ?? 0,
-    vad: {
-      batches: vad?.batchesRun ?? 0,
-      items: vad?.chunksProcessed ?? 0,
-      meanBatchSize: vad === undefined || vad.batchesRun === 0 ? 0 : vad.batchSizeSum / vad.batchesRun,
-      maxBatchSize,
-      sizeBuckets: vad?.batchSizes ?? [],
-      runMsTotal: vad?.runMsTotal ?? 0,
-      runMsBuckets: vad?.runMs ?? [],
-    },
-    asr: {
-      queuedLive: asr.queued.live,
-      queuedFile: asr.queued.file,
-      running: asr.running,
-      completed: asr.completed,
-      rejectedOverloaded: asr.rejected.overloaded ?? 0,
-      rejectedDeadline: asr.rejected.deadline_exceeded ?? 0,
-    },
+    vadPending: vad?.queue?.queuedLive ?? 0,
+    vad: vad?.batch ?? NO_BATCHES,
+    asr: asr?.queue ?? NO_QUEUE,
     // The gRPC server fills these in from its own counters.
     server: { handlerFaults: 0, unauthenticatedCalls: 0, malformedMessages: 0 },
+  };
+}
+
+function batchStats(batches: number, items: number, sizeSum: number, sizes: HistogramBucket[], runMsTotal: number, runMs: HistogramBucket[]): BatchStatsView {
+  const maxBatchSize = sizes.filter((b) => b.count > 0).reduce((max, b) => Math.max(max, b.le), 0);
+  return { batches, items, meanBatchSize: batches === 0 ? 0 : sizeSum / batches, maxBatchSize, sizeBuckets: sizes, runMsTotal, runMsBuckets: runMs };
+}
+
+/** A sequence batcher (VAD): its batches, and its chunks as one queue (waiting, in the running batch, done). */
+export function sequenceBatcherServing(s: VadBatcherStats): ModelServingStats {
+  return {
+    batch: batchStats(s.batchesRun, s.chunksProcessed, s.batchSizeSum, s.batchSizes, s.runMsTotal, s.runMs),
+    queue: {
+      queuedLive: s.pendingChunks,
+      queuedFile: 0,
+      running: s.inFlightChunks,
+      completed: s.chunksProcessed,
+      rejectedOverloaded: s.rejected.overloaded ?? 0,
+      rejectedDeadline: s.rejected.deadline_exceeded ?? 0,
+    },
+  };
+}
+
+/** The priority queue in front of unbatched instances (Whisper's lanes): no batches, a live and a file queue. */
+export function priorityQueueServing(s: AsrQueueStats): ModelServingStats {
+  return {
+    batch: null,
+    queue: {
+      queuedLive: s.queued.live,
+      queuedFile: s.queued.file,
+      running: s.running,
+      completed: s.completed,
+      rejectedOverloaded: s.rejected.overloaded ?? 0,
+      rejectedDeadline: s.rejected.deadline_exceeded ?? 0,
+    },
+  };
+}
+
+/** A dynamic batcher (stateless models): its batches, and its `live`/`file` lanes as the queue. */
+export function dynamicBatcherServing(s: DynamicBatcherStats): ModelServingStats {
+  return {
+    batch: batchStats(s.batchesRun, s.itemsRun, s.batchSizeSum, s.batchSizes, s.runMsTotal, s.runMs),
+    queue: {
+      queuedLive: s.queueDepthByLane["live"] ?? 0,
+      queuedFile: s.queueDepthByLane["file"] ?? 0,
+      running: s.inFlight,
+      completed: s.itemsRun,
+      rejectedOverloaded: s.rejected.overloaded ?? 0,
+      rejectedDeadline: s.rejected.deadline_exceeded ?? 0,
+    },
   };
 }

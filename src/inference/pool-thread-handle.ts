@@ -5,6 +5,8 @@ import { startModuleWorker } from "./worker-entry.js";
 export interface PoolThreadOptions {
   modelsDir: string;
   device: "cpu" | "cuda";
+  /** Models to load by name; null → every known model this machine can run. */
+  models: readonly string[] | null;
   /** Whisper lanes and threads per lane; null → sized to the cores. */
   asr: { lanes: number | null; threadsPerLane: number | null };
   /** Loopback port of its gRPC server (0 = any free port). */
@@ -18,7 +20,7 @@ export interface PoolThreadOptions {
 
 export interface PoolThread {
   address: string;
-  /** Resolves once both models have loaded or failed. */
+  /** Resolves once every configured model has loaded or failed. */
   ready(): Promise<ModelState[]>;
   close(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export function startPoolThread(options: PoolThreadOptions): Promise<PoolThread>
   const workerData = {
     modelsDir: options.modelsDir,
     device: options.device,
+    models: options.models,
     asr: options.asr,
     port: options.port,
     logLevel: options.logLevel,

@@ -12,6 +12,7 @@ import { InferencePool } from "./pool.js";
 const settingsSchema = z.object({
   modelsDir: z.string(),
   device: z.enum(["cpu", "cuda"]),
+  models: z.array(z.string()).nullable(),
   asr: z.object({ lanes: z.number().int().min(1).nullable(), threadsPerLane: z.number().int().min(1).nullable() }),
   port: z.number().int().min(0).max(65_535),
   logLevel: z.string(),
@@ -31,11 +32,11 @@ async function run(): Promise<void> {
   const post = (message: PoolThreadMessage) => port.postMessage(message);
   const settings = settingsSchema.parse(workerData);
   const logger = createLogger(settings.logLevel).child({ thread: "inference" });
-  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, asr: asrLayoutOverrides(settings.asr), logger });
+  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, models: settings.models, asr: asrLayoutOverrides(settings.asr), logger });
   // Loopback only, and still behind the token: any local user can reach a loopback port.
   const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: settings.port, token: settings.token });
   post({ type: "listening", address: server.address });
-  void pool.ready().then((models) => post({ type: "ready", models }));
+  void pool.ready().then((models) => post({ type: "ready", models: models.map(({ name, loaded, error }) => ({ name, loaded, error })) }));
   port.on("message", (message: unknown) => {
     if (z.object({ type: z.literal("close") }).safeParse(message).success) {
       void (async () => {

@@ -1,21 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { Logger } from "../logger.js";
-import { AsrLanes, defaultAsrLayout, type AsrLayout } from "./asr/asr-lanes.js";
+import type { AsrLayout } from "./asr/asr-lanes.js";
 import { AsrQueue } from "./asr/asr-queue.js";
 import { AudioError } from "./audio/audio-error.js";
 import { pcm16ToFloat32 } from "./audio/pcm.js";
 import { Resampler } from "./audio/resample.js";
 import type { ExecutionDevice } from "./models/model-files.js";
-import { SileroVad } from "./models/silero-vad.js";
-import { WhisperAsr } from "./models/whisper-asr.js";
 import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { PoolError } from "./pool-error.js";
-import { poolStatusView } from "./pool-status.js";
+import { poolStatusView, priorityQueueServing, sequenceBatcherServing } from "./pool-status.js";
 import { concat, type AudioStream } from "./pool-stream.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
-import type { AudioSessionHandle, InferencePoolService, ModelState, PoolStatusView } from "./pool-service.js";
+import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView } from "./pool-service.js";
 import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
+import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
+import { ModelRegistry } from "./registry/model-registry.js";
 import { SpeechSegmenter, type SegmenterEvent, type SegmenterOptions } from "./vad/segmenter.js";
 import { VadBatcher, type VadBatcherOptions } from "./vad/vad-batcher.js";
 
@@ -23,13 +23,15 @@ export interface InferencePoolOptions {
   modelsDir: string;
   device: ExecutionDevice;
   logger: Logger;
+  /** Models to load, by name (INFERENCE_MODELS); null → every known model this machine can run. */
+  models: readonly string[] | null;
   vad: Partial<VadBatcherOptions>;
   segmenter: Partial<SegmenterOptions>;
   /** ASR jobs waiting, both priorities; past it a job is refused with `overloaded`. */
   maxQueuedUtterances: number;
   /** A live utterance not started this long after its end of speech is dropped with `deadline_exceeded`. */
   liveDeadlineMs: number;
-  /** Whisper sessions run side by side and threads of each (default: `defaultAsrLayout` for this machine's cores). */
+  /** The ASR model's instances (Whisper lanes) and threads of each (default: `defaultAsrLayout` for the cores). */
   asr: Partial<AsrLayout>;
   /** Longest recording `transcribe` takes. */
   maxRecordingMs: number;
@@ -44,6 +46,7 @@ export interface InferencePoolOptions {
 
 export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsDir" | "logger"> = {
   device: "cpu",
+  models: null,
   vad: {},
   // Silero fires ~100–200 ms into a word; a generous pre-roll keeps the first word whole for Whisper.
   segmenter: { paddingMs: 300 },
@@ -62,31 +65,23 @@ const CHUNK_MS = (VAD_CHUNK / MODEL_SAMPLE_RATE) * 1000;
 /** At most one `overloaded` error per stream in this window. */
 const OVERLOAD_NOTICE_MS = 1_000;
 
-type ModelName = "silero_vad_v5" | "whisper_tiny_en_int8";
-
-interface Models {
-  vad: SileroVad;
-  batcher: VadBatcher;
-}
-
 /**
- * The shared inference pool of one process: Silero VAD with sequence batching across every stream it serves,
- * per-stream segmentation, and Whisper ASR behind a bounded priority queue (live before files). Models load in the
- * background at start; work waits for them, and a model that fails to load answers `model_unavailable`.
+ * The shared inference pool of one process: the `vad` model with sequence batching across every stream it serves,
+ * per-stream segmentation, and the `asr` model behind a bounded priority queue (live before files). Which models
+ * serve those tasks is the registry's: they load in the background at start, work waits for them, and a task whose
+ * model failed to load or is not configured answers `model_unavailable`.
  */
 export class InferencePool implements InferencePoolService {
   readonly #options: InferencePoolOptions;
   readonly #log: Logger;
-  readonly #vad: Promise<Models | null>;
-  readonly #asr: Promise<AsrLanes | null>;
+  readonly #registry: ModelRegistry;
+  /** The VAD's batcher once its model is loaded; null when it is unavailable (`#vadError` says why). */
+  readonly #vad: Promise<VadBatcher | null>;
   readonly #queue: AsrQueue<string>;
   readonly #streams = new Map<string, AudioStream>();
-  readonly #models: Record<ModelName, ModelState> = {
-    silero_vad_v5: { name: "silero_vad_v5", loaded: false, error: null },
-    whisper_tiny_en_int8: { name: "whisper_tiny_en_int8", loaded: false, error: null },
-  };
-  /** Set once the VAD is loaded, for synchronous status reads. */
-  #loaded: Models | null = null;
+  /** Set once settled, for synchronous reads. */
+  #batcher: VadBatcher | null = null;
+  #vadError: PoolError | null = null;
   #sessions = 0;
   #files = 0;
   /** Distinguishes this pool process from earlier ones in segment ids. */
@@ -95,48 +90,41 @@ export class InferencePool implements InferencePoolService {
   constructor(options: Partial<InferencePoolOptions> & Pick<InferencePoolOptions, "modelsDir" | "logger">) {
     this.#options = { ...DEFAULT_INFERENCE_POOL_OPTIONS, ...options };
     this.#log = options.logger.child({ component: "inference-pool" });
-    const layout = defaultAsrLayout(availableParallelism(), this.#options.asr.lanes, this.#options.asr.threadsPerLane);
-    this.#queue = new AsrQueue<string>({ concurrency: layout.lanes, maxQueued: this.#options.maxQueuedUtterances });
-    this.#vad = SileroVad.load({ device: this.#options.device }).then(
-      (vad) => {
-        this.#models.silero_vad_v5.loaded = true;
-        const batcher = new VadBatcher(vad, {
+    const { models, modelsDir, device, asr } = this.#options;
+    this.#registry = ModelRegistry.start({
+      models,
+      modules: KNOWN_MODEL_MODULES,
+      modelsDir,
+      device,
+      logger: this.#log,
+      cores: availableParallelism(),
+      placement: { asr: { instances: asr.lanes, threads: asr.threadsPerLane } },
+    });
+    // One job per instance at a time, so a job always finds a free one.
+    const concurrency = this.#registry.placement("asr")?.instances ?? 1;
+    this.#queue = new AsrQueue<string>({ concurrency, maxQueued: this.#options.maxQueuedUtterances });
+    this.#registry.attach("asr", () => priorityQueueServing(this.#queue.stats()));
+    this.#vad = this.#registry.whenLoaded("vad").then(
+      (model) => {
+        const batcher = new VadBatcher(model, {
           ...this.#options.vad,
           onStreamExpired: (streamId) => this.#log.info({ stream_id: streamId }, "idle VAD stream freed"),
         });
-        this.#loaded = { vad, batcher };
-        return this.#loaded;
+        this.#registry.attach("vad", () => sequenceBatcherServing(batcher.stats()));
+        this.#batcher = batcher;
+        return batcher;
       },
-      (error: unknown) => this.#modelFailed("silero_vad_v5", error),
-    );
-    const loadLane = () =>
-      WhisperAsr.load({
-        modelsDir: this.#options.modelsDir,
-        device: this.#options.device,
-        logger: this.#log,
-        intraOpNumThreads: layout.threadsPerLane,
-      });
-    this.#asr = AsrLanes.load(layout.lanes, loadLane).then(
-      (lanes) => {
-        this.#models.whisper_tiny_en_int8.loaded = true;
-        this.#log.info({ lanes: layout.lanes, threads_per_lane: layout.threadsPerLane }, "whisper loaded");
-        return lanes;
+      (error: unknown) => {
+        this.#vadError = unavailable(error);
+        return null;
       },
-      (error: unknown) => this.#modelFailed("whisper_tiny_en_int8", error),
     );
   }
 
-  /** Resolves once both models are loaded or have failed. */
-  async ready(): Promise<ModelState[]> {
-    await Promise.all([this.#vad, this.#asr]);
-    return Object.values(this.#models);
-  }
-
-  #modelFailed(name: ModelName, error: unknown): null {
-    const message = error instanceof Error ? error.message : String(error);
-    this.#models[name].error = message;
-    this.#log.error({ err: error, model: name }, "model unavailable");
-    return null;
+  /** Resolves once every configured model is loaded or has failed. */
+  async ready(): Promise<ModelStatusView[]> {
+    await this.#vad;
+    return this.#registry.settled();
   }
 
   openAudioSession(emit: (output: PoolOutput) => void): AudioSessionHandle {
@@ -171,16 +159,17 @@ export class InferencePool implements InferencePoolService {
       reportedUnavailable: false,
     };
     this.#streams.set(key, stream);
-    void this.#vad.then((models) => {
-      if (models === null) return this.#unavailable(stream, "silero_vad_v5");
+    void this.#vad.then((batcher) => {
+      if (batcher === null) return this.#unavailable(stream, this.#vadError);
       this.#pump(stream);
     });
   }
 
-  #unavailable(stream: AudioStream, model: ModelName): void {
+  /** Tells the stream once that a model it needs is unavailable (the registry's reason). */
+  #unavailable(stream: AudioStream, error: unknown): void {
     if (stream.reportedUnavailable) return;
     stream.reportedUnavailable = true;
-    stream.emit({ kind: "error", streamId: stream.open.streamId, code: "model_unavailable", message: `${model} is not loaded: ${this.#models[model].error ?? "loading failed"}` });
+    stream.emit({ kind: "error", streamId: stream.open.streamId, code: "model_unavailable", message: unavailable(error).message });
   }
 
   #chunk(key: string, pcm16: Uint8Array): void {
@@ -225,19 +214,19 @@ export class InferencePool implements InferencePoolService {
    * many streams), and applies their probabilities in order. Finishes a closing stream once all is applied.
    */
   #pump(stream: AudioStream): void {
-    const models = this.#loaded;
-    if (models === null) {
-      // Models still loading: the backlog waits (the open handler pumps once they are in); failed: nothing to run.
-      if (this.#models.silero_vad_v5.error !== null) {
+    const batcher = this.#batcher;
+    if (batcher === null) {
+      // The VAD still loading: the backlog waits (the open handler pumps once it is in); unavailable: nothing to run.
+      if (this.#vadError !== null) {
         stream.backlog = [];
         if (stream.closing) this.#finish(stream);
       }
       return;
     }
-    if (!models.batcher.has(stream.key) && !stream.finished) {
+    if (!batcher.has(stream.key) && !stream.finished) {
       // First audio, or the batcher freed the state of a stream silent past its idle timeout: start afresh.
       try {
-        models.batcher.open(stream.key, stream.group);
+        batcher.open(stream.key, stream.group);
       } catch (error) {
         stream.backlog = [];
         stream.emit({ kind: "error", streamId: stream.open.streamId, code: poolErrorCodeOf(error), message: error instanceof Error ? error.message : "cannot open" });
@@ -251,7 +240,7 @@ export class InferencePool implements InferencePoolService {
       stream.vadInFlight += 1;
       // The batcher settles one stream's chunks in the order they were enqueued (one per batch, batches in
       // sequence), so results can be applied as they settle, with no chain of our own.
-      models.batcher
+      batcher
         .enqueue(stream.key, chunk)
         .then(
           (probability) => this.#applied(stream, () => this.#onSegmenterEvents(stream, stream.segmenter.push(chunk, probability))),
@@ -292,8 +281,7 @@ export class InferencePool implements InferencePoolService {
     const segmentId = `${stream.segmentPrefix}.${stream.utterances}`;
     const streamId = stream.open.streamId;
     const detectedAt = performance.now();
-    const job = this.#asr.then(async (asr) => {
-      if (asr === null) return this.#unavailable(stream, "whisper_tiny_en_int8");
+    const job = this.#registry.whenLoaded("asr").then(async (asr) => {
       try {
         const { value: text, queueMs, runMs } = await this.#queue.submit({
           priority: "live",
@@ -307,7 +295,7 @@ export class InferencePool implements InferencePoolService {
         this.#log.warn({ stream_id: streamId, code }, "utterance not transcribed");
         stream.emit({ kind: "error", streamId, code, message: error instanceof Error ? error.message : "transcription failed" });
       }
-    });
+    }, (error: unknown) => this.#unavailable(stream, error));
     stream.inFlight.add(job);
     void job.finally(() => stream.inFlight.delete(job));
   }
@@ -334,7 +322,7 @@ export class InferencePool implements InferencePoolService {
     stream.finished = true;
     this.#onSegmenterEvents(stream, stream.segmenter.flush());
     void Promise.allSettled([...stream.inFlight]).then(() => {
-      this.#loaded?.batcher.closeStream(stream.key);
+      this.#batcher?.closeStream(stream.key);
       stream.emit({ kind: "closed", streamId: stream.open.streamId });
     });
   }
@@ -343,31 +331,28 @@ export class InferencePool implements InferencePoolService {
     const started = performance.now();
     checkRecordingSize(pcm16, sampleRate, this.#options.maxRecordingMs);
     const samples = recordingSamples(pcm16, sampleRate, this.#options.maxRecordingMs);
-    const [models, asr] = await Promise.all([this.#vad, this.#asr]);
-    if (models === null) throw new PoolError("model_unavailable", `silero_vad_v5 is not loaded: ${this.#models.silero_vad_v5.error ?? ""}`);
-    if (asr === null) throw new PoolError("model_unavailable", `whisper_tiny_en_int8 is not loaded: ${this.#models.whisper_tiny_en_int8.error ?? ""}`);
+    const batcher = await this.#vad;
+    if (batcher === null) throw unavailable(this.#vadError);
+    const asr = await this.#registry.whenLoaded("asr");
     this.#files += 1;
-    const transcriber = { batcher: models.batcher, asr, queue: this.#queue, segmenter: this.#options.segmenter, chunkSamples: VAD_CHUNK, window: VAD_WINDOW, maxRecordingMs: this.#options.maxRecordingMs };
+    const transcriber = { batcher, asr, queue: this.#queue, segmenter: this.#options.segmenter, chunkSamples: VAD_CHUNK, window: VAD_WINDOW, maxRecordingMs: this.#options.maxRecordingMs };
     return transcribeRecording(transcriber, `file:${this.#files}`, samples, started);
   }
 
   status(): PoolStatusView {
-    return poolStatusView({
-      models: Object.values(this.#models),
-      device: this.#options.device,
-      openStreams: this.#streams.size,
-      vad: this.#loaded?.batcher.stats(),
-      asr: this.#queue.stats(),
-    });
+    return poolStatusView({ models: this.#registry.status(), device: this.#options.device, openStreams: this.#streams.size });
   }
 
+  /** The schedulers first (they wait for runs in flight), then the models under them. */
   async close(): Promise<void> {
     await this.#queue.close();
-    const [models, asr] = await Promise.all([this.#vad, this.#asr]);
-    if (models !== null) {
-      await models.batcher.close();
-      await models.vad.close();
-    }
-    await asr?.close();
+    await (await this.#vad)?.close();
+    await this.#registry.close();
   }
+}
+
+/** The registry's `model_unavailable` error, or one for anything else that stands in for it. */
+function unavailable(error: unknown): PoolError {
+  if (error instanceof PoolError) return error;
+  return new PoolError("model_unavailable", error instanceof Error ? error.message : "the model is not loaded", { cause: error });
 }

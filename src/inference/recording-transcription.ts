@@ -1,17 +1,17 @@
-import type { AsrLanes } from "./asr/asr-lanes.js";
 import type { AsrQueue } from "./asr/asr-queue.js";
 import { pcm16ToFloat32 } from "./audio/pcm.js";
 import { resample } from "./audio/resample.js";
 import { PoolError } from "./pool-error.js";
 import { MODEL_SAMPLE_RATE, type TranscribeResult } from "./pool-types.js";
+import type { AsrModel } from "./registry/model-module.js";
 import { segmentRecording } from "./vad/recording-segmentation.js";
 import type { SegmenterOptions } from "./vad/segmenter.js";
 import type { VadBatcher } from "./vad/vad-batcher.js";
 
-/** What transcribing a whole recording uses of the pool: its batcher, ASR lanes and queue (file priority). */
+/** What transcribing a whole recording uses of the pool: its VAD batcher, ASR model and queue (file priority). */
 export interface RecordingTranscriber {
   batcher: VadBatcher;
-  asr: AsrLanes;
+  asr: AsrModel;
   queue: AsrQueue<string>;
   segmenter: Partial<SegmenterOptions>;
   chunkSamples: number;

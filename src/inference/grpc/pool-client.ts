@@ -7,6 +7,7 @@ import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.
 import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
 import { bearerInterceptor } from "./pool-auth.js";
 import { loadInferenceProto } from "./proto.js";
+import { statusFromWire } from "./status-wire.js";
 
 export interface PoolClientOptions {
   /** INFERENCE_TOKEN: sent on every call as `authorization: Bearer <token>`. */
@@ -105,34 +106,7 @@ export class PoolClient {
       this.grpc.GetStatus({}, { deadline: Date.now() + this.#options.statusTimeoutMs }, (error, s) => {
         if (error) return reject(poolErrorFromGrpc(error));
         if (s === undefined) return reject(new PoolError("internal", "empty GetStatus response"));
-        resolve({
-          models: s.models.map((m) => ({ name: m.name, loaded: m.loaded, error: m.error === "" ? null : m.error })),
-          executionProvider: s.execution_provider,
-          openStreams: s.open_streams,
-          vadPending: s.vad_pending,
-          vad: {
-            batches: s.vad?.batches ?? 0,
-            items: s.vad?.items ?? 0,
-            meanBatchSize: s.vad?.mean_batch_size ?? 0,
-            maxBatchSize: s.vad?.max_batch_size ?? 0,
-            sizeBuckets: (s.vad?.size_buckets ?? []).map((b) => ({ le: b.upper_bound, count: b.count })),
-            runMsTotal: s.vad?.run_ms_total ?? 0,
-            runMsBuckets: (s.vad?.run_ms_buckets ?? []).map((b) => ({ le: b.upper_bound, count: b.count })),
-          },
-          asr: {
-            queuedLive: s.asr?.queued_live ?? 0,
-            queuedFile: s.asr?.queued_file ?? 0,
-            running: s.asr?.running ?? 0,
-            completed: s.asr?.completed ?? 0,
-            rejectedOverloaded: s.asr?.rejected_overloaded ?? 0,
-            rejectedDeadline: s.asr?.rejected_deadline ?? 0,
-          },
-          server: {
-            handlerFaults: s.server?.handler_faults ?? 0,
-            unauthenticatedCalls: s.server?.unauthenticated_calls ?? 0,
-            malformedMessages: s.server?.malformed_messages ?? 0,
-          },
-        });
+        resolve(statusFromWire(s));
       });
     });
   }

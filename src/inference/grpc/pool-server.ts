@@ -20,9 +20,10 @@ import type { TranscribeRequest__Output } from "./generated/engine/inference/v1/
 import type { TranscribeResponse } from "./generated/engine/inference/v1/TranscribeResponse.js";
 import { isMalformed, malformedReason, withLenientDecoding, type Malformed } from "./lenient-decoding.js";
 import { authServerInterceptor, MIN_INFERENCE_TOKEN_CHARS } from "./pool-auth.js";
-import { isSampleRate, serviceError, statusToWire, toServiceError, toWire } from "./pool-wire.js";
+import { isSampleRate, serviceError, toServiceError, toWire } from "./pool-wire.js";
 import { loadInferenceProto } from "./proto.js";
 import { ServerCounters } from "./server-counters.js";
+import { statusToWire } from "./status-wire.js";
 
 export interface PoolServerOptions {
   host: string;

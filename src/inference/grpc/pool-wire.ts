@@ -1,12 +1,10 @@
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { ERROR_TABLE } from "../../protocol/error-codes.js";
 import { PoolError } from "../pool-error.js";
-import type { PoolStatusView } from "../pool-service.js";
 import { poolErrorCodeOf, SUPPORTED_SAMPLE_RATES, type PoolErrorCode, type PoolOutput, type SampleRate } from "../pool-types.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
-import type { PoolStatus } from "./generated/engine/inference/v1/PoolStatus.js";
 
-/** The server's side of the wire: pool outputs, statuses and errors in their protobuf and gRPC forms. */
+/** The server's side of the wire: pool outputs and errors in their protobuf and gRPC forms (statuses: status-wire.ts). */
 
 export function toWire(output: PoolOutput): AudioOut {
   switch (output.kind) {
@@ -29,37 +27,6 @@ export function toWire(output: PoolOutput): AudioOut {
     case "closed":
       return { closed: { stream_id: output.streamId } };
   }
-}
-
-export function statusToWire(s: PoolStatusView): PoolStatus {
-  return {
-    models: s.models.map((m) => ({ name: m.name, loaded: m.loaded, error: m.error ?? "" })),
-    execution_provider: s.executionProvider,
-    open_streams: s.openStreams,
-    vad_pending: s.vadPending,
-    vad: {
-      batches: s.vad.batches,
-      items: s.vad.items,
-      mean_batch_size: s.vad.meanBatchSize,
-      max_batch_size: s.vad.maxBatchSize,
-      size_buckets: s.vad.sizeBuckets.map((b) => ({ upper_bound: b.le, count: b.count })),
-      run_ms_total: s.vad.runMsTotal,
-      run_ms_buckets: s.vad.runMsBuckets.map((b) => ({ upper_bound: b.le, count: b.count })),
-    },
-    asr: {
-      queued_live: s.asr.queuedLive,
-      queued_file: s.asr.queuedFile,
-      running: s.asr.running,
-      completed: s.asr.completed,
-      rejected_overloaded: s.asr.rejectedOverloaded,
-      rejected_deadline: s.asr.rejectedDeadline,
-    },
-    server: {
-      handler_faults: s.server.handlerFaults,
-      unauthenticated_calls: s.server.unauthenticatedCalls,
-      malformed_messages: s.server.malformedMessages,
-    },
-  };
 }
 
 export function isSampleRate(value: number): value is SampleRate {

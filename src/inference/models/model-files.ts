@@ -32,6 +32,16 @@ export function sileroVadModel(version: SileroVadVersion = "v5"): PackagedFile {
   return packagedFile("@ricky0123/vad-web", `dist/silero_vad_${version}.onnx`);
 }
 
+/** Why a packaged model file cannot be found on this machine (package not installed, file missing), or null. */
+export function missingPackagedFile(find: () => PackagedFile): string | null {
+  try {
+    find();
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 function packagedFile(packageName: string, relativePath: string): PackagedFile {
   const require = createRequire(import.meta.url);
   let manifestPath: string;

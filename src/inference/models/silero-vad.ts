@@ -1,6 +1,7 @@
 import { Tensor } from "onnxruntime-node";
 import { errorText, InferenceError } from "./inference-error.js";
-import { executionProvidersFor, sileroVadModel, type ExecutionDevice } from "./model-files.js";
+import type { ModelModule } from "../registry/model-module.js";
+import { executionProvidersFor, missingPackagedFile, sileroVadModel, type ExecutionDevice } from "./model-files.js";
 import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
 
 /**
@@ -114,6 +115,23 @@ export class SileroVad {
     await this.session.release();
   }
 }
+
+/**
+ * Silero VAD v5 in the registry: one session (its batches already gather every stream), sequence batching
+ * (vad/vad-batcher.ts), one thread unless configured: VAD is cheap, the cores are ASR's.
+ */
+export const SILERO_VAD_V5_MODULE: ModelModule<"vad"> = {
+  name: "silero_vad_v5",
+  task: "vad",
+  runtime: "onnxruntime-node",
+  batching: "sequence",
+  placement: (_cores, requested) => ({ instances: 1, threads: requested.threads ?? DEFAULT_SILERO_VAD_OPTIONS.intraOpNumThreads }),
+  unsupported: () => missingPackagedFile(() => sileroVadModel("v5")),
+  async load(context) {
+    const vad = await SileroVad.load({ device: context.device, intraOpNumThreads: context.placement.threads });
+    return { model: vad, dispose: () => vad.close() };
+  },
+};
 
 /** Copies one stream's [2, 128] state into row `row` of a [2, B, 128] batch state. */
 export function writeStreamState(

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { KNOWN_MODEL_MODULES } from "../../src/inference/registry/known-models.js";
+import { KNOWN_MODEL_NAMES } from "../../src/inference/registry/model-names.js";
+
+/** The pool's real modules as declared (nothing is loaded here). */
+describe("the known model modules", () => {
+  it("are exactly the names configuration accepts, one per task", () => {
+    expect(KNOWN_MODEL_MODULES.map((m) => m.name)).toEqual([...KNOWN_MODEL_NAMES]);
+    const tasks = KNOWN_MODEL_MODULES.map((m) => m.task);
+    expect(new Set(tasks).size).toBe(tasks.length);
+  });
+
+  it("declare task, runtime and batching: Silero sequence-batched, Whisper unbatched lanes", () => {
+    expect(KNOWN_MODEL_MODULES.map((m) => [m.name, m.task, m.runtime, m.batching])).toEqual([
+      ["silero_vad_v5", "vad", "onnxruntime-node", "sequence"],
+      ["whisper_tiny_en_int8", "asr", "onnxruntime-node", "none"],
+    ]);
+  });
+
+  it("size their placement: one VAD session of one thread; Whisper lanes from the cores (asr-lanes.ts)", () => {
+    const [silero, whisper] = KNOWN_MODEL_MODULES;
+    expect(silero?.placement(8, {})).toEqual({ instances: 1, threads: 1 });
+    expect(whisper?.placement(2, {})).toEqual({ instances: 2, threads: 1 });
+    expect(whisper?.placement(8, {})).toEqual({ instances: 4, threads: 2 });
+    expect(whisper?.placement(2, { instances: 1 })).toEqual({ instances: 1, threads: 2 });
+  });
+
+  it("can run on this machine: their packages are installed", () => {
+    expect(KNOWN_MODEL_MODULES.map((m) => m.unsupported("cpu"))).toEqual([null, null]);
+  });
+});
