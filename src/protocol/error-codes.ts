@@ -47,6 +47,7 @@ export const ERROR_TABLE = {
   payload_too_large: { retryable: false, surfaces: ["api"], http: 413, meaning: "A body or upload over the route's limit" },
   recording_too_long: { retryable: false, surfaces: ["api", "pool"], http: 413, grpc: "INVALID_ARGUMENT", meaning: "A recording over 10 minutes" },
   invalid_audio: { retryable: false, surfaces: ["api", "room", "pool"], http: 400, grpc: "INVALID_ARGUMENT", meaning: "Audio that is not valid base64, WAV or 16-bit PCM, an unsupported rate, a frame outside 10–100 ms, or audio from an observer" },
+  invalid_video: { retryable: false, surfaces: ["room", "pool", "api"], http: 400, grpc: "INVALID_ARGUMENT", meaning: "A video frame that is not a JPEG, is truncated or corrupt, uses a JPEG coding the decoder lacks, or is over 256 KB or 1280×720" },
   rate_limited: { retryable: true, surfaces: ["api", "room"], http: 429, meaning: "Over a request, message or audio budget (`Retry-After` on the API)" },
   max_sessions: { retryable: true, surfaces: ["api"], http: 503, meaning: "`MAX_SESSIONS` open sessions (`Retry-After`)" },
   not_ready: { retryable: true, surfaces: ["api"], http: 503, meaning: "`/ready`: the database or the rooms are not accepting yet" },
