@@ -55,6 +55,9 @@ async function call(engine: EngineProcess, method: string, path: string, body?: 
   return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
 
+/** Each test starts engine processes one after another (PGlite, models): 17 s alone on 2 busy cores, more in a full run. */
+const RESTART_TEST_TIMEOUT_MS = 90_000;
+
 describe("engine restart on the same data", () => {
   it("keeps every record; sessions the dead process left open are ended with process_restart", async () => {
     const first = await start();
@@ -92,7 +95,7 @@ describe("engine restart on the same data", () => {
 
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
-  });
+  }, RESTART_TEST_TIMEOUT_MS);
 
   it("SIGTERM drains live sessions: clients are told, the session ends with reason shutdown, the process exits 0", async () => {
     const engine = await start();
@@ -109,5 +112,5 @@ describe("engine restart on the same data", () => {
     expect((await call(next, "GET", `/api/v1/sessions/${id}`)).body).toMatchObject({ status: "ended", end_reason: "shutdown" });
     next.child.kill("SIGTERM");
     await next.exited;
-  });
+  }, RESTART_TEST_TIMEOUT_MS);
 });
