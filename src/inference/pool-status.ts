@@ -1,7 +1,7 @@
 import type { AsrQueueStats } from "./asr/asr-queue.js";
 import type { DynamicBatcherStats } from "./batching/dynamic-batcher-contract.js";
 import type { BatchStatsView, HistogramBucket, ModelServingStats, ModelStatusView, PoolStatusView, QueueStatusView } from "./pool-service.js";
-import type { VadBatcherStats } from "./vad/vad-batcher.js";
+import type { VadBatcherStats } from "./vad/vad-batcher-contract.js";
 
 const NO_BATCHES: BatchStatsView = { batches: 0, items: 0, meanBatchSize: 0, maxBatchSize: 0, sizeBuckets: [], runMsTotal: 0, runMsBuckets: [] };
 const NO_QUEUE: QueueStatusView = { queuedLive: 0, queuedFile: 0, running: 0, completed: 0, rejectedOverloaded: 0, rejectedDeadline: 0 };

@@ -17,7 +17,8 @@ import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, 
 import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import { SpeechSegmenter, type SegmenterEvent, type SegmenterOptions } from "./vad/segmenter.js";
-import { VadBatcher, type VadBatcherOptions } from "./vad/vad-batcher.js";
+import { VadBatcher } from "./vad/vad-batcher.js";
+import type { VadBatcherOptions } from "./vad/vad-batcher-contract.js";
 
 export interface InferencePoolOptions {
   modelsDir: string;

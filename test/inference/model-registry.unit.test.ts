@@ -4,7 +4,7 @@ import { PoolError } from "../../src/inference/pool-error.js";
 import type { AsrModel, AnyModelModule, LoadedModel, ModelModule } from "../../src/inference/registry/model-module.js";
 import { ModelRegistry, type ModelRegistryOptions } from "../../src/inference/registry/model-registry.js";
 import { KNOWN_MODEL_NAMES } from "../../src/inference/registry/model-names.js";
-import type { BatchedVadModel } from "../../src/inference/vad/vad-batcher.js";
+import type { BatchedVadModel } from "../../src/inference/vad/vad-batcher-contract.js";
 import { createLogger } from "../../src/logger.js";
 import { rejection } from "../support/rejection.js";
 

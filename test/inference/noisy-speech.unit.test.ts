@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { activeSpeechLevel, meanSquare, mixAtSnr, mulberry32, whiteNoise } from "../support/noisy-speech.js";
+import { activeSpeechLevel, meanSquare, mixAtSnr, whiteNoise } from "../support/noisy-speech.js";
+import { mulberry32 } from "../support/seeded-random.js";
 
 /** A 440 Hz tone in bursts with silence between: stands in for speech with pauses. */
 function bursts(seconds: number, amplitude: number): Float32Array {

@@ -1,12 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SileroVad } from "../../src/inference/models/silero-vad.js";
-import {
-  VadBatcher,
-  VadBatcherError,
-  type BatchedVadModel,
-  type VadBatcherOptions,
-} from "../../src/inference/vad/vad-batcher.js";
+import { VadBatcher } from "../../src/inference/vad/vad-batcher.js";
+import { VadBatcherError, type BatchedVadModel, type VadBatcherOptions } from "../../src/inference/vad/vad-batcher-contract.js";
 import { rejection } from "../support/rejection.js";
+import { mulberry32 } from "../support/seeded-random.js";
 
 /*
  * Runs the real Silero VAD v5 (onnxruntime-node, CPU). The test signal is synthetic: harmonic tones under a syllable-
@@ -18,17 +15,6 @@ const CHUNK = 512;
 const STATE = 256;
 /** Batched and single-row runs may take different kernel paths; allow float rounding, nothing more. */
 const TOLERANCE = 1e-5;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function testSignal(seed: number, chunks: number): Float32Array[] {
   const rand = mulberry32(seed);

@@ -1,5 +1,6 @@
 import { MODEL_SAMPLE_RATE } from "../../src/inference/pool-types.js";
 import type { SpeechSynthesizer } from "./speech.js";
+import { mulberry32 } from "./seeded-random.js";
 
 /**
  * Speech in noise at a chosen SNR, for the noise-suppression test and bench. sox is not installed on these
@@ -13,18 +14,6 @@ import type { SpeechSynthesizer } from "./speech.js";
  * not dilute it: "5 dB" means 5 dB while someone is talking.
  */
 export type NoiseKind = "white" | "babble";
-
-/** Seeded PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Unit-variance Gaussian white noise, the same for the same seed. */
 export function whiteNoise(length: number, seed: number): Float32Array {

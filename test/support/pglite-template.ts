@@ -9,13 +9,14 @@
  */
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { access, cp, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { MIGRATIONS_FOLDER } from "../../src/persistence/database.js";
 import { openPgliteDatabase } from "../../src/persistence/pglite-database.js";
+import { fileExists, writeFileAtomically } from "../../src/cache-files.js";
 
 const TEMPLATES_DIR = join(tmpdir(), "engine-test-pglite");
 /** Bump when what the template holds changes in a way its key does not see. */
@@ -41,7 +42,7 @@ export function pgliteTemplate(): Promise<string> {
 
 async function findOrBuild(): Promise<string> {
   const folder = join(TEMPLATES_DIR, await templateKey());
-  if (await exists(folder)) return folder;
+  if (await fileExists(folder)) return folder;
   // Built aside and renamed into place: a folder under its final name is always complete, and concurrent builders
   // (parallel test files, other runs) never see each other's half-written files.
   const building = `${folder}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
@@ -56,7 +57,7 @@ async function findOrBuild(): Promise<string> {
   } catch (error) {
     await rm(building, { recursive: true, force: true });
     // Another process renamed its build into place first: use that one.
-    if (await exists(folder)) return folder;
+    if (await fileExists(folder)) return folder;
     throw error;
   }
   return folder;
@@ -109,11 +110,3 @@ async function copyFolder(source: string, target: string): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

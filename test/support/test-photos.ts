@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { encode } from "jpeg-js";
 import { PNG } from "pngjs";
+import { fileExists, writeFileAtomically } from "../../src/cache-files.js";
 
 const run = promisify(execFile);
 
@@ -58,11 +58,11 @@ async function loadPhoto(dir: string, name: TestPhotoName): Promise<TestPhoto> {
   const png = PNG.sync.read(Buffer.from(await readFile(join(dir, `${name}.png`))));
   const jpegPath = join(dir, `${name}.q${JPEG_QUALITY}.jpg`);
   let jpeg: Uint8Array;
-  if (await exists(jpegPath)) {
+  if (await fileExists(jpegPath)) {
     jpeg = await readFile(jpegPath);
   } else {
     jpeg = encode({ width: png.width, height: png.height, data: png.data }, JPEG_QUALITY).data;
-    await writeAtomically(jpegPath, jpeg);
+    await writeFileAtomically(jpegPath, jpeg);
   }
   return { name, width: png.width, height: png.height, jpeg };
 }
@@ -71,7 +71,7 @@ async function loadPhoto(dir: string, name: TestPhotoName): Promise<TestPhoto> {
 async function ensurePngs(): Promise<string> {
   const version = await packageVersion();
   const dir = join(CACHE_ROOT, `${PACKAGE}_${version}`);
-  if ((await Promise.all(NAMES.map((name) => exists(join(dir, `${name}.png`))))).every(Boolean)) return dir;
+  if ((await Promise.all(NAMES.map((name) => fileExists(join(dir, `${name}.png`))))).every(Boolean)) return dir;
   const work = await mkdtemp(join(tmpdir(), "test-media-"));
   try {
     try {
@@ -90,7 +90,7 @@ async function ensurePngs(): Promise<string> {
       await rename(staged, dir);
     } catch (error) {
       // Another test file got there first: its folder is as good as ours.
-      if (!(await exists(join(dir, "chelsea.png")))) throw error;
+      if (!(await fileExists(join(dir, "chelsea.png")))) throw error;
     }
     return dir;
   } finally {
@@ -106,17 +106,3 @@ async function packageVersion(): Promise<string> {
   return version.replace(/[^A-Za-z0-9.+~-]/g, "_");
 }
 
-async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  await writeFile(temporary, data);
-  await rename(temporary, path);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import { errorText, InferenceError } from "./inference-error.js";
 import { blazeFaceFrontModel } from "./face-model-files.js";
+import { fileExists, writeFileAtomically } from "../../cache-files.js";
 
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -87,18 +88,11 @@ export async function prepareBatchedBlazeFace(modelsDir: string): Promise<string
     .digest("hex")
     .slice(0, 12);
   const path = join(modelsDir, `blazeface-front-128-batch.${version}.onnx`);
-  if (await exists(path)) return path;
+  if (await fileExists(path)) return path;
   try {
     await mkdir(modelsDir, { recursive: true });
     const opened = openBlazeFaceBatch(await readFile(source.path));
-    const temporary = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-    try {
-      await writeFile(temporary, opened);
-      await rename(temporary, path);
-    } catch (error) {
-      await unlink(temporary).catch(() => undefined);
-      throw error;
-    }
+    await writeFileAtomically(path, opened);
     return path;
   } catch (cause) {
     if (cause instanceof InferenceError) throw cause;
@@ -130,15 +124,6 @@ function int64Tensor(name: string, values: number[]): TensorProto {
   const tensor = onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length] });
   setInt64Values(tensor, values);
   return tensor;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function unexpected(detail: string): InferenceError {

@@ -1,11 +1,12 @@
-import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import onnxProto from "onnx-proto";
 import type { Logger } from "../../logger.js";
 import { errorText, InferenceError } from "./inference-error.js";
 import { whisperSourceModel } from "./model-files.js";
 import type { WhisperVocabulary } from "./whisper-tokenizer.js";
+import { fileExists, writeFileAtomically } from "../../cache-files.js";
 
 const { onnx } = onnxProto;
 
@@ -69,7 +70,7 @@ export async function prepareWhisper(options: PrepareWhisperOptions): Promise<Pr
     .slice(0, 12);
   const base = join(options.modelsDir, `whisper-tiny-en-int8.${version}`);
   const prepared: PreparedWhisper = { modelPath: `${base}.onnx`, vocabularyPath: `${base}.vocab.json` };
-  if ((await exists(prepared.modelPath)) && (await exists(prepared.vocabularyPath))) {
+  if ((await fileExists(prepared.modelPath)) && (await fileExists(prepared.vocabularyPath))) {
     options.logger.debug({ model_path: prepared.modelPath }, "whisper model already prepared");
     return prepared;
   }
@@ -80,8 +81,8 @@ export async function prepareWhisper(options: PrepareWhisperOptions): Promise<Pr
     await mkdir(options.modelsDir, { recursive: true });
     const model = onnx.ModelProto.decode(await readFile(source.path));
     const vocabulary = stripBpeDecoder(model);
-    await writeAtomically(prepared.vocabularyPath, JSON.stringify(vocabulary));
-    await writeAtomically(prepared.modelPath, onnx.ModelProto.encode(model).finish());
+    await writeFileAtomically(prepared.vocabularyPath, JSON.stringify(vocabulary));
+    await writeFileAtomically(prepared.modelPath, onnx.ModelProto.encode(model).finish());
   } catch (cause) {
     if (cause instanceof InferenceError) throw cause;
     throw new InferenceError("model_unavailable", `could not prepare the Whisper model: ${errorText(cause)}`, {
@@ -188,26 +189,6 @@ function usesDomain(node: onnxProto.onnx.INodeProto, domain: string): boolean {
       (subgraph?.node ?? []).some((inner) => usesDomain(inner, domain)),
     ),
   );
-}
-
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function unexpected(detail: string): InferenceError {

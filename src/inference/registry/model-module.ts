@@ -1,7 +1,7 @@
 import type { Logger } from "../../logger.js";
 import type { ExecutionDevice } from "../models/model-files.js";
 import type { AsrResult } from "../models/whisper-asr.js";
-import type { BatchedVadModel } from "../vad/vad-batcher.js";
+import type { BatchedVadModel } from "../vad/vad-batcher-contract.js";
 
 /**
  * What a model of the pool declares (Triton's model config, as code): one module per model, the registry loads the
