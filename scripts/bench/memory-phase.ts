@@ -1,26 +1,20 @@
 import { ClientPool, type HoldStatus, type JoinOutcome } from "./memory-client-pool.js";
 import { medianSample, type MemorySample } from "./memory-probe.js";
+import type { MemoryBenchOptions } from "./memory-options.js";
 import type { Seat } from "./memory-protocol.js";
 import type { ServerUnderTest } from "./memory-servers.js";
 import { nodeIds, parseHeapGraph, type Attribution } from "./memory-heap-graph.js";
 import { attributeMerged, CLIENT_OWNERS, ROOM_OWNERS, summarizeGraph, type SnapshotSummary } from "./memory-snapshot.js";
 
-/** How one server is measured; the same for the engine and the bare Colyseus process. */
-export interface PhaseSettings {
+/** How one server is measured; the same for the engine and the bare Colyseus process (the run's options, per phase). */
+export type PhaseSettings = Pick<
+  MemoryBenchOptions,
+  "participants" | "clientProcesses" | "joinConcurrency" | "joinTimeoutMs" | "samples" | "samplePauseMs" | "stabilizeMaxMs" | "settleMs"
+> & {
   rooms: number;
-  participants: number;
-  clientProcesses: number;
-  joinConcurrency: number;
-  joinTimeoutMs: number;
-  /** Consecutive GC'd readings that must agree (and whose median is reported) at each point. */
-  samples: number;
-  samplePauseMs: number;
-  /** Longest a point waits for its readings to agree; past it the last ones are used and the point marked unstable. */
-  stabilizeMaxMs: number;
-  settleMs: number;
   /** Take a heap snapshot at each point (the breakdown stage only: a snapshot of 10,000 clients is too large). */
   snapshots: boolean;
-}
+};
 
 /** A measurement point: the median of each figure over the last agreeing readings. */
 export interface MemoryPoint extends MemorySample {
