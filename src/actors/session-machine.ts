@@ -1,4 +1,4 @@
-import { assertEvent, assign, fromPromise, setup, type SnapshotFrom } from "xstate";
+import { assertEvent, assign, emit, setup, type SnapshotFrom } from "xstate";
 import type { EndReason, ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
 import type { ParticipantResult } from "../rooms/room-audio.js";
 
@@ -27,7 +27,24 @@ export type SessionMachineEvent =
   /** A participant's audio message (16-bit PCM), already validated by the room. */
   | { type: "audio.chunk"; participantId: string; pcm16: Uint8Array }
   /** A result of the inference pool for one participant's audio. */
-  | { type: "inference.result"; result: ParticipantResult };
+  | { type: "inference.result"; result: ParticipantResult }
+  /** The room's answer to `writes.flush`: every pending write was attempted. */
+  | { type: "writes.flushed" }
+  | { type: "writes.flush_failed"; message: string };
+
+/**
+ * What the machine asks of its room, through `actor.on`: one machine serves every room (a per-room `provide` copies
+ * the whole machine, ≈ 16 KB a session), and the room answers with events.
+ */
+export type SessionMachineEmitted =
+  /** Hand the chunk to the inference pool. */
+  | { type: "audio.forward"; participantId: string; pcm16: Uint8Array }
+  /** Tell the sender its audio was not taken (the session is not open). */
+  | { type: "audio.refused"; participantId: string }
+  /** Broadcast, persist, or report a pool result. */
+  | { type: "result.deliver"; result: ParticipantResult }
+  /** Persist every pending write, then answer `writes.flushed` (or `writes.flush_failed`). */
+  | { type: "writes.flush" };
 
 /**
  * A session's lifecycle: created → waiting → live → draining → ended.
@@ -39,6 +56,7 @@ export const sessionMachine = setup({
     input: {} as SessionMachineInput,
     context: {} as SessionMachineContext,
     events: {} as SessionMachineEvent,
+    emitted: {} as SessionMachineEmitted,
   },
   guards: {
     /** Meeting: the first non-observer participant. Tutoring: the student. */
@@ -70,19 +88,25 @@ export const sessionMachine = setup({
     }),
     recordIdleTimeout: assign({ endReason: "idle_timeout" as const }),
     recordMaxDuration: assign({ endReason: "max_duration" as const }),
-    /** Provided by the room: hand the chunk to the inference pool. */
-    forwardAudio: () => {},
-    /** Provided by the room: tell the sender its audio was not taken (the session is not open). */
-    refuseAudio: () => {},
-    /** Provided by the room: broadcast, persist, or report a pool result. */
-    deliverResult: () => {},
-    recordFlushError: assign({
-      flushError: ({ event }) => ("error" in event && event.error instanceof Error ? event.error.message : "flush failed"),
+    forwardAudio: emit(({ event }) => {
+      assertEvent(event, "audio.chunk");
+      return { type: "audio.forward" as const, participantId: event.participantId, pcm16: event.pcm16 };
     }),
-  },
-  actors: {
-    /** Provided by the room: resolves once every pending write of the session is persisted. */
-    flushWrites: fromPromise<void>(async () => {}),
+    refuseAudio: emit(({ event }) => {
+      assertEvent(event, "audio.chunk");
+      return { type: "audio.refused" as const, participantId: event.participantId };
+    }),
+    deliverResult: emit(({ event }) => {
+      assertEvent(event, "inference.result");
+      return { type: "result.deliver" as const, result: event.result };
+    }),
+    requestFlush: emit({ type: "writes.flush" as const }),
+    recordFlushError: assign({
+      flushError: ({ event }) => {
+        assertEvent(event, "writes.flush_failed");
+        return event.message;
+      },
+    }),
   },
   delays: {
     idleTimeout: ({ context }) => context.idleTimeoutMs,
@@ -140,10 +164,10 @@ export const sessionMachine = setup({
       },
     },
     draining: {
-      invoke: {
-        src: "flushWrites",
-        onDone: { target: "ended" },
-        onError: { target: "ended", actions: "recordFlushError" },
+      entry: "requestFlush",
+      on: {
+        "writes.flushed": { target: "ended" },
+        "writes.flush_failed": { target: "ended", actions: "recordFlushError" },
       },
     },
     ended: { type: "final" },

@@ -7,17 +7,22 @@ import { TutoringRoom } from "./tutoring-room.js";
 
 /**
  * Concrete room classes with the engine's dependencies closed over. Colyseus instantiates rooms with `new Room()`,
- * so dependencies travel in the class, not in module state or (serialised) room options.
+ * so dependencies travel in the class, not in module state or (serialised) room options: a getter on the prototype,
+ * not a field on every room (see `SessionRoom`'s note on properties).
  */
 export function bindRooms(deps: RoomDeps): Record<SessionKind, new () => MeetingRoom | TutoringRoom> {
   class BoundMeetingRoom extends MeetingRoom {
-    protected readonly deps = deps;
+    protected get deps(): RoomDeps {
+      return deps;
+    }
     static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<JoinAuth> {
       return authorizeJoin(deps, "meeting", token, options, context);
     }
   }
   class BoundTutoringRoom extends TutoringRoom {
-    protected readonly deps = deps;
+    protected get deps(): RoomDeps {
+      return deps;
+    }
     static override async onAuth(token: string, options: unknown, context: AuthContext): Promise<JoinAuth> {
       return authorizeJoin(deps, "tutoring", token, options, context);
     }

@@ -16,15 +16,12 @@ import type { RoomConnections, SessionClient } from "./room-connections.js";
 const MAX_ECHOED_TYPE_CHARS = 64;
 const MAX_REPLY_ISSUES = 20;
 
-/** What the inbox needs of its room. */
+/** What the inbox needs of its room: the room itself implements it (no closures made per session). */
 export interface InboxRoom {
-  connections: RoomConnections;
-  metrics: EngineMetrics;
-  messagesPerSecond: number;
   sendTo<T extends ServerMessageType>(client: SessionClient, type: T, message: ServerMessages[T]): void;
   sendToAll<T extends ServerMessageType>(type: T, message: ServerMessages[T]): void;
   /** Accepted audio, for the session machine (`audio.chunk`). */
-  audio(participantId: string, pcm16: Uint8Array): void;
+  audioAccepted(participantId: string, pcm16: Uint8Array): void;
 }
 
 /**
@@ -34,9 +31,15 @@ export interface InboxRoom {
  */
 export class ClientInbox {
   readonly #room: InboxRoom;
+  readonly #connections: RoomConnections;
+  readonly #metrics: EngineMetrics;
+  readonly #messagesPerSecond: number;
 
-  constructor(room: InboxRoom) {
+  constructor(room: InboxRoom, connections: RoomConnections, metrics: EngineMetrics, messagesPerSecond: number) {
     this.#room = room;
+    this.#connections = connections;
+    this.#metrics = metrics;
+    this.#messagesPerSecond = messagesPerSecond;
   }
 
   /** Validates a JSON message; null (and a reply sent) when it is refused. */
@@ -59,16 +62,16 @@ export class ClientInbox {
 
   /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
   admit(client: SessionClient, type: string): boolean {
-    if (this.#room.connections.takeMessage(client)) return true;
-    this.reject(client, type, "rate_limited", `more than ${this.#room.messagesPerSecond} messages per second`);
+    if (this.#connections.takeMessage(client)) return true;
+    this.reject(client, type, "rate_limited", `more than ${this.#messagesPerSecond} messages per second`);
     return false;
   }
 
   /** Refuses a client message. Counted always; answered while the connection's error-reply budget lasts. */
   reject(client: SessionClient, type: string, code: RoomErrorCode, message: string, issues?: ErrorMessage["issues"]): void {
-    this.#room.metrics.error("room", code);
-    if (!this.#room.connections.takeErrorReply(client)) {
-      this.#room.metrics.errorReplySuppressed();
+    this.#metrics.error("room", code);
+    if (!this.#connections.takeErrorReply(client)) {
+      this.#metrics.errorReplySuppressed();
       return;
     }
     // The type is the client's choice: bounded before it is echoed.
@@ -80,8 +83,8 @@ export class ClientInbox {
   signal(client: SessionClient, raw: unknown): void {
     const message = this.parse(client, "signal", signalMessage, raw);
     if (message === null) return;
-    const from = this.#room.connections.authOf(client).participantId;
-    const target = message.to === from ? undefined : this.#room.connections.clientOf(message.to);
+    const from = this.#connections.authOf(client).participantId;
+    const target = message.to === from ? undefined : this.#connections.clientOf(message.to);
     if (target === undefined) {
       this.reject(client, "signal", "participant_not_found", "no other connected participant has that id");
       return;
@@ -93,16 +96,16 @@ export class ClientInbox {
   text(client: SessionClient, raw: unknown): void {
     const message = this.parse(client, "text", textMessage, raw);
     if (message === null) return;
-    const { participantId, name } = this.#room.connections.authOf(client);
+    const { participantId, name } = this.#connections.authOf(client);
     this.#room.sendToAll("text", { from: participantId, name, content: message.content, at: Date.now() });
   }
 
   /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */
   audio(client: SessionClient, bytes: Uint8Array): void {
-    const { participantId, sampleRate, role } = this.#room.connections.authOf(client);
+    const { participantId, sampleRate, role } = this.#connections.authOf(client);
     const durationMs = audioMessageMs(bytes, sampleRate);
     // Charged before any check: a refused frame costs its sender as much as an accepted one (at least 10 ms).
-    if (!this.#room.connections.takeAudio(client, Math.max(MIN_AUDIO_MESSAGE_MS, durationMs))) {
+    if (!this.#connections.takeAudio(client, Math.max(MIN_AUDIO_MESSAGE_MS, durationMs))) {
       this.reject(client, "audio", "rate_limited", "audio arrives faster than 1.5× real time");
       return;
     }
@@ -115,7 +118,7 @@ export class ClientInbox {
       this.reject(client, "audio", "invalid_audio", problem);
       return;
     }
-    this.#room.metrics.audioReceived(durationMs);
-    this.#room.audio(participantId, bytes);
+    this.#metrics.audioReceived(durationMs);
+    this.#room.audioAccepted(participantId, bytes);
   }
 }

@@ -1,7 +1,9 @@
 import type { Logger } from "../logger.js";
 
-/** Told after each write with its label, how long it took and whether it succeeded (metrics hook). */
-export type WriteObserver = (label: string, durationMs: number, ok: boolean) => void;
+/** Told after each write with its label, how long it took and whether it succeeded (the engine's metrics). */
+export interface WriteObserver {
+  dbWrite(label: string, durationMs: number, ok: boolean): void;
+}
 
 /**
  * A room's database writes, applied one after another in the order they were made, off the message path.
@@ -12,11 +14,11 @@ export class OrderedWrites {
   #pending = 0;
   #failed = 0;
   readonly #logger: Logger;
-  readonly #observe: WriteObserver;
+  readonly #observer: WriteObserver | null;
 
-  constructor(logger: Logger, observe: WriteObserver = () => {}) {
+  constructor(logger: Logger, observer: WriteObserver | null = null) {
     this.#logger = logger;
-    this.#observe = observe;
+    this.#observer = observer;
   }
 
   get pending(): number {
@@ -43,7 +45,7 @@ export class OrderedWrites {
       }
       // A throwing observer must not reject the tail: every later write would be skipped.
       try {
-        this.#observe(label, performance.now() - startedMs, ok);
+        this.#observer?.dbWrite(label, performance.now() - startedMs, ok);
       } catch (error) {
         this.#logger.warn({ err: error, write: label }, "write observer failed");
       }

@@ -31,6 +31,14 @@ function participantCode(code: RoomAudioErrorCode): RoomErrorCode {
   return (ROOM_ERROR_CODES as readonly string[]).includes(code) ? (code as RoomErrorCode) : "internal";
 }
 
+/** Who hears of a room's audio: the room itself (an object it already is, not a bag of closures per session). */
+export interface RoomAudioListener {
+  /** A result for a participant. Called on gRPC callbacks, outside any Colyseus hook: the listener guards its work. */
+  audioResult(result: ParticipantResult): void;
+  /** Every pool error, before the per-participant throttling (metrics count them all). */
+  audioError(code: RoomAudioErrorCode): void;
+}
+
 export interface RoomAudioOptions {
   /** How long draining waits for in-flight utterances before giving up on them. */
   drainTimeoutMs: number;
@@ -39,6 +47,17 @@ export interface RoomAudioOptions {
 }
 
 export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, errorNoticeMs: 1_000 };
+
+/** A room's streams, made with its link on the first chunk: an idle session holds neither. */
+interface StreamBook {
+  link: AudioLinkHandle;
+  byParticipant: Map<string, ParticipantStream>;
+  byStream: Map<string, ParticipantStream>;
+  /** Streams closed but not yet acknowledged by the pool (their last utterance may still be transcribing). */
+  closing: Map<string, () => void>;
+  /** Last notice time per participant and code; a participant's entries go when their stream ends. */
+  lastNoticeMs: Map<string, Map<RoomAudioErrorCode, number>>;
+}
 
 interface ParticipantStream {
   streamId: string;
@@ -54,18 +73,14 @@ interface ParticipantStream {
  * stream's last transcript.
  */
 export class RoomAudio {
-  readonly #link: AudioLinkHandle;
+  readonly #gateway: InferenceGateway;
+  readonly #logger: Logger;
   readonly #sessionId: string;
   readonly #startedAtMs: number;
   readonly #options: RoomAudioOptions;
-  readonly #deliver: (result: ParticipantResult) => void;
-  readonly #onError: (code: RoomAudioErrorCode) => void;
-  readonly #byParticipant = new Map<string, ParticipantStream>();
-  readonly #byStream = new Map<string, ParticipantStream>();
-  /** Streams closed but not yet acknowledged by the pool (their last utterance may still be transcribing). */
-  readonly #closing = new Map<string, () => void>();
-  /** Last notice time per participant and code; a participant's entries go when their stream ends. */
-  readonly #lastNoticeMs = new Map<string, Map<RoomAudioErrorCode, number>>();
+  readonly #listener: RoomAudioListener;
+  /** The link (a gRPC stream: ≈ 23 KB across the engine and the pool) and maps, made on the first chunk. */
+  #book: StreamBook | undefined;
   #generation = 0;
 
   constructor(input: {
@@ -73,28 +88,21 @@ export class RoomAudio {
     sessionId: string;
     startedAtMs: number;
     logger: Logger;
-    deliver: (result: ParticipantResult) => void;
-    /** Told of every error, before the per-participant throttling (metrics count them all). */
-    onError?: (code: RoomAudioErrorCode) => void;
+    listener: RoomAudioListener;
     options?: Partial<RoomAudioOptions>;
   }) {
     this.#sessionId = input.sessionId;
     this.#startedAtMs = input.startedAtMs;
-    this.#deliver = input.deliver;
-    this.#onError = input.onError ?? (() => {});
-    this.#options = { ...DEFAULT_ROOM_AUDIO_OPTIONS, ...input.options };
-    this.#link = input.gateway.openAudioLink(
-      {
-        output: (output) => this.#onOutput(output),
-        unavailable: (streamId) => this.#onUnavailable(streamId),
-      },
-      input.logger,
-    );
+    this.#listener = input.listener;
+    this.#options = input.options === undefined ? DEFAULT_ROOM_AUDIO_OPTIONS : { ...DEFAULT_ROOM_AUDIO_OPTIONS, ...input.options };
+    this.#gateway = input.gateway;
+    this.#logger = input.logger;
   }
 
   /** Forwards one chunk, opening the participant's stream on its first. */
   push(participantId: string, sampleRate: SampleRate, pcm16: Uint8Array): void {
-    let stream = this.#byParticipant.get(participantId);
+    const book = this.#opened();
+    let stream = book.byParticipant.get(participantId);
     if (stream === undefined) {
       this.#generation += 1;
       const chunkMs = (pcm16.byteLength / 2 / sampleRate) * 1000;
@@ -104,12 +112,12 @@ export class RoomAudio {
         seq: 0,
         offsetMs: Math.max(0, Date.now() - this.#startedAtMs - chunkMs),
       };
-      this.#byParticipant.set(participantId, stream);
-      this.#byStream.set(stream.streamId, stream);
-      this.#link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate });
+      book.byParticipant.set(participantId, stream);
+      book.byStream.set(stream.streamId, stream);
+      book.link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate });
     }
     stream.seq += 1;
-    this.#link.chunk(stream.streamId, stream.seq, pcm16);
+    book.link.chunk(stream.streamId, stream.seq, pcm16);
   }
 
   /**
@@ -117,20 +125,24 @@ export class RoomAudio {
    * transcribed, but they stop speaking now — not once the pool has flushed, and whatever it still says of the stream.
    */
   end(participantId: string): void {
-    this.#lastNoticeMs.delete(participantId);
-    const stream = this.#byParticipant.get(participantId);
+    const book = this.#book;
+    if (book === undefined) return;
+    book.lastNoticeMs.delete(participantId);
+    const stream = book.byParticipant.get(participantId);
     if (stream === undefined) return;
-    this.#byParticipant.delete(participantId);
-    this.#closing.set(stream.streamId, () => {});
-    this.#link.close(stream.streamId);
-    this.#deliver({ kind: "speech", participantId, speaking: false });
+    book.byParticipant.delete(participantId);
+    book.closing.set(stream.streamId, () => {});
+    book.link.close(stream.streamId);
+    this.#listener.audioResult({ kind: "speech", participantId, speaking: false });
   }
 
   /** Closes every stream and waits (bounded) until the pool has delivered their last transcripts. */
   async drain(): Promise<void> {
-    for (const participantId of [...this.#byParticipant.keys()]) this.end(participantId);
-    const pending = [...this.#closing.keys()].map(
-      (streamId) => new Promise<void>((resolve) => this.#closing.set(streamId, resolve)),
+    const book = this.#book;
+    if (book === undefined) return;
+    for (const participantId of [...book.byParticipant.keys()]) this.end(participantId);
+    const pending = [...book.closing.keys()].map(
+      (streamId) => new Promise<void>((resolve) => book.closing.set(streamId, resolve)),
     );
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
@@ -140,21 +152,39 @@ export class RoomAudio {
   }
 
   close(): void {
-    this.#link.end();
+    this.#book?.link.end();
+  }
+
+  #opened(): StreamBook {
+    this.#book ??= {
+      link: this.#gateway.openAudioLink(
+        {
+          output: (output) => this.#onOutput(output),
+          unavailable: (streamId) => this.#onUnavailable(streamId),
+        },
+        this.#logger,
+      ),
+      byParticipant: new Map(),
+      byStream: new Map(),
+      closing: new Map(),
+      lastNoticeMs: new Map(),
+    };
+    return this.#book;
   }
 
   #onOutput(output: PoolOutput): void {
-    const stream = this.#byStream.get(output.streamId);
+    const book = this.#opened();
+    const stream = book.byStream.get(output.streamId);
     if (stream === undefined) return;
     const participantId = stream.participantId;
     switch (output.kind) {
       case "speech":
         // A closing stream's late events would show a participant who is gone (or on a newer stream) as speaking.
-        if (this.#byParticipant.get(participantId) !== stream) return;
-        this.#deliver({ kind: "speech", participantId, speaking: output.event === "started" });
+        if (book.byParticipant.get(participantId) !== stream) return;
+        this.#listener.audioResult({ kind: "speech", participantId, speaking: output.event === "started" });
         return;
       case "transcript":
-        this.#deliver({
+        this.#listener.audioResult({
           kind: "transcript",
           participantId,
           segmentId: `${output.streamId}/${output.segmentId}`,
@@ -170,9 +200,9 @@ export class RoomAudio {
         this.#notify(participantId, output.code, output.message);
         return;
       case "closed": {
-        this.#byStream.delete(output.streamId);
-        const resolve = this.#closing.get(output.streamId);
-        this.#closing.delete(output.streamId);
+        book.byStream.delete(output.streamId);
+        const resolve = book.closing.get(output.streamId);
+        book.closing.delete(output.streamId);
         // `end` already cleared `speaking`; saying it again here could clear a newer stream's.
         resolve?.();
         return;
@@ -181,7 +211,7 @@ export class RoomAudio {
   }
 
   #onUnavailable(streamId: string): void {
-    const stream = this.#byStream.get(streamId);
+    const stream = this.#opened().byStream.get(streamId);
     if (stream === undefined) return;
     this.#notify(
       stream.participantId,
@@ -191,12 +221,13 @@ export class RoomAudio {
   }
 
   #notify(participantId: string, code: RoomAudioErrorCode, message: string): void {
-    this.#onError(code);
+    this.#listener.audioError(code);
     const nowMs = Date.now();
-    const notices = this.#lastNoticeMs.get(participantId) ?? new Map<RoomAudioErrorCode, number>();
+    const book = this.#opened();
+    const notices = book.lastNoticeMs.get(participantId) ?? new Map<RoomAudioErrorCode, number>();
     if (nowMs - (notices.get(code) ?? 0) < this.#options.errorNoticeMs) return;
     notices.set(code, nowMs);
-    this.#lastNoticeMs.set(participantId, notices);
-    this.#deliver({ kind: "error", participantId, code: participantCode(code), message });
+    book.lastNoticeMs.set(participantId, notices);
+    this.#listener.audioResult({ kind: "error", participantId, code: participantCode(code), message });
   }
 }

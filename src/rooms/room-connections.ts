@@ -2,19 +2,21 @@ import type { Client } from "@colyseus/core";
 import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
 import { TokenBucket } from "./rate-limiter.js";
 
-export type SessionClient = Client<{ auth: JoinAuth }>;
+export type SessionClient = Client<{ auth: JoinAuth; userData: ConnectionRecord }>;
 
 /** Audio a client may send: 1.5 s of audio per second (catching up after a stall), bursts up to 3 s. */
 const AUDIO_BUDGET = { ratePerSecond: 1_500, burst: 3_000 } as const;
 /** Error replies a connection gets: past this, refusals are counted but not answered (a flood gets no echo). */
 const ERROR_REPLY_BUDGET = { ratePerSecond: 10, burst: 50 } as const;
 
-interface ConnectionRecord {
+/** What the room keeps of a connection, in Colyseus' `client.userData` (not a map per room). */
+export interface ConnectionRecord {
   /** Verified at join, parsed once: never re-read from `client.auth` per message. */
   auth: JoinAuth;
   messages: TokenBucket;
-  audio: TokenBucket;
-  errorReplies: TokenBucket;
+  /** Made on the connection's first audio message or refusal: most connections of a session never need both. */
+  audio: TokenBucket | undefined;
+  errorReplies: TokenBucket | undefined;
 }
 
 /**
@@ -23,7 +25,6 @@ interface ConnectionRecord {
  */
 export class RoomConnections {
   readonly #current = new Map<string, SessionClient>();
-  readonly #records = new WeakMap<SessionClient, ConnectionRecord>();
   readonly #messageLimits: { ratePerSecond: number; burst: number };
 
   constructor(messageLimits: { ratePerSecond: number; burst: number }) {
@@ -38,12 +39,9 @@ export class RoomConnections {
   attach(client: SessionClient, auth: JoinAuth): SessionClient | undefined {
     const previous = this.#current.get(auth.participantId);
     this.#current.set(auth.participantId, client);
-    this.#records.set(client, {
-      auth,
-      messages: new TokenBucket(this.#messageLimits),
-      audio: new TokenBucket(AUDIO_BUDGET),
-      errorReplies: new TokenBucket(ERROR_REPLY_BUDGET),
-    });
+    // The parsed copy replaces what `onAuth` returned: one `JoinAuth` per connection, not two.
+    client.auth = auth;
+    client.userData = { auth, messages: new TokenBucket(this.#messageLimits), audio: undefined, errorReplies: undefined };
     return previous === client ? undefined : previous;
   }
 
@@ -63,7 +61,7 @@ export class RoomConnections {
   }
 
   authOf(client: SessionClient): JoinAuth {
-    return this.#records.get(client)?.auth ?? joinAuthSchema.parse(client.auth);
+    return client.userData?.auth ?? joinAuthSchema.parse(client.auth);
   }
 
   /** The participant a client speaks for, or null when a newer connection has replaced it. */
@@ -76,16 +74,22 @@ export class RoomConnections {
 
   /** Takes one message from the client's budget; false when it is spent. */
   takeMessage(client: SessionClient): boolean {
-    return this.#records.get(client)?.messages.take() ?? true;
+    return client.userData?.messages.take() ?? true;
   }
 
   /** Takes one error reply from the client's budget; false when it is spent (an unknown connection gets none). */
   takeErrorReply(client: SessionClient): boolean {
-    return this.#records.get(client)?.errorReplies.take() ?? false;
+    const record = client.userData;
+    if (record === undefined) return false;
+    record.errorReplies ??= new TokenBucket(ERROR_REPLY_BUDGET);
+    return record.errorReplies.take();
   }
 
   /** Takes `ms` of audio from the client's budget; false when it is spent (or the connection is unknown). */
   takeAudio(client: SessionClient, ms: number): boolean {
-    return this.#records.get(client)?.audio.take(ms) ?? false;
+    const record = client.userData;
+    if (record === undefined) return false;
+    record.audio ??= new TokenBucket(AUDIO_BUDGET);
+    return record.audio.take(ms);
   }
 }

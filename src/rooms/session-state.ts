@@ -1,4 +1,4 @@
-import { MapSchema, schema, t, type SchemaType } from "@colyseus/schema";
+import { Encoder, MapSchema, schema, t, type SchemaType } from "@colyseus/schema";
 
 /** One participant as every client sees it. */
 export const ParticipantState = schema(
@@ -41,4 +41,36 @@ export function createSessionState(sessionId: string, kind: string, title: strin
   state.endReason = "";
   state.participants = new MapSchema<ParticipantState>();
   return state;
+}
+
+/**
+ * A full state encode's budget: the session's own fields, and per participant its map key, id, a display name of up
+ * to ≈ 80 bytes, role, flags and join time (measured: 136 B with a 26-character name).
+ */
+const STATE_FIXED_BYTES = 256;
+const STATE_BYTES_PER_PARTICIPANT = 192;
+const KIB = 1024;
+
+/**
+ * The size of a room's two state buffers. Colyseus gives every room two of `Encoder.BUFFER_SIZE` (16 KiB by
+ * default): 32 KiB outside the heap for a 10-person meeting whose full state is 1.5 KiB. A state larger than this
+ * (very long names) still encodes: Colyseus reallocates and warns.
+ */
+export function stateBufferBytes(maxParticipants: number, title: string): number {
+  const bytes = STATE_FIXED_BYTES + Buffer.byteLength(title) + maxParticipants * STATE_BYTES_PER_PARTICIPANT;
+  return Math.ceil(bytes / KIB) * KIB;
+}
+
+/**
+ * Runs `setState` with Colyseus' buffer size set for this room, and restores it: the size is read only while a
+ * room's serializer and encoder are made, synchronously inside the `state` setter, so no other room sees it.
+ */
+export function withStateBufferSize<T>(bytes: number, setState: () => T): T {
+  const previous = Encoder.BUFFER_SIZE;
+  Encoder.BUFFER_SIZE = bytes;
+  try {
+    return setState();
+  } finally {
+    Encoder.BUFFER_SIZE = previous;
+  }
 }

@@ -1,14 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createActor, fromPromise } from "xstate";
+import { createActor, type Actor } from "xstate";
 import { lifecycleStatus, sessionMachine, type SessionMachineInput } from "../../src/actors/session-machine.js";
 
 const MINUTE_MS = 60_000;
 
+/** Answers the machine's `writes.flush` the way a room does: with `writes.flushed`, or `writes.flush_failed`. */
+function answerFlushes(actor: Actor<typeof sessionMachine>, flush: () => Promise<void>): void {
+  actor.on("writes.flush", () => {
+    flush().then(
+      () => actor.send({ type: "writes.flushed" }),
+      (error: unknown) => actor.send({ type: "writes.flush_failed", message: error instanceof Error ? error.message : "flush failed" }),
+    );
+  });
+}
+
 function start(input: Partial<SessionMachineInput> = {}, flush: () => Promise<void> = async () => {}) {
-  const machine = sessionMachine.provide({ actors: { flushWrites: fromPromise(flush) } });
-  const actor = createActor(machine, {
+  const actor = createActor(sessionMachine, {
     input: { sessionId: "s1", kind: "meeting", idleTimeoutMs: 5 * MINUTE_MS, maxDurationMs: 60 * MINUTE_MS, ...input },
   });
+  answerFlushes(actor, flush);
   actor.start();
   return actor;
 }
@@ -127,27 +137,17 @@ describe("session machine", () => {
 });
 
 describe("session machine: audio and results", () => {
-  it("forwards audio only while the session is open, and delivers results until it ends", async () => {
+  it("asks its room to forward audio only while the session is open, and to deliver results until it ends", async () => {
     const forwarded: string[] = [];
     const refused: string[] = [];
     const delivered: string[] = [];
     let release: () => void = () => {};
     const flushed = new Promise<void>((resolve) => (release = resolve));
-    const machine = sessionMachine.provide({
-      actors: { flushWrites: fromPromise(() => flushed) },
-      actions: {
-        forwardAudio: ({ event }) => {
-          if (event.type === "audio.chunk") forwarded.push(event.participantId);
-        },
-        refuseAudio: ({ event }) => {
-          if (event.type === "audio.chunk") refused.push(event.participantId);
-        },
-        deliverResult: ({ event }) => {
-          if (event.type === "inference.result") delivered.push(event.result.kind);
-        },
-      },
-    });
-    const actor = createActor(machine, { input: { sessionId: "s", kind: "meeting", idleTimeoutMs: 60_000, maxDurationMs: 60_000 } });
+    const actor = createActor(sessionMachine, { input: { sessionId: "s", kind: "meeting", idleTimeoutMs: 60_000, maxDurationMs: 60_000 } });
+    answerFlushes(actor, () => flushed);
+    actor.on("audio.forward", (emitted) => forwarded.push(emitted.participantId));
+    actor.on("audio.refused", (emitted) => refused.push(emitted.participantId));
+    actor.on("result.deliver", (emitted) => delivered.push(emitted.result.kind));
     actor.start();
     const chunk = { type: "audio.chunk" as const, participantId: "h", pcm16: new Uint8Array(640) };
     actor.send(chunk);

@@ -7,6 +7,7 @@ import { onServerMessages } from "../../src/protocol/server-message-handlers.js"
 import type { SessionJoinedMessage } from "../../src/protocol/server-messages.js";
 import { joinRoom } from "../support/join-room.js";
 import { eventually, startTestEngine, TOKEN_SECRET, type TestEngine } from "../support/engine.js";
+import { metricValue, parsePrometheus } from "../support/prometheus.js";
 
 let t: TestEngine;
 beforeAll(async () => {
@@ -129,7 +130,10 @@ describe("joining a session with the SDK", () => {
     });
   });
 
-  it("rejects joining a full session, and an ended one", async () => {
+  it("rejects joining a full session, and an ended one; a refusal is an answer, not an internal error", async () => {
+    const internalErrors = async () =>
+      metricValue(parsePrometheus(await t.engine.metrics.text()), "engine_errors_total", { source: "room", code: "internal" }) ?? 0;
+    const internalBefore = await internalErrors();
     const { id, token } = await t.createSession({ kind: "meeting", max_participants: 1 });
     await t.join(id, token);
     await eventually(async () => {
@@ -145,6 +149,7 @@ describe("joining a session with the SDK", () => {
     // An ended session's room is gone, so Colyseus' matchmaker refuses it before our onAuth runs; the engine still
     // answers with its own code (a draining session, whose room still exists, gets the same from onAuth).
     expect(await rejection(ended.id, lateToken)).toEqual({ code: JOIN_REJECTIONS.session_ended, message: "session_ended" });
+    expect(await internalErrors()).toBe(internalBefore);
   });
 
   it("answers session_not_found (446), not Colyseus' 522, for a session id nobody created", async () => {

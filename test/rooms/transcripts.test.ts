@@ -1,6 +1,7 @@
 import type { Room } from "@colyseus/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
+import { GrpcInferenceGateway } from "../../src/inference/inference-gateway.js";
 import { collect, eventually, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 import { streamPcm, type TranscriptMessage } from "../support/room-audio-client.js";
@@ -21,9 +22,6 @@ afterAll(async () => {
   await t.close();
 });
 
-
-
-
 async function meetingWithListener(): Promise<{ id: string; speaker: Room; listener: Room }> {
   const { id, token } = await t.createSession({ kind: "meeting" });
   const speaker = await t.join(id, token);
@@ -32,6 +30,23 @@ async function meetingWithListener(): Promise<{ id: string; speaker: Room; liste
 }
 
 describe("live transcripts in a meeting", () => {
+  it("an idle session holds no pool stream: the room's link opens with its first audio, one for all its speakers", async () => {
+    const links = vi.spyOn(GrpcInferenceGateway.prototype, "openAudioLink");
+    try {
+      const { speaker, listener } = await meetingWithListener();
+      const heard = collect<TranscriptMessage>(listener, "transcript");
+      expect(links).not.toHaveBeenCalled();
+      await streamPcm(speaker, speech);
+      const message = await eventually(() => heard.find((m) => m.final), 20_000);
+      expect(words(message.text)).toEqual(expect.arrayContaining(WORDS));
+      await streamPcm(listener, speech);
+      await eventually(() => (heard.filter((m) => m.final).length >= 2 ? true : undefined), 20_000);
+      expect(links).toHaveBeenCalledTimes(1);
+    } finally {
+      links.mockRestore();
+    }
+  });
+
   it("every participant receives the speaker's final transcript; it is persisted and served as JSON, VTT and SRT", async () => {
     const { id, speaker, listener } = await meetingWithListener();
     const heard = [collect<TranscriptMessage>(speaker, "transcript"), collect<TranscriptMessage>(listener, "transcript")];

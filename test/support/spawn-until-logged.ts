@@ -11,9 +11,18 @@ export interface LoggedProcess<T> {
   exited: Promise<number | null>;
 }
 
+/** A line that only looks like JSON is output like any other, not the awaited one (and not a throw in a stream handler). */
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs a TypeScript entry point of the project in its own process (through tsx) and waits for the first JSON log
- * line that `line` accepts; fails with the process's output if it exits or times out first.
+ * line that `line` accepts; fails with the process's output if it exits or times out first (and then kills it).
  */
 export async function spawnUntilLogged<T>(
   entry: string,
@@ -26,7 +35,11 @@ export async function spawnUntilLogged<T>(
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const value = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${label} did not start:\n${output.join("\n")}`)), timeoutMs);
+    // A process that never got ready is killed here: the caller has no handle on it to clean up.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${label} did not start within ${timeoutMs} ms:\n${output.join("\n")}`));
+    }, timeoutMs);
     let buffered = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk;
@@ -35,7 +48,7 @@ export async function spawnUntilLogged<T>(
       for (const text of lines) {
         output.push(text);
         if (!text.startsWith("{")) continue;
-        const parsed = line.safeParse(JSON.parse(text));
+        const parsed = line.safeParse(parsedJson(text));
         if (parsed.success) {
           clearTimeout(timer);
           resolve(parsed.data);
