@@ -23,5 +23,13 @@ export function isRoleOf(kind: SessionKind, role: string): role is ParticipantRo
   return (ROLES_BY_KIND[kind] as readonly string[]).includes(role);
 }
 
+/** A room of this process as its listing shows it: what metrics count. */
+export interface LocalRoomListing {
+  kind: SessionKind;
+  status: SessionStatus;
+  /** Connections Colyseus counts in the room. */
+  clients: number;
+}
+
 /** Why a session left `live`/`waiting` for `draining`. */
 export type EndReason = "requested" | "idle_timeout" | "max_duration" | "process_restart" | "shutdown";

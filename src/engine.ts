@@ -8,7 +8,6 @@ import { answerClientErrors } from "./api/client-errors.js";
 import { applyCorsPolicy } from "./api/cors.js";
 import { mountApi } from "./api/mount-api.js";
 import { SessionsService } from "./api/sessions-service.js";
-import { WavDecoder } from "./api/wav-decoder.js";
 import { JoinTokens } from "./auth/join-tokens.js";
 import { resolveSecrets } from "./auth/secrets.js";
 import { ConfigError, modelsDirOf, type EngineConfig } from "./config.js";
@@ -126,7 +125,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
   const service = new SessionsService({ store, rooms, tokens, config, logger });
-  const wav = new WavDecoder(logger);
   const httpServer = createServer();
   answerClientErrors(httpServer, (code) => metrics.error("api", code));
   applyCorsPolicy(config.corsOrigins);
@@ -153,7 +151,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger,
         metrics,
         metricsToken: config.metricsToken,
-        wav,
       });
     },
   });
@@ -195,7 +192,6 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         restoreJoinAnswers();
         inference.gateway.close();
         await inference.pool?.close();
-        await wav.close();
         await store.close();
         logger.info("engine stopped");
       })();

@@ -1,6 +1,14 @@
 import { assertEvent, assign, emit, setup, type SnapshotFrom } from "xstate";
 import type { EndReason, ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
-import type { ParticipantResult } from "../rooms/room-audio.js";
+import type { PoolOutput } from "../inference/pool-types.js";
+import type { RoomErrorCode } from "../protocol/error-codes.js";
+
+/** A result of the pool, resolved to the participant whose audio it concerns; offsets are session-relative ms. */
+export type ParticipantResult =
+  | { kind: "speech"; participantId: string; speaking: boolean }
+  /** The pool's transcript with session-relative times, and when (`performance.now()`) the engine received it. */
+  | (Omit<Extract<PoolOutput, { kind: "transcript" }>, "streamId"> & { participantId: string; receivedAtMs: number })
+  | { kind: "error"; participantId: string; code: RoomErrorCode; message: string };
 
 export interface SessionMachineInput {
   sessionId: string;

@@ -16,7 +16,6 @@ import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
 import { speechRoutes } from "./speech-routes.js";
 import type { SessionsService } from "./sessions-service.js";
-import type { WavDecoder } from "./wav-decoder.js";
 
 /** The bundled browser client (`npm run build:web`); the same path from src/api and dist/api. */
 const WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -38,7 +37,6 @@ export interface ApiDeps {
   /** Bearer token `/metrics` requires; null → open. */
   metricsToken: string | null;
   /** Decodes WAV uploads off the event loop. */
-  wav: WavDecoder;
 }
 
 /** Mounts the management API, health probes and docs on the engine's Express app (same port as the WebSocket). */
@@ -80,7 +78,7 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   management.use(limitRequests());
   management.use(requireAdminKey(deps.adminApiKey));
   // Recognition bodies (recordings, uploads) are parsed by their own routes with their own limits.
-  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts, wav: deps.wav });
+  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts });
   const json = [refuseDeclaredOver(MAX_BODY_BYTES), express.json({ limit: MAX_BODY_BYTES, strict: false })];
   const own = sessionRoutes(deps.service, deps.engineUrl);
   const seed = seedSessionRoutes(deps.service, deps.engineUrl);

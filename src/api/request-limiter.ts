@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import { EngineError } from "../errors.js";
-import { TokenBucket } from "../rooms/rate-limiter.js";
+import { TokenBucket } from "../token-bucket.js";
 
 export interface RequestLimiterOptions {
   ratePerSecond: number;

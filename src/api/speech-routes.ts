@@ -4,7 +4,7 @@ import { z } from "zod";
 import { EngineError, isEngineError } from "../errors.js";
 import { AudioError } from "../inference/audio/audio-error.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
-import { MAX_RECORDING_MS, poolErrorCodeOf, MODEL_SAMPLE_RATE, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
+import { MAX_RECORDING_MS, poolErrorCodeOf, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { storable } from "../storable-text.js";
@@ -12,7 +12,6 @@ import { refuseDeclaredOver } from "./body-limits.js";
 import { parseOrThrow } from "./http-errors.js";
 import { sessionIdParam } from "./schemas.js";
 import { speakerNames, toSrt, toVtt } from "./subtitles.js";
-import type { WavDecoder } from "./wav-decoder.js";
 
 /** A 10-minute recording at 48 kHz, base64: the largest body the recognition route reads. */
 const MAX_RECOGNITION_BODY_BYTES = 80 * 1024 * 1024;
@@ -87,7 +86,7 @@ function readUpload(req: Request): Promise<Uint8Array> {
 }
 
 /** Transcripts of sessions and transcription of recordings (`/api/v1`). */
-export function speechRoutes(deps: { inference: InferenceGateway; store: SessionStore; transcripts: TranscriptStore; wav: WavDecoder }): Router {
+export function speechRoutes(deps: { inference: InferenceGateway; store: SessionStore; transcripts: TranscriptStore }): Router {
   const router = Router();
 
   router.get("/sessions/:id/transcript", async (req, res) => {
@@ -114,11 +113,10 @@ export function speechRoutes(deps: { inference: InferenceGateway; store: Session
       throw new EngineError("invalid_audio", "audio_data is not valid base64", { details: [{ path: "body.audio_data", message: "base64" }] });
     }
     const bytes = new Uint8Array(Buffer.from(body.audio_data, "base64"));
-    let pcm16: Uint8Array;
-    let sampleRate: number;
+    let result: TranscribeResult;
     if (body.format === "wav") {
-      pcm16 = await deps.wav.toPcm16(bytes);
-      sampleRate = MODEL_SAMPLE_RATE;
+      // The pool decodes it, off every event loop that serves rooms.
+      result = await deps.inference.transcribeWav(bytes).catch((error: unknown) => Promise.reject(apiError(error)));
     } else {
       if (body.sample_rate === undefined) {
         throw new EngineError("invalid_request", "format pcm needs sample_rate", { details: [{ path: "body.sample_rate", message: "required for pcm" }] });
@@ -128,10 +126,8 @@ export function speechRoutes(deps: { inference: InferenceGateway; store: Session
       if ((bytes.byteLength / 2 / body.sample_rate) * 1000 > MAX_RECORDING_MS) {
         throw new EngineError("recording_too_long", `recordings are limited to ${MAX_RECORDING_MS / 60_000} minutes`);
       }
-      pcm16 = bytes;
-      sampleRate = body.sample_rate;
+      result = await deps.inference.transcribe(bytes, body.sample_rate).catch((error: unknown) => Promise.reject(apiError(error)));
     }
-    const result = await deps.inference.transcribe(pcm16, sampleRate).catch((error: unknown) => Promise.reject(apiError(error)));
     res.json({ text: result.text, segments: segmentsView(result), language: "en", duration_ms: result.durationMs, timings: { vad_ms: result.timings.vadMs, asr_ms: result.timings.asrMs, total_ms: result.timings.totalMs } });
   });
 
@@ -142,8 +138,7 @@ export function speechRoutes(deps: { inference: InferenceGateway; store: Session
       if (isEngineError(error, "payload_too_large")) res.setHeader("Connection", "close");
       throw error;
     });
-    const pcm16 = await deps.wav.toPcm16(upload);
-    const result = await deps.inference.transcribe(pcm16, MODEL_SAMPLE_RATE).catch((error: unknown) => Promise.reject(apiError(error)));
+    const result = await deps.inference.transcribeWav(upload).catch((error: unknown) => Promise.reject(apiError(error)));
     res.json({ text: result.text, segments: segmentsView(result), duration_ms: result.durationMs });
   });
 

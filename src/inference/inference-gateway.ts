@@ -18,6 +18,8 @@ export interface AudioLinkHandle {
 export interface InferenceGateway {
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle;
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
+  /** A WAV file as it came: the pool decodes it (the engine's event loop never does). */
+  transcribeWav(wav: Uint8Array): Promise<TranscribeResult>;
   status(): Promise<PoolStatusView>;
   /** Every pool's status, in configuration order (metrics keep one series per pool). */
   statusOfEach(): Promise<PoolStatusView>[];
@@ -50,6 +52,10 @@ export class GrpcInferenceGateway implements InferenceGateway {
 
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
     return this.#pick().transcribe(pcm16, sampleRate);
+  }
+
+  transcribeWav(wav: Uint8Array): Promise<TranscribeResult> {
+    return this.#pick().transcribeWav(wav);
   }
 
   status(): Promise<PoolStatusView> {

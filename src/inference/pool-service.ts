@@ -87,6 +87,8 @@ export interface InferencePoolService {
   openAudioSession(emit: (output: PoolOutput) => void): AudioSessionHandle;
   /** A whole recording at `sampleRate` (16-bit PCM); throws `PoolError` (model_unavailable, recording_too_long, ...). */
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
+  /** A whole WAV file, decoded by the pool: `invalid_audio` when it is not one it reads, else as `transcribe`. */
+  transcribeWav(wav: Uint8Array): Promise<TranscribeResult>;
   status(): PoolStatusView;
   close(): Promise<void>;
 }

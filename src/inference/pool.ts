@@ -11,6 +11,7 @@ import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js"
 import { PoolError } from "./pool-error.js";
 import { poolStatusView, priorityQueueServing, sequenceBatcherServing } from "./pool-status.js";
 import { concat, type AudioStream } from "./pool-stream.js";
+import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView } from "./pool-service.js";
 import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
@@ -79,6 +80,7 @@ export class InferencePool implements InferencePoolService {
   /** The VAD's batcher once its model is loaded; null when it is unavailable (`#vadError` says why). */
   readonly #vad: Promise<VadBatcher | null>;
   readonly #queue: AsrQueue<string>;
+  readonly #wav: WavDecoder;
   readonly #streams = new Map<string, AudioStream>();
   /** Set once settled, for synchronous reads. */
   #batcher: VadBatcher | null = null;
@@ -91,6 +93,7 @@ export class InferencePool implements InferencePoolService {
   constructor(options: Partial<InferencePoolOptions> & Pick<InferencePoolOptions, "modelsDir" | "logger">) {
     this.#options = { ...DEFAULT_INFERENCE_POOL_OPTIONS, ...options };
     this.#log = options.logger.child({ component: "inference-pool" });
+    this.#wav = new WavDecoder(this.#log, { maxRecordingMs: this.#options.maxRecordingMs });
     const { models, modelsDir, device, asr } = this.#options;
     this.#registry = ModelRegistry.start({
       models,
@@ -328,6 +331,11 @@ export class InferencePool implements InferencePoolService {
     });
   }
 
+  /** A whole WAV file: decoded and resampled on the decoder's thread, then transcribed as `transcribe` does. */
+  async transcribeWav(wav: Uint8Array): Promise<TranscribeResult> {
+    return this.transcribe(await this.#wav.toPcm16(wav), MODEL_SAMPLE_RATE);
+  }
+
   async transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
     const started = performance.now();
     checkRecordingSize(pcm16, sampleRate, this.#options.maxRecordingMs);
@@ -346,6 +354,7 @@ export class InferencePool implements InferencePoolService {
 
   /** The schedulers first (they wait for runs in flight), then the models under them. */
   async close(): Promise<void> {
+    await this.#wav.close();
     await this.#queue.close();
     await (await this.#vad)?.close();
     await this.#registry.close();

@@ -1,8 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { SESSION_KINDS, SESSION_STATUSES } from "../domain.js";
+import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domain.js";
 import type { PoolStatusView } from "../inference/pool-service.js";
 import type { StageTimings } from "../inference/pool-types.js";
-import type { LocalRoomListing } from "../rooms/room-directory.js";
 import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
 
 export interface EngineMetricsOptions {

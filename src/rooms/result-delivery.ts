@@ -2,7 +2,7 @@ import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 import type { ServerMessages } from "../protocol/server-messages.js";
 import type { OrderedWrites } from "./ordered-writes.js";
-import type { ParticipantResult } from "./room-audio.js";
+import type { ParticipantResult } from "../actors/session-machine.js";
 import type { RoomDeps } from "./room-deps.js";
 import type { SessionState } from "./session-state.js";
 

@@ -1,24 +1,8 @@
 import type { AudioLinkHandle, InferenceGateway } from "../inference/inference-gateway.js";
-import type { PoolErrorCode, PoolOutput, SampleRate, StageTimings } from "../inference/pool-types.js";
+import type { ParticipantResult } from "../actors/session-machine.js";
+import type { PoolErrorCode, PoolOutput, SampleRate } from "../inference/pool-types.js";
 import { ROOM_ERROR_CODES, type RoomErrorCode } from "../protocol/error-codes.js";
 import type { Logger } from "../logger.js";
-
-/** A result of the pool, resolved to the participant whose audio it concerns; offsets are session-relative ms. */
-export type ParticipantResult =
-  | { kind: "speech"; participantId: string; speaking: boolean }
-  | {
-      kind: "transcript";
-      participantId: string;
-      segmentId: string;
-      text: string;
-      startMs: number;
-      endMs: number;
-      final: boolean;
-      /** The pool's stage timings, and when (`performance.now()`) the engine received it: for latency metrics. */
-      timings: StageTimings;
-      receivedAtMs: number;
-    }
-  | { kind: "error"; participantId: string; code: RoomErrorCode; message: string };
 
 export type RoomAudioErrorCode = PoolErrorCode | "inference_unavailable";
 

@@ -1,6 +1,6 @@
 import type { Client } from "@colyseus/core";
 import { joinAuthSchema, type JoinAuth } from "./join-authorization.js";
-import { TokenBucket } from "./rate-limiter.js";
+import { TokenBucket } from "../token-bucket.js";
 
 export type SessionClient = Client<{ auth: JoinAuth; userData: ConnectionRecord }>;
 

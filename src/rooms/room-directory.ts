@@ -1,15 +1,14 @@
 import { matchMaker } from "@colyseus/core";
-import { SESSION_KINDS, SESSION_STATUSES, type EndReason, type SessionKind, type SessionStatus } from "../domain.js";
+import {
+  SESSION_KINDS,
+  SESSION_STATUSES,
+  type EndReason,
+  type LocalRoomListing,
+  type SessionKind,
+  type SessionStatus,
+} from "../domain.js";
 import { z } from "zod";
 import type { RoomCreateOptions } from "./room-options.js";
-
-/** A room of this process as its listing shows it: what metrics count. */
-export interface LocalRoomListing {
-  kind: SessionKind;
-  status: SessionStatus;
-  /** Connections Colyseus counts in the room. */
-  clients: number;
-}
 
 /** The listing metadata session rooms set (`SessionRoomMetadata`); a room still starting has none yet. */
 const listingMetadata = z.object({ kind: z.enum(SESSION_KINDS), status: z.enum(SESSION_STATUSES) });

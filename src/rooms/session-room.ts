@@ -5,6 +5,7 @@ import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
 import {
   lifecycleStatus,
   sessionMachine,
+  type ParticipantResult,
   type SessionMachineEmitted,
   type SessionMachineInput,
   type SessionMachineSnapshot,
@@ -17,7 +18,7 @@ import { joinAuthSchema, withSharedStrings, type JoinAuth } from "./join-authori
 import { GuardedRoom } from "./guarded-room.js";
 import { roomCreateOptionsSchema, type SessionRoomMetadata } from "./room-options.js";
 import { OrderedWrites } from "./ordered-writes.js";
-import { RoomAudio, type ParticipantResult, type RoomAudioErrorCode } from "./room-audio.js";
+import { RoomAudio, type RoomAudioErrorCode } from "./room-audio.js";
 import { deliverResult, type ResultTarget } from "./result-delivery.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import { createSessionState, ParticipantState, stateBufferBytes, withStateBufferSize } from "./session-state.js";

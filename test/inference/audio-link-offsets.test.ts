@@ -63,6 +63,7 @@ function fakePool(onChange: () => void, ackCloses: "at_once" | "held") {
       };
     },
     transcribe: () => Promise.reject(new Error("not served by the fake pool")),
+    transcribeWav: () => Promise.reject(new Error("not served by the fake pool")),
     status: () => {
       throw new Error("not served by the fake pool");
     },

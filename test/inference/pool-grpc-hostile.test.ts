@@ -4,6 +4,7 @@ import type { AudioIn } from "../../src/inference/grpc/generated/engine/inferenc
 import { PoolClient } from "../../src/inference/grpc/pool-client.js";
 import type { RunningPoolServer } from "../../src/inference/grpc/pool-server.js";
 import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
+import { encodeWav } from "../../src/inference/audio/wav.js";
 import type { InferencePoolService } from "../../src/inference/pool-service.js";
 import { eventually } from "../support/engine.js";
 import {
@@ -51,6 +52,9 @@ beforeAll(async () => {
     transcribe(pcm16, sampleRate) {
       if (pcm16.byteLength === 2) throw new RangeError("transcribe broken by the test");
       return real.transcribe(pcm16, sampleRate);
+    },
+    transcribeWav(wav) {
+      return real.transcribeWav(wav);
     },
     status() {
       if (faults.status) throw new Error("status broken by the test");
@@ -240,5 +244,22 @@ describe("the pool's gRPC surface under hostile callers", () => {
     expect(after.server.handlerFaults - before).toBe(4);
     // The same pool behind the plain server never faulted.
     expect((await testPool.client.status()).server.handlerFaults).toBe(0);
+  });
+
+  it("Transcribe with a WAV: the pool decodes it; bytes that are not one, or PCM and WAV together, get invalid_audio", async () => {
+    const client = new PoolClient(testPool.server.address, { token: TEST_INFERENCE_TOKEN });
+    try {
+      const silence = encodeWav(new Float32Array(44_100), 44_100);
+      const result = await client.transcribeWav(silence);
+      expect(result.durationMs).toBe(1_000);
+      expect(result.segments).toEqual([]);
+      const notWav = await rejection(client.transcribeWav(new TextEncoder().encode("RIFF but not a wave file")));
+      expect(notWav).toMatchObject({ code: "invalid_audio" });
+      const both = await unaryError((cb) => client.grpc.Transcribe({ pcm16: new Uint8Array(3_200), sample_rate: 16_000, wav: silence }, cb));
+      expect(both?.code).toBe(grpcStatus.INVALID_ARGUMENT);
+      expect(both?.details).toMatch(/^invalid_audio: /);
+    } finally {
+      client.close();
+    }
   });
 });

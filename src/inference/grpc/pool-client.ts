@@ -2,6 +2,7 @@ import { credentials, status as grpcStatus, type ServiceError } from "@grpc/grpc
 import { z } from "zod";
 import { PoolError } from "../pool-error.js";
 import type { PoolStatusView } from "../pool-service.js";
+import type { TranscribeRequest } from "./generated/engine/inference/v1/TranscribeRequest.js";
 import { POOL_ERROR_CODES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
@@ -19,7 +20,8 @@ export interface PoolClientOptions {
 }
 
 export const DEFAULT_POOL_CLIENT_OPTIONS: Omit<PoolClientOptions, "token"> = {
-  maxMessageBytes: 64 * 1024 * 1024,
+  // The largest WAV upload the API takes (64 MiB) and its framing.
+  maxMessageBytes: 64 * 1024 * 1024 + 64 * 1024,
   transcribeTimeoutMs: 120_000,
   statusTimeoutMs: 5_000,
 };
@@ -83,9 +85,18 @@ export class PoolClient {
   }
 
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
+    return this.#transcribe({ pcm16, sample_rate: sampleRate });
+  }
+
+  /** The pool decodes the file (`invalid_audio` when it is not a WAV it reads). */
+  transcribeWav(wav: Uint8Array): Promise<TranscribeResult> {
+    return this.#transcribe({ wav });
+  }
+
+  #transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
     return new Promise((resolve, reject) => {
       this.grpc.Transcribe(
-        { pcm16, sample_rate: sampleRate },
+        request,
         { deadline: Date.now() + this.#options.transcribeTimeoutMs },
         (error, response) => {
           if (error) return reject(poolErrorFromGrpc(error));

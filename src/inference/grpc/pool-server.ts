@@ -12,7 +12,7 @@ import { ConfigError } from "../../env-fields.js";
 import type { Logger } from "../../logger.js";
 import { PoolError } from "../pool-error.js";
 import type { AudioSessionHandle, InferencePoolService } from "../pool-service.js";
-import { SUPPORTED_SAMPLE_RATES, type PoolOutput } from "../pool-types.js";
+import { SUPPORTED_SAMPLE_RATES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
 import type { AudioIn__Output } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
 import type { PoolStatus } from "./generated/engine/inference/v1/PoolStatus.js";
@@ -39,7 +39,8 @@ export interface PoolServerOptions {
 export const DEFAULT_POOL_SERVER_OPTIONS: Omit<PoolServerOptions, "token"> = {
   host: "127.0.0.1",
   port: 0,
-  maxMessageBytes: 64 * 1024 * 1024,
+  // The largest WAV upload the API takes (64 MiB) and its framing.
+  maxMessageBytes: 64 * 1024 * 1024 + 64 * 1024,
   healthServiceName: "engine.inference.v1.Inference",
 };
 
@@ -205,9 +206,15 @@ export async function startPoolServer(
           counters.malformed();
           throw new PoolError("invalid_audio", `the request did not decode as TranscribeRequest (${malformedReason(request)})`);
         }
-        const { pcm16, sample_rate: sampleRate } = request;
-        if (!isSampleRate(sampleRate)) throw new PoolError("invalid_audio", `sample rate ${sampleRate} is not supported`);
-        const result = await pool.transcribe(pcm16, sampleRate);
+        const { pcm16, sample_rate: sampleRate, wav } = request;
+        let result: TranscribeResult;
+        if (wav.byteLength > 0) {
+          if (pcm16.byteLength > 0) throw new PoolError("invalid_audio", "a TranscribeRequest carries pcm16 or wav, not both");
+          result = await pool.transcribeWav(wav);
+        } else {
+          if (!isSampleRate(sampleRate)) throw new PoolError("invalid_audio", `sample rate ${sampleRate} is not supported`);
+          result = await pool.transcribe(pcm16, sampleRate);
+        }
         return {
           text: result.text,
           segments: result.segments.map((s) => ({ text: s.text, start_ms: s.startMs, end_ms: s.endMs })),

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { WavDecoder } from "../../src/api/wav-decoder.js";
-import { EngineError } from "../../src/errors.js";
+import { WavDecoder } from "../../src/inference/audio/wav-decoder.js";
+import { PoolError } from "../../src/inference/pool-error.js";
 import { encodeWav } from "../../src/inference/audio/wav.js";
 import { createLogger } from "../../src/logger.js";
 import { rejection } from "../support/rejection.js";
 
-/** The decoder behind both WAV routes: header bounds, the decoding thread, its queue bound and its shutdown. */
+/** The pool's WAV decoder (both WAV routes end there): header bounds, the decoding thread, its queue bound, shutdown. */
 
 const decoder = new WavDecoder(createLogger("silent"), { maxPending: 1 });
 afterAll(async () => {
@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 function codeOf(error: unknown): { code: string; retryable: boolean } | null {
-  return error instanceof EngineError ? { code: error.code, retryable: error.retryable } : null;
+  return error instanceof PoolError ? { code: error.code, retryable: error.retryable } : null;
 }
 
 describe("WavDecoder", () => {
@@ -37,11 +37,11 @@ describe("WavDecoder", () => {
     expect((await first).byteLength).toBe(16_000 * 2);
   });
 
-  it("once closed, a decode in flight and any later one fail with not_ready", async () => {
+  it("once closed with its pool, a decode in flight and any later one fail with model_unavailable (retryable)", async () => {
     const closing = new WavDecoder(createLogger("silent"));
     const inFlight = rejection(closing.toPcm16(encodeWav(new Float32Array(48_000 * 10), 48_000)));
     await closing.close();
-    expect(codeOf(await inFlight)).toEqual({ code: "not_ready", retryable: true });
-    expect(codeOf(await rejection(closing.toPcm16(encodeWav(new Float32Array(160), 16_000))))).toEqual({ code: "not_ready", retryable: true });
+    expect(codeOf(await inFlight)).toEqual({ code: "model_unavailable", retryable: true });
+    expect(codeOf(await rejection(closing.toPcm16(encodeWav(new Float32Array(160), 16_000))))).toEqual({ code: "model_unavailable", retryable: true });
   });
 });

@@ -1,12 +1,12 @@
 import { parentPort } from "node:worker_threads";
-import { isAudioError } from "../inference/audio/audio-error.js";
-import { float32ToPcm16 } from "../inference/audio/pcm.js";
-import { resample } from "../inference/audio/resample.js";
-import { parseWav } from "../inference/audio/wav.js";
+import { isAudioError } from "./audio-error.js";
+import { float32ToPcm16 } from "./pcm.js";
+import { resample } from "./resample.js";
+import { parseWav } from "./wav.js";
 
 /**
  * The WAV decoding thread (`WavDecoder` starts it): WAV bytes → 16-bit mono PCM at `toRate`. Decoding and resampling
- * cost CPU in proportion to the recording, so they run here, never on the engine's event loop.
+ * cost CPU in proportion to the recording, so they run here, never on the pool's event loop.
  */
 export interface DecodeRequest {
   id: number;
@@ -16,7 +16,7 @@ export interface DecodeRequest {
 
 export type DecodeReply =
   | { id: number; ok: true; pcm16: Uint8Array }
-  /** `invalid_audio`: the bytes are not audio we read; `internal`: anything else (logged by the engine). */
+  /** `invalid_audio`: the bytes are not audio we read; `internal`: anything else (logged by the pool). */
   | { id: number; ok: false; code: "invalid_audio" | "internal"; message: string };
 
 function decode(request: DecodeRequest): DecodeReply {

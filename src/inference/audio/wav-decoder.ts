@@ -1,11 +1,11 @@
 import type { Worker } from "node:worker_threads";
-import { EngineError } from "../errors.js";
-import { isAudioError } from "../inference/audio/audio-error.js";
-import { readWavLayout, type WavLayout } from "../inference/audio/wav.js";
-import { MAX_RECORDING_MS } from "../inference/pool-types.js";
-import { startModuleWorker } from "../inference/worker-entry.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../logger.js";
+import { PoolError } from "../pool-error.js";
+import { MAX_RECORDING_MS } from "../pool-types.js";
+import { startModuleWorker } from "../worker-entry.js";
+import { isAudioError } from "./audio-error.js";
 import type { DecodeReply, DecodeRequest } from "./wav-decode-thread.js";
+import { readWavLayout, type WavLayout } from "./wav.js";
 
 export interface WavDecoderOptions {
   /** Rates a header may declare. Real recordings are 8–48 kHz; a 16 Hz header would be upsampled ×1000. */
@@ -29,13 +29,14 @@ export const DEFAULT_WAV_DECODER_OPTIONS: WavDecoderOptions = {
 
 interface Pending {
   resolve: (pcm16: Uint8Array) => void;
-  reject: (error: EngineError) => void;
+  reject: (error: PoolError) => void;
 }
 
 /**
- * WAV uploads → 16-bit mono PCM at the models' rate. The header is checked here (rate, duration: O(chunks)); the
- * decoding and resampling, whose cost grows with the recording, run on a thread of their own, started on first use
- * and started again if it dies, so the event loop that serves every live room never waits for them.
+ * Recordings the pool is handed as WAV files → 16-bit mono PCM at the models' rate. The header is checked here (rate,
+ * duration: O(chunks)); the decoding and resampling, whose cost grows with the recording, run on a thread of their
+ * own, started on first use and started again if it dies, so the pool's event loop, which serves every live stream,
+ * never waits for them.
  */
 export class WavDecoder {
   readonly #options: WavDecoderOptions;
@@ -56,17 +57,15 @@ export class WavDecoder {
     try {
       layout = readWavLayout(bytes);
     } catch (error) {
-      if (isAudioError(error)) throw new EngineError("invalid_audio", error.message, { cause: error });
+      if (isAudioError(error)) throw new PoolError("invalid_audio", error.message, { cause: error });
       throw error;
     }
     const { minRate, maxRate, maxRecordingMs } = this.#options;
     if (layout.sampleRate < minRate || layout.sampleRate > maxRate) {
-      throw new EngineError("invalid_audio", `the WAV header declares ${layout.sampleRate} Hz; rates from ${minRate} to ${maxRate} Hz are accepted`, {
-        details: [{ path: "wav.sample_rate", message: `${minRate}–${maxRate} Hz` }],
-      });
+      throw new PoolError("invalid_audio", `the WAV header declares ${layout.sampleRate} Hz; rates from ${minRate} to ${maxRate} Hz are accepted`);
     }
     if ((layout.frames / layout.sampleRate) * 1000 > maxRecordingMs) {
-      throw new EngineError("recording_too_long", `recordings are limited to ${maxRecordingMs / 60_000} minutes`);
+      throw new PoolError("recording_too_long", `recordings are limited to ${maxRecordingMs / 60_000} minutes`);
     }
     return layout;
   }
@@ -74,9 +73,9 @@ export class WavDecoder {
   /** Checks, then decodes off the event loop. `bytes` is handed to the thread: do not use it afterwards. */
   async toPcm16(bytes: Uint8Array): Promise<Uint8Array> {
     this.check(bytes);
-    if (this.#closed) throw new EngineError("not_ready", "the engine is stopping");
+    if (this.#closed) throw stopping();
     if (this.#pending.size >= this.#options.maxPending) {
-      throw new EngineError("overloaded", "too many recordings are being decoded; try again shortly");
+      throw new PoolError("overloaded", "too many recordings are being decoded; try again shortly");
     }
     // A view on a shared or pooled buffer cannot be transferred: copy it into one of its own.
     const wav = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
@@ -90,7 +89,7 @@ export class WavDecoder {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#failAll(new EngineError("not_ready", "the engine is stopping"));
+    this.#failAll(stopping());
     const worker = this.#worker;
     this.#worker = null;
     await worker?.terminate();
@@ -105,7 +104,7 @@ export class WavDecoder {
     worker.on("error", (error) => this.#logger.error({ err: error }, "WAV decoding thread failed"));
     worker.on("exit", () => {
       if (this.#worker === worker) this.#worker = null;
-      this.#failAll(new EngineError("internal", "the WAV decoding thread stopped"));
+      this.#failAll(new PoolError("internal", "the WAV decoding thread stopped"));
     });
     this.#worker = worker;
     return worker;
@@ -120,11 +119,16 @@ export class WavDecoder {
       return;
     }
     if (reply.code === "internal") this.#logger.error({ reason: reply.message }, "WAV decoding failed");
-    pending.reject(new EngineError(reply.code, reply.message));
+    pending.reject(new PoolError(reply.code, reply.message));
   }
 
-  #failAll(error: EngineError): void {
+  #failAll(error: PoolError): void {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
   }
+}
+
+/** A decoder closed with its pool: retryable, another pool (or this one restarted) can take the recording. */
+function stopping(): PoolError {
+  return new PoolError("model_unavailable", "the inference pool is stopping");
 }
