@@ -1,20 +1,17 @@
-import { status as grpcStatus, type ClientDuplexStream } from "@grpc/grpc-js";
 import type { Logger } from "../../logger.js";
 import type { PoolOutput, StreamOpen } from "../pool-types.js";
 import type { AudioIn } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import { outputFromWire, type PoolClient } from "./pool-client.js";
+import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type ResilientCallOptions } from "./resilient-call.js";
 
-export interface AudioLinkOptions {
-  reconnectMinMs: number;
-  reconnectMaxMs: number;
+export interface AudioLinkOptions extends ResilientCallOptions {
   /** Audio kept while the pool is unreachable, across the link's streams; past it chunks are refused. */
   maxBufferedBytes: number;
 }
 
 export const DEFAULT_AUDIO_LINK_OPTIONS: AudioLinkOptions = {
-  reconnectMinMs: 100,
-  reconnectMaxMs: 5_000,
+  ...DEFAULT_RESILIENT_CALL_OPTIONS,
   // ≈ 16 s of one 16 kHz stream, or 5 s of three 48 kHz ones.
   maxBufferedBytes: 512 * 1024,
 };
@@ -36,8 +33,9 @@ type Pending = { streamId: string; seq: number; pcm16: Uint8Array; atMs: number;
 const MIN_GAP_MS = 1;
 
 /**
- * A room's StreamAudio call, kept alive: when the pool's stream fails it reopens it with exponential backoff,
- * re-opens every participant stream, and replays the audio buffered meanwhile (bounded). Never throws at the room.
+ * A room's StreamAudio call, kept alive: when the pool's stream fails it reopens it with exponential backoff
+ * (ResilientCall), re-opens every participant stream, and replays the audio buffered meanwhile (bounded). Never
+ * throws at the room.
  *
  * Times across an outage: each stream is re-opened at the offset where its first unsent chunk was captured, and
  * where audio is missing (refused once the buffer was full) the pool stream is closed at the gap and re-opened at
@@ -46,9 +44,7 @@ const MIN_GAP_MS = 1;
  * stream, once every pool stream of it has been acknowledged.
  */
 export class AudioLink {
-  readonly #client: PoolClient;
   readonly #events: AudioLinkEvents;
-  readonly #log: Logger;
   readonly #options: AudioLinkOptions;
   readonly #streams = new Map<string, StreamOpen>();
   /** Where each stream's next chunk sits in its timeline: the audio handed to the link (written, buffered or refused). */
@@ -59,32 +55,31 @@ export class AudioLink {
   readonly #closing = new Set<string>();
   /** Closes written on the current call and not yet acknowledged, per stream: the room's and the gaps'. */
   readonly #unacked = new Map<string, number>();
-  #call: ClientDuplexStream<AudioIn, AudioOut__Output> | null = null;
-  #connected = false;
+  readonly #call: ResilientCall<AudioIn, AudioOut__Output>;
   #buffer: Pending[] = [];
   #bufferedBytes = 0;
-  #attempt = 0;
-  #timer: NodeJS.Timeout | null = null;
-  #ended = false;
-  /** A refused INFERENCE_TOKEN is logged once per link; the link keeps retrying (the pool may be fixed). */
-  #refusalLogged = false;
 
   constructor(client: PoolClient, events: AudioLinkEvents, logger: Logger, options: Partial<AudioLinkOptions> = {}) {
-    this.#client = client;
     this.#events = events;
-    this.#log = logger;
     this.#options = { ...DEFAULT_AUDIO_LINK_OPTIONS, ...options };
-    this.#connect();
+    const { reconnectMinMs, reconnectMaxMs } = this.#options;
+    this.#call = new ResilientCall(
+      client,
+      (grpc) => grpc.StreamAudio(),
+      { connected: () => this.#onConnected(), lost: () => this.#onLost(), data: (message, current) => this.#onData(message, current) },
+      logger,
+      { reconnectMinMs, reconnectMaxMs },
+    );
   }
 
   get connected(): boolean {
-    return this.#connected;
+    return this.#call.connected;
   }
 
   open(open: StreamOpen): void {
     this.#streams.set(open.streamId, open);
     this.#acceptedMs.set(open.streamId, open.offsetMs ?? 0);
-    if (this.#connected) this.#writeOpen(open, open.offsetMs ?? 0);
+    if (this.#call.connected) this.#writeOpen(open, open.offsetMs ?? 0);
   }
 
   /** False when the chunk was refused (pool unreachable, buffer full); the room tells the sender. */
@@ -95,7 +90,7 @@ export class AudioLink {
     const atMs = this.#acceptedMs.get(streamId) ?? 0;
     // Refused audio still passed in the sender's timeline: what follows it sits after it.
     this.#acceptedMs.set(streamId, atMs + chunkMs);
-    if (this.#connected && this.#buffer.length === 0) {
+    if (this.#call.connected && this.#buffer.length === 0) {
       this.#writeChunk({ streamId, seq, pcm16, atMs, ms: chunkMs });
     } else if (this.#bufferedBytes + pcm16.byteLength > this.#options.maxBufferedBytes) {
       this.#events.unavailable(streamId);
@@ -111,7 +106,7 @@ export class AudioLink {
     if (!this.#streams.delete(streamId)) return;
     this.#acceptedMs.delete(streamId);
     this.#writtenMs.delete(streamId);
-    if (this.#connected) {
+    if (this.#call.connected) {
       this.#closing.add(streamId);
       this.#writeClose(streamId);
     } else {
@@ -123,14 +118,9 @@ export class AudioLink {
 
   /** Ends the call for good. */
   end(): void {
-    this.#ended = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
     this.#buffer = [];
     this.#bufferedBytes = 0;
-    const call = this.#call;
-    this.#call = null;
-    this.#connected = false;
-    call?.end();
+    this.#call.end();
   }
 
   #wireOpen(open: StreamOpen, offsetMs: number): NonNullable<AudioIn["open"]> {
@@ -145,7 +135,8 @@ export class AudioLink {
   }
 
   #write(message: AudioIn): void {
-    this.#call?.write(message);
+    // Only ever called while connected: unsent audio waits in #buffer, not in the call.
+    this.#call.write(message);
   }
 
   /** Opens the stream's pool stream with its first sample at `offsetMs` of the stream's timeline. */
@@ -198,57 +189,24 @@ export class AudioLink {
     });
   }
 
-  #connect(): void {
-    if (this.#ended) return;
-    // No waitForReady: while the pool is down a call fails at once and we back off, instead of grpc-js queueing
-    // writes without bound. Until the pool's metadata arrives, chunks go to our bounded buffer.
-    const call = this.#client.grpc.StreamAudio();
-    this.#call = call;
-    let failed = false;
-    const fail = (reason: string) => {
-      if (failed || this.#call !== call) return;
-      failed = true;
-      this.#call = null;
-      const wasConnected = this.#connected;
-      this.#connected = false;
-      // Whatever the lost call held died with it: nothing more will come of those pool streams.
-      for (const streamId of this.#closing) this.#events.output({ kind: "closed", streamId });
-      this.#closing.clear();
-      this.#unacked.clear();
-      this.#writtenMs.clear();
-      if (wasConnected) {
-        this.#log.warn({ reason, pool: this.#client.address }, "inference stream lost; reconnecting");
-        this.#events.connection?.("disconnected");
-      }
-      this.#scheduleReconnect();
-    };
-    call.on("data", (message: AudioOut__Output) => {
-      const output = outputFromWire(message);
-      if (output === null) return;
-      if (output.kind !== "closed") return this.#events.output(output);
-      // A lost call's closes were acknowledged when it was lost; only the current call's count.
-      if (this.#call === call) this.#acknowledged(output.streamId);
-    });
-    call.on("error", (error) => fail(error.message));
-    call.on("end", () => fail("stream ended by the pool"));
-    call.on("status", (status) => {
-      if (status.code === grpcStatus.UNAUTHENTICATED && !this.#refusalLogged) {
-        this.#refusalLogged = true;
-        this.#log.error({ pool: this.#client.address }, "the inference pool refused INFERENCE_TOKEN; retrying");
-      }
-      if (status.code !== 0) fail(status.details);
-    });
-    // The pool sends its metadata as soon as it accepts the call: only then is the link up.
-    call.on("metadata", () => {
-      if (this.#call !== call || this.#connected) return;
-      this.#onConnected();
-    });
+  #onData(message: AudioOut__Output, current: boolean): void {
+    const output = outputFromWire(message);
+    if (output === null) return;
+    if (output.kind !== "closed") return this.#events.output(output);
+    // A lost call's closes were acknowledged when it was lost; only the current call's count.
+    if (current) this.#acknowledged(output.streamId);
+  }
+
+  #onLost(): void {
+    // Whatever the lost call held died with it: nothing more will come of those pool streams.
+    for (const streamId of this.#closing) this.#events.output({ kind: "closed", streamId });
+    this.#closing.clear();
+    this.#unacked.clear();
+    this.#writtenMs.clear();
+    this.#events.connection?.("disconnected");
   }
 
   #onConnected(): void {
-    this.#connected = true;
-    if (this.#attempt > 0) this.#log.info({ pool: this.#client.address, attempts: this.#attempt }, "inference stream restored");
-    this.#attempt = 0;
     // A re-opened stream starts where its first buffered chunk was captured (everything before it went to the lost
     // call), or where its next chunk will sit when nothing is buffered.
     const firstAtMs = new Map<string, number>();
@@ -263,15 +221,5 @@ export class AudioLink {
     // Audio refused after a stream's last buffered chunk: its pool stream ends now, not when live audio comes.
     for (const [streamId, atMs] of this.#acceptedMs) this.#skipTo(streamId, atMs);
     this.#events.connection?.("connected");
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#ended || this.#timer !== null) return;
-    const delay = Math.min(this.#options.reconnectMaxMs, this.#options.reconnectMinMs * 2 ** this.#attempt);
-    this.#attempt += 1;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#connect();
-    }, delay);
   }
 }
