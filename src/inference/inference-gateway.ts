@@ -1,8 +1,9 @@
 import type { Logger } from "../logger.js";
 import { AudioLink, type AudioLinkEvents } from "./grpc/audio-link.js";
 import { PoolClient } from "./grpc/pool-client.js";
+import { VideoLink, type VideoLinkEvents } from "./grpc/video-link.js";
 import type { PoolStatusView } from "./pool-service.js";
-import type { StreamOpen, TranscribeResult } from "./pool-types.js";
+import type { StreamOpen, TranscribeResult, VideoStreamOpen } from "./pool-types.js";
 
 /** What a room holds to stream its participants' audio: survives pool restarts, never throws at the room. */
 export interface AudioLinkHandle {
@@ -14,9 +15,21 @@ export interface AudioLinkHandle {
   end(): void;
 }
 
-/** The engine's way to the inference pool(s): rooms open audio links, the API transcribes recordings. */
+/** What a room holds to stream its participants' camera frames: survives pool restarts, never throws at the room. */
+export interface VideoLinkHandle {
+  readonly connected: boolean;
+  /** Past the link's bound on streams it is refused with a `too_many_streams` error output. */
+  open(open: VideoStreamOpen): void;
+  /** False for a stream that is not open; while the pool is unreachable only the newest frame per stream is kept. */
+  frame(streamId: string, seq: number, jpeg: Uint8Array, capturedAtMs: number): boolean;
+  close(streamId: string): void;
+  end(): void;
+}
+
+/** The engine's way to the inference pool(s): rooms open audio and video links, the API transcribes recordings. */
 export interface InferenceGateway {
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle;
+  openVideoLink(events: VideoLinkEvents, logger: Logger): VideoLinkHandle;
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
   /** A WAV file as it came: the pool decodes it (the engine's event loop never does). */
   transcribeWav(wav: Uint8Array): Promise<TranscribeResult>;
@@ -48,6 +61,10 @@ export class GrpcInferenceGateway implements InferenceGateway {
 
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle {
     return new AudioLink(this.#pick(), events, logger);
+  }
+
+  openVideoLink(events: VideoLinkEvents, logger: Logger): VideoLinkHandle {
+    return new VideoLink(this.#pick(), events, logger);
   }
 
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {

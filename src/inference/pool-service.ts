@@ -1,5 +1,5 @@
 import type { BatchingKind, ModelRuntime, ModelTask } from "./registry/model-module.js";
-import type { PoolOutput, StreamOpen, TranscribeResult } from "./pool-types.js";
+import type { PoolOutput, StreamOpen, TranscribeResult, VideoOutput, VideoStreamOpen } from "./pool-types.js";
 
 /** One StreamAudio call: the participant streams of one room. Problems come back as `error` outputs, never throws. */
 export interface AudioSessionHandle {
@@ -7,6 +7,16 @@ export interface AudioSessionHandle {
   chunk(streamId: string, seq: number, pcm16: Uint8Array): void;
   close(streamId: string): void;
   /** The call ended: free every stream it opened (their pending utterances are still transcribed, not emitted). */
+  end(): void;
+}
+
+/** One StreamVideo call: the camera streams of one room. Problems come back as `error` outputs, never throws. */
+export interface VideoSessionHandle {
+  open(open: VideoStreamOpen): void;
+  /** A JPEG frame captured at `capturedAtMs` of its stream's timeline; a newer one replaces it if it has not started. */
+  frame(streamId: string, seq: number, jpeg: Uint8Array, capturedAtMs: number): void;
+  close(streamId: string): void;
+  /** The call ended: free every stream it opened. */
   end(): void;
 }
 
@@ -85,6 +95,7 @@ export interface PoolStatusView {
 /** What the gRPC server exposes: the pool as seen by one process, whatever models it could load. */
 export interface InferencePoolService {
   openAudioSession(emit: (output: PoolOutput) => void): AudioSessionHandle;
+  openVideoSession(emit: (output: VideoOutput) => void): VideoSessionHandle;
   /** A whole recording at `sampleRate` (16-bit PCM); throws `PoolError` (model_unavailable, recording_too_long, ...). */
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
   /** A whole WAV file, decoded by the pool: `invalid_audio` when it is not one it reads, else as `transcribe`. */

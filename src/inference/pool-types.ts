@@ -76,3 +76,40 @@ export interface TranscribeResult {
   durationMs: number;
   timings: { vadMs: number; asrMs: number; totalMs: number };
 }
+
+/** The 7 classes of the facial-expression model, in its output order. */
+export const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"] as const;
+export type Expression = (typeof EXPRESSIONS)[number];
+
+export interface VideoStreamOpen {
+  streamId: string;
+  sessionId: string;
+  participantId: string;
+}
+
+/** One face of a frame: its box in the frame's pixels, the detector's confidence, and its expression. */
+export interface FrameFace {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  expression: Expression;
+  /** Every expression's score, summing to 1. */
+  scores: Record<Expression, number>;
+}
+
+/** Milliseconds of one frame's stages, frame received → answer. */
+export interface FrameTimings {
+  queueMs: number;
+  decodeMs: number;
+  detectMs: number;
+  expressionMs: number;
+  totalMs: number;
+}
+
+export type VideoOutput =
+  /** The faces of one frame, best first (none is an answer too); `atMs` is the frame's capture time. */
+  | { kind: "faces"; streamId: string; seq: number; atMs: number; faces: FrameFace[]; timings: FrameTimings }
+  /** Replaced by a newer frame of its stream before its analysis started. */
+  | { kind: "dropped"; streamId: string; seq: number }
+  | { kind: "error"; streamId: string; code: PoolErrorCode; message: string }
+  /** After `close`: the frame in analysis (if any) has been answered; nothing more will come for the stream. */
+  | { kind: "closed"; streamId: string };

@@ -9,16 +9,26 @@ import { Resampler } from "./audio/resample.js";
 import type { ExecutionDevice } from "./models/model-files.js";
 import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { PoolError } from "./pool-error.js";
-import { poolStatusView, priorityQueueServing, sequenceBatcherServing } from "./pool-status.js";
+import { dynamicBatcherServing, poolStatusView, priorityQueueServing, sequenceBatcherServing } from "./pool-status.js";
 import { concat, type AudioStream } from "./pool-stream.js";
 import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
-import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView } from "./pool-service.js";
-import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf, type PoolOutput, type StreamOpen, type TranscribeResult } from "./pool-types.js";
+import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView, VideoSessionHandle } from "./pool-service.js";
+import {
+  MAX_RECORDING_MS,
+  MODEL_SAMPLE_RATE,
+  poolErrorCodeOf,
+  type PoolOutput,
+  type StreamOpen,
+  type TranscribeResult,
+  type VideoOutput,
+} from "./pool-types.js";
+import { videoSessionHandle } from "./pool-video-session.js";
 import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import { SpeechSegmenter, type SegmenterEvent, type SegmenterOptions } from "./vad/segmenter.js";
 import { VadBatcher } from "./vad/vad-batcher.js";
+import { FacePipeline } from "./video/face-pipeline.js";
 import type { VadBatcherOptions } from "./vad/vad-batcher-contract.js";
 
 export interface InferencePoolOptions {
@@ -81,6 +91,7 @@ export class InferencePool implements InferencePoolService {
   readonly #vad: Promise<VadBatcher | null>;
   readonly #queue: AsrQueue<string>;
   readonly #wav: WavDecoder;
+  #faces: Promise<FacePipeline> | undefined;
   readonly #streams = new Map<string, AudioStream>();
   /** Set once settled, for synchronous reads. */
   #batcher: VadBatcher | null = null;
@@ -129,6 +140,26 @@ export class InferencePool implements InferencePoolService {
   async ready(): Promise<ModelStatusView[]> {
     await this.#vad;
     return this.#registry.settled();
+  }
+
+  openVideoSession(emit: (output: VideoOutput) => void): VideoSessionHandle {
+    this.#sessions += 1;
+    return videoSessionHandle(`v${this.#sessions}:`, () => this.#facePipeline(), { maxStreamsPerCall: this.#options.maxStreamsPerCall }, emit);
+  }
+
+  /** Made with the first video call, once both face models are loaded; `model_unavailable` when either is not. */
+  #facePipeline(): Promise<FacePipeline> {
+    this.#faces ??= Promise.all([this.#registry.whenLoaded("face_detect"), this.#registry.whenLoaded("face_expression")]).then(
+      ([detect, expression]) => {
+        const pipeline = new FacePipeline(detect, expression);
+        // One batcher serves both models: a batch is the detector's run, then the expression model's.
+        this.#registry.attach("face_detect", () => dynamicBatcherServing(pipeline.stats()));
+        this.#registry.attach("face_expression", () => dynamicBatcherServing(pipeline.stats()));
+        return pipeline;
+      },
+      (error: unknown) => Promise.reject(unavailable(error)),
+    );
+    return this.#faces;
   }
 
   openAudioSession(emit: (output: PoolOutput) => void): AudioSessionHandle {
@@ -355,6 +386,7 @@ export class InferencePool implements InferencePoolService {
   /** The schedulers first (they wait for runs in flight), then the models under them. */
   async close(): Promise<void> {
     await this.#wav.close();
+    await this.#faces?.then((pipeline) => pipeline.close(), () => undefined);
     await this.#queue.close();
     await (await this.#vad)?.close();
     await this.#registry.close();

@@ -7,6 +7,7 @@ import type { PoolOutput } from "../../src/inference/pool-types.js";
 import { createLogger } from "../../src/logger.js";
 import { waitFor } from "../support/pool-audio-call.js";
 import { freePort, TEST_INFERENCE_TOKEN } from "../support/pool-process.js";
+import { notServed } from "../support/fake-pool-service.js";
 
 /*
  * The audio link's offset book-keeping across an outage, against a fake pool behind the real gRPC server: what each
@@ -43,6 +44,7 @@ function fakePool(onChange: () => void, ackCloses: "at_once" | "held") {
   const held: (() => void)[] = [];
   let calls = 0;
   const service: InferencePoolService = {
+    ...notServed(),
     openAudioSession(emit): AudioSessionHandle {
       calls += 1;
       const call = calls;
@@ -62,12 +64,6 @@ function fakePool(onChange: () => void, ackCloses: "at_once" | "held") {
         end: () => undefined,
       };
     },
-    transcribe: () => Promise.reject(new Error("not served by the fake pool")),
-    transcribeWav: () => Promise.reject(new Error("not served by the fake pool")),
-    status: () => {
-      throw new Error("not served by the fake pool");
-    },
-    close: () => Promise.resolve(),
   };
   return {
     service,

@@ -10,22 +10,29 @@ describe("the known model modules", () => {
     expect(new Set(tasks).size).toBe(tasks.length);
   });
 
-  it("declare task, runtime and batching: Silero sequence-batched, Whisper unbatched lanes", () => {
+  it("declare task, runtime and batching: Silero sequence-batched, Whisper unbatched lanes, the face models dynamic", () => {
     expect(KNOWN_MODEL_MODULES.map((m) => [m.name, m.task, m.runtime, m.batching])).toEqual([
       ["silero_vad_v5", "vad", "onnxruntime-node", "sequence"],
       ["whisper_tiny_en_int8", "asr", "onnxruntime-node", "none"],
+      ["blazeface_front_128", "face_detect", "onnxruntime-node", "dynamic"],
+      ["human_emotion", "face_expression", "tfjs-wasm", "dynamic"],
     ]);
   });
 
-  it("size their placement: one VAD session of one thread; Whisper lanes from the cores (asr-lanes.ts)", () => {
-    const [silero, whisper] = KNOWN_MODEL_MODULES;
+  it("size their placement: one VAD session of one thread; Whisper lanes from the cores (asr-lanes.ts); one of each face model", () => {
+    const [silero, whisper, blazeface, emotion] = KNOWN_MODEL_MODULES;
     expect(silero?.placement(8, {})).toEqual({ instances: 1, threads: 1 });
     expect(whisper?.placement(2, {})).toEqual({ instances: 2, threads: 1 });
     expect(whisper?.placement(8, {})).toEqual({ instances: 4, threads: 2 });
     expect(whisper?.placement(2, { instances: 1 })).toEqual({ instances: 1, threads: 2 });
+    expect(blazeface?.placement(2, {})).toEqual({ instances: 1, threads: 1 });
+    expect(blazeface?.placement(8, { threads: 2 })).toEqual({ instances: 1, threads: 2 });
+    // TF.js: one engine per thread, and its wasm backend single-threaded in Node, whatever is asked.
+    expect(emotion?.placement(2, {})).toEqual({ instances: 1, threads: 1 });
+    expect(emotion?.placement(8, { instances: 2, threads: 4 })).toEqual({ instances: 1, threads: 1 });
   });
 
   it("can run on this machine: their packages are installed", () => {
-    expect(KNOWN_MODEL_MODULES.map((m) => m.unsupported("cpu"))).toEqual([null, null]);
+    expect(KNOWN_MODEL_MODULES.map((m) => m.unsupported("cpu"))).toEqual([null, null, null, null]);
   });
 });

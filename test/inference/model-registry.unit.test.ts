@@ -170,6 +170,7 @@ describe("the model registry", () => {
 
   it("INFERENCE_MODELS: known names only, listing them when one is not", () => {
     expect(configFromEnv({ INFERENCE_MODELS: " silero_vad_v5 , whisper_tiny_en_int8,silero_vad_v5" }).inferenceModels).toEqual(["silero_vad_v5", "whisper_tiny_en_int8"]);
+    expect(configFromEnv({ INFERENCE_MODELS: "blazeface_front_128,human_emotion" }).inferenceModels).toEqual(["blazeface_front_128", "human_emotion"]);
     expect(configFromEnv({}).inferenceModels).toBeNull();
     const read = (value: string) => {
       try {

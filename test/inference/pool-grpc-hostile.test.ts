@@ -56,6 +56,9 @@ beforeAll(async () => {
     transcribeWav(wav) {
       return real.transcribeWav(wav);
     },
+    openVideoSession(emit) {
+      return real.openVideoSession(emit);
+    },
     status() {
       if (faults.status) throw new Error("status broken by the test");
       return real.status();

@@ -11,7 +11,8 @@ import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
 /**
  * The pool as its registry makes it: GetStatus over real gRPC from a standalone worker lists every model with its
- * task, runtime, batching and state; a task whose model is not configured answers exactly as one whose load failed.
+ * task, runtime, batching and state (the face models too: loaded by default); a task whose model is not configured
+ * answers exactly as one whose load failed.
  */
 
 let speech: Uint8Array;
@@ -32,13 +33,19 @@ describe("GetStatus of a standalone pool worker", () => {
     if (worker !== undefined) await stopPool(worker);
   });
 
-  it("lists both models with task, runtime, batching, placement, state, load times, batches and queue", async () => {
+  it("lists every model it can run (by default all it knows) with task, runtime, batching, placement, state, load times, batches and queue", async () => {
     const status = await eventually(async () => {
       const s = await client.status();
       return s.models.every((m) => m.state !== "loading") ? s : undefined;
     }, 90_000);
-    const [vad, asr] = status.models;
-    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8"]);
+    const [vad, asr, detect, expression] = status.models;
+    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion"]);
+    expect(detect).toMatchObject({ task: "face_detect", runtime: "onnxruntime-node", batching: "dynamic", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
+    expect(expression).toMatchObject({ task: "face_expression", runtime: "tfjs-wasm", batching: "dynamic", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
+    for (const face of [detect, expression]) {
+      expect(face?.loadMs).toBeGreaterThan(0);
+      expect(face?.warmupMs).toBeGreaterThan(0);
+    }
     expect(vad).toMatchObject({ task: "vad", runtime: "onnxruntime-node", batching: "sequence", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
     // ASR_LANES=1 (spawnPool): one Whisper session with the cores' threads.
     expect(asr).toMatchObject({ task: "asr", runtime: "onnxruntime-node", batching: "none", state: "loaded", loaded: true, error: null, instances: 1, batch: null });
@@ -145,6 +152,6 @@ describe("INFERENCE_MODELS naming an unknown model", () => {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8)']);
+    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion)']);
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import { ResilientCall } from "../../src/inference/grpc/resilient-call.js";
 import type { InferencePoolService } from "../../src/inference/pool-service.js";
 import { eventually } from "../support/engine.js";
 import { freePort, TEST_INFERENCE_TOKEN } from "../support/pool-process.js";
+import { notServed } from "../support/fake-pool-service.js";
 
 /*
  * The media-independent call under every link (ResilientCall), on StreamAudio against the real gRPC server in front
@@ -22,6 +23,7 @@ const MAX_MS = 80;
 function echoPool() {
   const seen = { sessions: 0, ended: 0 };
   const service: InferencePoolService = {
+    ...notServed(),
     openAudioSession(emit) {
       seen.sessions += 1;
       return {
@@ -31,12 +33,6 @@ function echoPool() {
         end: () => void (seen.ended += 1),
       };
     },
-    transcribe: () => Promise.reject(new Error("not served")),
-    transcribeWav: () => Promise.reject(new Error("not served")),
-    status: () => {
-      throw new Error("not served");
-    },
-    close: () => Promise.resolve(),
   };
   return { service, seen };
 }

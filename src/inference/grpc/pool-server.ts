@@ -1,8 +1,6 @@
 import {
-  Metadata,
   Server,
   ServerCredentials,
-  status as grpcStatus,
   type sendUnaryData,
   type ServerDuplexStream,
   type ServerUnaryCall,
@@ -24,6 +22,9 @@ import { isSampleRate, serviceError, toServiceError, toWire } from "./pool-wire.
 import { loadInferenceProto } from "./proto.js";
 import { ServerCounters } from "./server-counters.js";
 import { statusToWire } from "./status-wire.js";
+import { MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
+import { serveMediaCall } from "./media-call.js";
+import { serveVideoCall } from "./video-call.js";
 
 export interface PoolServerOptions {
   host: string;
@@ -44,10 +45,7 @@ export const DEFAULT_POOL_SERVER_OPTIONS: Omit<PoolServerOptions, "token"> = {
   healthServiceName: "engine.inference.v1.Inference",
 };
 
-/** Bounds on what one StreamAudio message may carry. */
-const MAX_ID_CHARS = 128;
-/** A room's stream id is a participant id (≤ 128 characters) plus `#<n>`. */
-const MAX_STREAM_ID_CHARS = 160;
+/** The most audio one StreamAudio chunk may carry. */
 const MAX_CHUNK_BYTES = 64 * 1024;
 /** Calls of this service need the token; grpc.health.v1 stays open (it tells only SERVING / NOT_SERVING). */
 const PROTECTED_PREFIX = "/engine.inference.v1.Inference/";
@@ -60,10 +58,6 @@ export interface RunningPoolServer {
   close(): Promise<void>;
 }
 
-function validId(value: string, maxChars = MAX_ID_CHARS): boolean {
-  return value.length > 0 && value.length <= maxChars;
-}
-
 /** The stream a message concerns, for answering it; "" when it has none (the error then concerns the call). */
 function streamIdOf(message: AudioIn__Output | Malformed): string {
   if (isMalformed(message)) return "";
@@ -71,7 +65,7 @@ function streamIdOf(message: AudioIn__Output | Malformed): string {
 }
 
 /**
- * Serves the pool over gRPC: StreamAudio, Transcribe, GetStatus (each behind the token) and the standard health
+ * Serves the pool over gRPC: StreamAudio, StreamVideo, Transcribe, GetStatus (each behind the token) and the standard health
  * service. No input reaches the process as an exception: bad messages get the pool's stable codes, and anything a
  * handler throws is logged, counted and answered `internal` to that call or stream alone.
  */
@@ -93,7 +87,8 @@ export async function startPoolServer(
   });
   const health = new HealthImplementation({ "": "SERVING", [settings.healthServiceName]: "SERVING" });
   health.addToServer(server);
-  const calls = new Set<ServerDuplexStream<AudioIn__Output | Malformed, AudioOut>>();
+  /** Open media calls, ended when the server closes. */
+  const calls = new Set<{ end(): void }>();
 
   /** Runs a unary handler's body: its result, its PoolError's code, or `internal` for anything unexpected. */
   function answerUnary<T>(rpc: string, callback: sendUnaryData<T>, body: () => T | Promise<T>): void {
@@ -116,89 +111,55 @@ export async function startPoolServer(
   }
 
   function streamAudio(call: ServerDuplexStream<AudioIn__Output | Malformed, AudioOut>): void {
-    const log = logger.child({ rpc: "StreamAudio" });
-    const reply = (output: PoolOutput) => {
-      try {
-        // A refused id is echoed cut to the bound: an error is never larger than a valid message.
-        const bounded = output.streamId.length > MAX_STREAM_ID_CHARS ? { ...output, streamId: output.streamId.slice(0, MAX_STREAM_ID_CHARS) } : output;
-        if (!call.writableEnded && !call.destroyed && !call.cancelled) call.write(toWire(bounded));
-      } catch (error) {
-        // A write that throws has no one left to tell: count it and drop the output.
-        counters.fault("StreamAudio", error);
-      }
-    };
-    const refuse = (streamId: string, message: string) => reply({ kind: "error", streamId, code: "invalid_audio", message });
-    let session: AudioSessionHandle;
-    try {
-      session = pool.openAudioSession(reply);
-      calls.add(call);
-      // Tells the client at once that the pool accepted the call (its link counts as connected from here).
-      call.sendMetadata(new Metadata());
-    } catch (error) {
-      call.emit("error", { code: grpcStatus.INTERNAL, details: `internal: ${counters.fault("StreamAudio", error)}` });
-      return;
-    }
-
-    const handle = (message: AudioIn__Output | Malformed) => {
-      if (isMalformed(message)) {
-        counters.malformed();
-        return refuse("", `the message did not decode as AudioIn (${malformedReason(message)})`);
-      }
-      if (message.open) {
-        const open = message.open;
-        if (!validId(open.stream_id, MAX_STREAM_ID_CHARS) || !validId(open.session_id) || !validId(open.participant_id)) {
-          refuse(open.stream_id, `stream ids need 1–${MAX_STREAM_ID_CHARS} characters, session and participant ids 1–${MAX_ID_CHARS}`);
-        } else if (!isSampleRate(open.sample_rate)) {
-          refuse(open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
-        } else {
-          session.open({
-            streamId: open.stream_id,
-            sessionId: open.session_id,
-            participantId: open.participant_id,
-            sampleRate: open.sample_rate,
-            offsetMs: open.offset_ms,
-            ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
-          });
+    const refuse = (reply: (output: PoolOutput) => void, streamId: string, message: string) =>
+      reply({ kind: "error", streamId, code: "invalid_audio", message });
+    serveMediaCall<AudioIn__Output, PoolOutput, AudioSessionHandle>(call, {
+      rpc: "StreamAudio",
+      counters,
+      calls,
+      log: logger.child({ rpc: "StreamAudio" }),
+      open: (reply) => pool.openAudioSession(reply),
+      toWire,
+      internal: (message, detail) => ({ kind: "error", streamId: streamIdOf(message), code: "internal", message: detail }),
+      handle(session, message, reply) {
+        if (isMalformed(message)) {
+          counters.malformed();
+          return refuse(reply, "", `the message did not decode as AudioIn (${malformedReason(message)})`);
         }
-      } else if (message.chunk) {
-        const chunk = message.chunk;
-        if (chunk.pcm16.byteLength > MAX_CHUNK_BYTES) refuse(chunk.stream_id, `a chunk is limited to ${MAX_CHUNK_BYTES} bytes`);
-        else session.chunk(chunk.stream_id, chunk.seq, chunk.pcm16);
-      } else if (message.close) {
-        session.close(message.close.stream_id);
-      } else {
-        counters.malformed();
-        refuse("", "an AudioIn carries one of open, chunk or close");
-      }
-    };
-    call.on("data", (message: AudioIn__Output | Malformed) => {
-      try {
-        handle(message);
-      } catch (error) {
-        reply({ kind: "error", streamId: streamIdOf(message), code: "internal", message: counters.fault("StreamAudio", error) });
-      }
-    });
-    const finish = () => {
-      if (!calls.delete(call)) return;
-      try {
-        session.end();
-        if (!call.writableEnded) call.end();
-      } catch (error) {
-        counters.fault("StreamAudio", error);
-      }
-      log.debug("audio call ended");
-    };
-    call.on("end", finish);
-    call.on("cancelled", finish);
-    call.on("error", (error) => {
-      log.warn({ err: error }, "audio call failed");
-      finish();
+        if (message.open) {
+          const open = message.open;
+          if (!validId(open.stream_id, MAX_STREAM_ID_CHARS) || !validId(open.session_id) || !validId(open.participant_id)) {
+            refuse(reply, open.stream_id, `stream ids need 1–${MAX_STREAM_ID_CHARS} characters, session and participant ids 1–${MAX_ID_CHARS}`);
+          } else if (!isSampleRate(open.sample_rate)) {
+            refuse(reply, open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
+          } else {
+            session.open({
+              streamId: open.stream_id,
+              sessionId: open.session_id,
+              participantId: open.participant_id,
+              sampleRate: open.sample_rate,
+              offsetMs: open.offset_ms,
+              ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
+            });
+          }
+        } else if (message.chunk) {
+          const chunk = message.chunk;
+          if (chunk.pcm16.byteLength > MAX_CHUNK_BYTES) refuse(reply, chunk.stream_id, `a chunk is limited to ${MAX_CHUNK_BYTES} bytes`);
+          else session.chunk(chunk.stream_id, chunk.seq, chunk.pcm16);
+        } else if (message.close) {
+          session.close(message.close.stream_id);
+        } else {
+          counters.malformed();
+          refuse(reply, "", "an AudioIn carries one of open, chunk or close");
+        }
+      },
     });
   }
 
   // Typed for what the lenient decoders hand over (a `Malformed` marker included); grpc-js takes any handler map.
   const handlers = {
     StreamAudio: streamAudio,
+    StreamVideo: (call: Parameters<typeof serveVideoCall>[0]) => serveVideoCall(call, { pool, counters, calls, logger }),
     Transcribe(call: ServerUnaryCall<TranscribeRequest__Output | Malformed, TranscribeResponse>, callback: sendUnaryData<TranscribeResponse>) {
       answerUnary("Transcribe", callback, async () => {
         const request = call.request;

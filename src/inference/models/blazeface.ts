@@ -1,4 +1,6 @@
 import { Tensor } from "onnxruntime-node";
+import type { ModelModule } from "../registry/model-module.js";
+import { VIDEO_FRAME_LIMITS } from "../video/jpeg-frame.js";
 import { RGB_CHANNELS, resampleRegion, type Region, type RgbImage } from "../video/rgb-image.js";
 import { prepareBatchedBlazeFace } from "./blazeface-graph.js";
 import {
@@ -14,7 +16,7 @@ import {
 } from "./blazeface-decode.js";
 import { blazeFaceFrontModel } from "./face-model-files.js";
 import { errorText, InferenceError } from "./inference-error.js";
-import { executionProvidersFor, type ExecutionDevice } from "./model-files.js";
+import { executionProvidersFor, missingPackagedFile, type ExecutionDevice } from "./model-files.js";
 import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
 
 export type { FaceBox, FaceDetection, Point } from "./blazeface-decode.js";
@@ -103,9 +105,12 @@ export class BlazeFace {
     return model;
   }
 
-  /** One blank image through the model (what `warmUp: true` does at load, for a loader that warms up later). */
-  async warmUp(): Promise<void> {
-    await this.run([{ width: 1, height: 1, data: new Uint8Array(RGB_CHANNELS) }]);
+  /**
+   * One image through the model: what `warmUp: true` does at load (a blank pixel), for a loader that warms up later,
+   * with an image of its own (the registry's module: a full camera frame, so the resampling warms up too).
+   */
+  async warmUp(image: RgbImage = { width: 1, height: 1, data: new Uint8Array(RGB_CHANNELS) }): Promise<void> {
+    await this.run([image]);
   }
 
   /** Faces in each image, best first, boxes clamped to the image; one entry per input, in order. */
@@ -167,6 +172,32 @@ export class BlazeFace {
     }
     return rows;
   }
+}
+
+/**
+ * BlazeFace in the registry (task `face_detect`): stateless, so frames of every stream share runs (the pool's
+ * dynamic batcher in front of it). One session on a thread of its own (`thread: "worker"`), of one thread unless
+ * configured: ≈ 0.8 ms an image (MODELS.md) serves hundreds of frames a second, and the cores are Whisper's. The
+ * shipped graph (batch fixed at 1) on every device: on these CPUs a batched run is no cheaper; whether the opened
+ * graph pays on an accelerator (one launch a batch) has not been measured.
+ */
+export const BLAZEFACE_MODULE: ModelModule<"face_detect"> = {
+  name: "blazeface_front_128",
+  task: "face_detect",
+  runtime: "onnxruntime-node",
+  batching: "dynamic",
+  placement: (_cores, requested) => ({ instances: 1, threads: requested.threads ?? DEFAULT_BLAZEFACE_OPTIONS.intraOpNumThreads }),
+  unsupported: () => missingPackagedFile(blazeFaceFrontModel),
+  async load(context) {
+    const detector = await BlazeFace.load({ device: context.device, intraOpNumThreads: context.placement.threads, warmUp: false });
+    return { model: detector, warmup: () => detector.warmUp(largestCameraFrame()), dispose: () => detector.close() };
+  },
+};
+
+/** A mid-grey frame as large as the pool accepts (VIDEO_FRAME_LIMITS): the warm-up's image, run as a frame is. */
+function largestCameraFrame(): RgbImage {
+  const { maxLongSide: width, maxShortSide: height } = VIDEO_FRAME_LIMITS;
+  return { width, height, data: new Uint8Array(width * height * RGB_CHANNELS).fill(128) };
 }
 
 interface RawRows {

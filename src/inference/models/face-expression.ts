@@ -4,7 +4,11 @@ import { resampleRegion, RGB_CHANNELS, type Region, type RgbImage } from "../vid
 import type { FaceBox } from "./blazeface-decode.js";
 import { faceExpressionModel } from "./face-model-files.js";
 import { errorText, InferenceError } from "./inference-error.js";
-import type { TfWasm, TfWasmRuntime } from "./tfjs-wasm.js";
+import { missingTfWasm, TfWasmRuntime, type TfWasm } from "./tfjs-wasm.js";
+import { EXPRESSIONS, type Expression } from "../pool-types.js";
+import type { ModelModule } from "../registry/model-module.js";
+import { VIDEO_FRAME_LIMITS } from "../video/jpeg-frame.js";
+import { missingPackagedFile } from "./model-files.js";
 
 /**
  * Facial expression from a face crop: the 7-class classifier (oarriaga/face_classification, as converted and shipped
@@ -13,8 +17,6 @@ import type { TfWasm, TfWasmRuntime } from "./tfjs-wasm.js";
  * scaled to (grey − 0.5) × 2. One difference: the crop is resampled to 64×64 once, where human cuts a larger crop
  * and resizes it again. `run` takes a batch, [N, 64, 64, 1] → [N, 7] in one execution.
  */
-export const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"] as const;
-export type Expression = (typeof EXPRESSIONS)[number];
 
 export interface ExpressionScores {
   dominant: Expression;
@@ -29,7 +31,7 @@ export interface FaceCrop {
 }
 
 export interface FaceExpressionOptions {
-  /** Shared by every TF.js model of the process (TF.js has one engine). */
+  /** Its TF.js runtime: one shared by several models, or one of its own (every runtime uses the realm's one engine). */
   runtime: TfWasmRuntime;
   /** Defaults to human's models/emotion.json. */
   modelJsonPath?: string;
@@ -43,6 +45,10 @@ export const DEFAULT_FACE_EXPRESSION_OPTIONS: Omit<FaceExpressionOptions, "runti
 
 export const EXPRESSION_INPUT_SIZE = 64;
 const CROP_PIXELS = EXPRESSION_INPUT_SIZE * EXPRESSION_INPUT_SIZE;
+const BLANK_CROP: FaceCrop = {
+  image: { width: 1, height: 1, data: new Uint8Array(RGB_CHANNELS).fill(128) },
+  box: { x: 0, y: 0, width: 1, height: 1 },
+};
 
 export class FaceExpression {
   readonly #tf: typeof TfCore;
@@ -86,10 +92,12 @@ export class FaceExpression {
     return model;
   }
 
-  /** One blank face through the model (what `warmUp: true` does at load, for a loader that warms up later). */
-  async warmUp(): Promise<void> {
-    const grey = { width: 1, height: 1, data: new Uint8Array(RGB_CHANNELS).fill(128) };
-    await this.run([{ image: grey, box: { x: 0, y: 0, width: 1, height: 1 } }]);
+  /**
+   * One face through the model: what `warmUp: true` does at load (a blank pixel), for a loader that warms up later,
+   * with a crop of its own (the registry's module: a face-sized box of a full camera frame).
+   */
+  async warmUp(crop: FaceCrop = BLANK_CROP): Promise<void> {
+    await this.run([crop]);
   }
 
   /** Scores for each crop, in order. Every tensor it makes is disposed before it returns. */
@@ -130,6 +138,37 @@ export class FaceExpression {
     }
     return Promise.resolve();
   }
+}
+
+/**
+ * The expression model in the registry (task `face_expression`): stateless, so faces of every stream's frames share
+ * one execution (the pool's dynamic batcher). One instance of one thread, whatever is asked: TF.js has one engine
+ * per realm, and its wasm backend runs single-threaded in Node (getThreadsCount() is 1), on the CPU whatever the
+ * pool's device. The loaded model owns its runtime (TfWasmRuntime: creating several is safe, they share the realm's
+ * backend), so no module-level runtime is kept; disposing the model frees its weights.
+ */
+export const FACE_EXPRESSION_MODULE: ModelModule<"face_expression"> = {
+  name: "human_emotion",
+  task: "face_expression",
+  runtime: "tfjs-wasm",
+  batching: "dynamic",
+  placement: () => ({ instances: 1, threads: 1 }),
+  unsupported: () => missingPackagedFile(faceExpressionModel) ?? missingTfWasm(),
+  async load() {
+    const expression = await FaceExpression.load({ runtime: new TfWasmRuntime(), warmUp: false });
+    return { model: expression, warmup: () => expression.warmUp(cameraFaceCrop()), dispose: () => expression.close() };
+  },
+};
+
+/**
+ * The warm-up's face: a face-sized box (a third of the height) in the middle of a mid-grey frame as large as the pool
+ * accepts (VIDEO_FRAME_LIMITS), cropped as a detected face is.
+ */
+function cameraFaceCrop(): FaceCrop {
+  const { maxLongSide: width, maxShortSide: height } = VIDEO_FRAME_LIMITS;
+  const image = { width, height, data: new Uint8Array(width * height * RGB_CHANNELS).fill(128) };
+  const side = Math.round(height / 3);
+  return { image, box: { x: (width - side) / 2, y: (height - side) / 2, width: side, height: side } };
 }
 
 /** Human's face crop: enlarged about the centre, square on the longer side, rounded to whole pixels. */

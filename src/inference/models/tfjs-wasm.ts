@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -8,8 +9,11 @@ import { errorText, InferenceError } from "./inference-error.js";
 /**
  * TensorFlow.js on its WebAssembly backend, for the models that ship only in TF.js format (MODELS.md: the pure-JS
  * cpu backend is 30–35× slower, tfjs-node downloads a native library at install). TF.js keeps one engine per
- * process, so whoever composes the process creates one runtime and hands it to every TF.js model; `ready()` is
- * idempotent, and a second runtime finds the backend already up and only reuses it.
+ * realm (the process, or each worker thread), so a runtime owns no engine: `ready()` is idempotent, and any number of
+ * runtimes may be created, even starting at once: the first to start selects the wasm backend, the others wait for
+ * that start and reuse it. So a model may own its runtime (the registry's FACE_EXPRESSION_MODULE does) rather than
+ * share a mutable singleton. Nothing frees the backend: removing it would break every other runtime of the realm,
+ * and a wasm heap never shrinks anyway; what a model frees on close is its own weights.
  *
  * The packages are imported on first `ready()`, not with this module: importing the wasm backend registers it
  * with TF.js's engine, and processes without a TF.js model should not load ≈ 3 MB of TF.js for nothing.
@@ -36,6 +40,33 @@ export class TfWasmRuntime {
   }
 }
 
+const TFJS_WASM_PACKAGES = ["@tensorflow/tfjs-core", "@tensorflow/tfjs-converter", "@tensorflow/tfjs-backend-wasm"] as const;
+/** What the backend package ships; it picks one by the platform's SIMD and thread support. */
+const WASM_BINARIES = ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"] as const;
+
+/**
+ * Why TF.js on wasm cannot start on this machine (a package or the backend's .wasm binaries missing), or null.
+ * Resolves the packages without importing them, for the same reason `ready()` imports them late.
+ */
+export function missingTfWasm(): string | null {
+  const require = createRequire(import.meta.url);
+  for (const name of TFJS_WASM_PACKAGES) {
+    try {
+      require.resolve(name);
+    } catch {
+      return `package ${name} is not installed`;
+    }
+  }
+  const folder = wasmBinaryFolder();
+  const missing = WASM_BINARIES.filter((file) => !existsSync(join(folder, file)));
+  return missing.length === 0 ? null : `@tensorflow/tfjs-backend-wasm lacks ${missing.join(", ")}`;
+}
+
+/** The .wasm files sit beside the package's entry point; Emscripten reads them from disk in Node. */
+function wasmBinaryFolder(): string {
+  return dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm"));
+}
+
 async function startWasmBackend(): Promise<TfWasm> {
   try {
     const [tf, converter, wasm] = await Promise.all([
@@ -43,17 +74,16 @@ async function startWasmBackend(): Promise<TfWasm> {
       import("@tensorflow/tfjs-converter"),
       import("@tensorflow/tfjs-backend-wasm"),
     ]);
-    if (tf.findBackend("wasm") === null) {
-      // The .wasm files sit beside the package's entry point; Emscripten reads them from disk in Node.
-      const wasmDir = dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm"));
-      wasm.setWasmPaths(`${wasmDir}/`);
-      await withoutAddedProcessHandlers(async () => {
-        if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
-      });
-    } else if (tf.getBackend() !== "wasm") {
-      await tf.setBackend("wasm");
-    }
-    await tf.ready();
+    // `getBackend()` only reads what was selected. `findBackend` would start the backend's initialisation as a side
+    // effect, and a second initialisation makes a start in progress answer false: two runtimes starting at once
+    // failed so (and one alone initialised the wasm module twice).
+    if (tf.getBackend() !== "wasm") wasm.setWasmPaths(`${wasmBinaryFolder()}/`);
+    await withoutAddedProcessHandlers(async () => {
+      // Another runtime's start in progress: wait for it rather than start a second (tf.ready() waits for it, or
+      // retries a start that failed); then select the backend, which reuses an initialised one.
+      if (tf.getBackend() === "wasm") await tf.ready();
+      if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
+    });
     return {
       tf,
       loadGraphModel: async (modelJsonPath) => converter.loadGraphModel(await fileHandler(tf, modelJsonPath)),

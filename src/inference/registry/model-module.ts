@@ -1,6 +1,9 @@
 import type { Logger } from "../../logger.js";
 import type { ExecutionDevice } from "../models/model-files.js";
+import type { FaceDetection } from "../models/blazeface.js";
+import type { ExpressionScores, FaceCrop } from "../models/face-expression.js";
 import type { AsrResult } from "../models/whisper-asr.js";
+import type { RgbImage } from "../video/rgb-image.js";
 import type { BatchedVadModel } from "../vad/vad-batcher-contract.js";
 
 /**
@@ -39,6 +42,18 @@ export interface TaskModels {
   vad: BatchedVadModel;
   /** One utterance (16 kHz mono, ≤ 30 s) → text; callers run at most `instances` at once. */
   asr: AsrModel;
+  /** Faces in each of a batch of images, best first: one list per image, in order (stateless, dynamic batching). */
+  face_detect: FaceDetectModel;
+  /** The 7 expression scores of each face crop of a batch, in order (stateless, dynamic batching). */
+  face_expression: FaceExpressionModel;
+}
+
+export interface FaceDetectModel {
+  run(images: readonly RgbImage[]): Promise<FaceDetection[][]>;
+}
+
+export interface FaceExpressionModel {
+  run(crops: readonly FaceCrop[]): Promise<ExpressionScores[]>;
 }
 
 export interface AsrModel {

@@ -1,6 +1,7 @@
 import { BlazeFace, type BlazeFaceOptions, type FaceBox, type Point } from "../models/blazeface.js";
 import { FaceExpression, type ExpressionScores, type FaceExpressionOptions } from "../models/face-expression.js";
 import type { TfWasmRuntime } from "../models/tfjs-wasm.js";
+import type { FaceDetectModel, FaceExpressionModel } from "../registry/model-module.js";
 import { decodeJpegFrame, VIDEO_FRAME_LIMITS, type JpegFrameLimits } from "./jpeg-frame.js";
 import type { RgbImage } from "./rgb-image.js";
 
@@ -26,22 +27,37 @@ export interface FaceAnalyzerOptions {
   runtime: TfWasmRuntime;
 }
 
-export class FaceAnalyzer {
-  readonly detector: BlazeFace;
-  readonly expression: FaceExpression;
+/**
+ * Over any detector and expression model of the registry's contracts: the registry's own (`whenLoaded("face_detect")`,
+ * `whenLoaded("face_expression")`), or the two it loads itself (`load`: the type's defaults, so its callers keep
+ * BlazeFace's and FaceExpression's own members).
+ */
+export class FaceAnalyzer<D extends FaceDetectModel = BlazeFace, E extends FaceExpressionModel = FaceExpression> {
+  readonly detector: D;
+  readonly expression: E;
+  readonly #release: () => Promise<void>;
 
-  constructor(detector: BlazeFace, expression: FaceExpression) {
+  /**
+   * `release` is what `close` frees. By default nothing: models handed in belong to whoever loaded them (the
+   * registry disposes its own once the pool stops), and an analyzer is only one of their users.
+   */
+  constructor(detector: D, expression: E, release: () => Promise<void> = () => Promise.resolve()) {
     this.detector = detector;
     this.expression = expression;
+    this.#release = release;
   }
 
+  /** BlazeFace and the expression model loaded side by side; `close` frees both. */
   static async load(options: Partial<FaceAnalyzerOptions> & Pick<FaceAnalyzerOptions, "runtime">): Promise<FaceAnalyzer> {
     const [detector, expression] = await Promise.allSettled([
       BlazeFace.load(options.detector),
       FaceExpression.load({ ...options.expression, runtime: options.runtime }),
     ]);
     if (detector.status === "fulfilled" && expression.status === "fulfilled") {
-      return new FaceAnalyzer(detector.value, expression.value);
+      const [loadedDetector, loadedExpression] = [detector.value, expression.value];
+      return new FaceAnalyzer(loadedDetector, loadedExpression, async () => {
+        await Promise.all([loadedDetector.close(), loadedExpression.close()]);
+      });
     }
     // Free whichever half did load before reporting the other's failure.
     if (detector.status === "fulfilled") await detector.value.close();
@@ -52,19 +68,27 @@ export class FaceAnalyzer {
 
   /** Faces of each image (best first), one entry per image, in order. */
   async run(images: readonly RgbImage[]): Promise<AnalyzedFace[][]> {
+    return (await this.runTimed(images)).faces;
+  }
+
+  /** As `run`, with the time the detector's run and the expression model's run took (each one run per batch). */
+  async runTimed(images: readonly RgbImage[]): Promise<{ faces: AnalyzedFace[][]; detectMs: number; expressionMs: number }> {
+    const startedAtMs = performance.now();
     const detections = await this.detector.run(images);
+    const detectedAtMs = performance.now();
     const crops = detections.flatMap((faces, i) => {
       const image = images[i];
       return image === undefined ? [] : faces.map((face) => ({ image, box: face.box }));
     });
-    const expressions = await this.expression.run(crops);
+    const expressions = crops.length === 0 ? [] : await this.expression.run(crops);
     let next = 0;
-    return detections.map((faces) =>
-      faces.flatMap((face) => {
+    const faces = detections.map((found) =>
+      found.flatMap((face) => {
         const expression = expressions[next++];
         return expression === undefined ? [] : [{ box: face.box, score: face.score, keypoints: face.keypoints, expression }];
       }),
     );
+    return { faces, detectMs: detectedAtMs - startedAtMs, expressionMs: performance.now() - detectedAtMs };
   }
 
   /** One JPEG frame, decoded under `limits`; rejects with a `VideoError` (`invalid_video`) for a bad frame. */
@@ -73,7 +97,8 @@ export class FaceAnalyzer {
     return faces ?? [];
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.detector.close(), this.expression.close()]);
+  /** Frees what the analyzer owns (see the constructor); call it once, after its last run. */
+  close(): Promise<void> {
+    return this.#release();
   }
 }

@@ -5,6 +5,10 @@ import type { AudioChunk as _engine_inference_v1_AudioChunk, AudioChunk__Output 
 import type { AudioIn as _engine_inference_v1_AudioIn, AudioIn__Output as _engine_inference_v1_AudioIn__Output } from './engine/inference/v1/AudioIn.js';
 import type { AudioOut as _engine_inference_v1_AudioOut, AudioOut__Output as _engine_inference_v1_AudioOut__Output } from './engine/inference/v1/AudioOut.js';
 import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from './engine/inference/v1/BatchStats.js';
+import type { Face as _engine_inference_v1_Face, Face__Output as _engine_inference_v1_Face__Output } from './engine/inference/v1/Face.js';
+import type { FrameDropped as _engine_inference_v1_FrameDropped, FrameDropped__Output as _engine_inference_v1_FrameDropped__Output } from './engine/inference/v1/FrameDropped.js';
+import type { FrameFaces as _engine_inference_v1_FrameFaces, FrameFaces__Output as _engine_inference_v1_FrameFaces__Output } from './engine/inference/v1/FrameFaces.js';
+import type { FrameTimings as _engine_inference_v1_FrameTimings, FrameTimings__Output as _engine_inference_v1_FrameTimings__Output } from './engine/inference/v1/FrameTimings.js';
 import type { GetStatusRequest as _engine_inference_v1_GetStatusRequest, GetStatusRequest__Output as _engine_inference_v1_GetStatusRequest__Output } from './engine/inference/v1/GetStatusRequest.js';
 import type { HistogramBucket as _engine_inference_v1_HistogramBucket, HistogramBucket__Output as _engine_inference_v1_HistogramBucket__Output } from './engine/inference/v1/HistogramBucket.js';
 import type { InferenceClient as _engine_inference_v1_InferenceClient, InferenceDefinition as _engine_inference_v1_InferenceDefinition } from './engine/inference/v1/Inference.js';
@@ -23,6 +27,10 @@ import type { TranscribeRequest as _engine_inference_v1_TranscribeRequest, Trans
 import type { TranscribeResponse as _engine_inference_v1_TranscribeResponse, TranscribeResponse__Output as _engine_inference_v1_TranscribeResponse__Output } from './engine/inference/v1/TranscribeResponse.js';
 import type { TranscribeTimings as _engine_inference_v1_TranscribeTimings, TranscribeTimings__Output as _engine_inference_v1_TranscribeTimings__Output } from './engine/inference/v1/TranscribeTimings.js';
 import type { Transcript as _engine_inference_v1_Transcript, Transcript__Output as _engine_inference_v1_Transcript__Output } from './engine/inference/v1/Transcript.js';
+import type { VideoFrame as _engine_inference_v1_VideoFrame, VideoFrame__Output as _engine_inference_v1_VideoFrame__Output } from './engine/inference/v1/VideoFrame.js';
+import type { VideoIn as _engine_inference_v1_VideoIn, VideoIn__Output as _engine_inference_v1_VideoIn__Output } from './engine/inference/v1/VideoIn.js';
+import type { VideoOut as _engine_inference_v1_VideoOut, VideoOut__Output as _engine_inference_v1_VideoOut__Output } from './engine/inference/v1/VideoOut.js';
+import type { VideoStreamOpen as _engine_inference_v1_VideoStreamOpen, VideoStreamOpen__Output as _engine_inference_v1_VideoStreamOpen__Output } from './engine/inference/v1/VideoStreamOpen.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -36,6 +44,10 @@ export interface ProtoGrpcType {
         AudioIn: MessageTypeDefinition<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioIn__Output>
         AudioOut: MessageTypeDefinition<_engine_inference_v1_AudioOut, _engine_inference_v1_AudioOut__Output>
         BatchStats: MessageTypeDefinition<_engine_inference_v1_BatchStats, _engine_inference_v1_BatchStats__Output>
+        Face: MessageTypeDefinition<_engine_inference_v1_Face, _engine_inference_v1_Face__Output>
+        FrameDropped: MessageTypeDefinition<_engine_inference_v1_FrameDropped, _engine_inference_v1_FrameDropped__Output>
+        FrameFaces: MessageTypeDefinition<_engine_inference_v1_FrameFaces, _engine_inference_v1_FrameFaces__Output>
+        FrameTimings: MessageTypeDefinition<_engine_inference_v1_FrameTimings, _engine_inference_v1_FrameTimings__Output>
         GetStatusRequest: MessageTypeDefinition<_engine_inference_v1_GetStatusRequest, _engine_inference_v1_GetStatusRequest__Output>
         HistogramBucket: MessageTypeDefinition<_engine_inference_v1_HistogramBucket, _engine_inference_v1_HistogramBucket__Output>
         Inference: SubtypeConstructor<typeof grpc.Client, _engine_inference_v1_InferenceClient> & { service: _engine_inference_v1_InferenceDefinition }
@@ -54,6 +66,10 @@ export interface ProtoGrpcType {
         TranscribeResponse: MessageTypeDefinition<_engine_inference_v1_TranscribeResponse, _engine_inference_v1_TranscribeResponse__Output>
         TranscribeTimings: MessageTypeDefinition<_engine_inference_v1_TranscribeTimings, _engine_inference_v1_TranscribeTimings__Output>
         Transcript: MessageTypeDefinition<_engine_inference_v1_Transcript, _engine_inference_v1_Transcript__Output>
+        VideoFrame: MessageTypeDefinition<_engine_inference_v1_VideoFrame, _engine_inference_v1_VideoFrame__Output>
+        VideoIn: MessageTypeDefinition<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoIn__Output>
+        VideoOut: MessageTypeDefinition<_engine_inference_v1_VideoOut, _engine_inference_v1_VideoOut__Output>
+        VideoStreamOpen: MessageTypeDefinition<_engine_inference_v1_VideoStreamOpen, _engine_inference_v1_VideoStreamOpen__Output>
       }
     }
   }

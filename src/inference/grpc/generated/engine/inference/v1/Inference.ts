@@ -8,6 +8,8 @@ import type { GetStatusRequest as _engine_inference_v1_GetStatusRequest, GetStat
 import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from '../../../engine/inference/v1/PoolStatus.js';
 import type { TranscribeRequest as _engine_inference_v1_TranscribeRequest, TranscribeRequest__Output as _engine_inference_v1_TranscribeRequest__Output } from '../../../engine/inference/v1/TranscribeRequest.js';
 import type { TranscribeResponse as _engine_inference_v1_TranscribeResponse, TranscribeResponse__Output as _engine_inference_v1_TranscribeResponse__Output } from '../../../engine/inference/v1/TranscribeResponse.js';
+import type { VideoIn as _engine_inference_v1_VideoIn, VideoIn__Output as _engine_inference_v1_VideoIn__Output } from '../../../engine/inference/v1/VideoIn.js';
+import type { VideoOut as _engine_inference_v1_VideoOut, VideoOut__Output as _engine_inference_v1_VideoOut__Output } from '../../../engine/inference/v1/VideoOut.js';
 
 export interface InferenceClient extends grpc.Client {
   GetStatus(argument: _engine_inference_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_PoolStatus__Output>): grpc.ClientUnaryCall;
@@ -23,6 +25,11 @@ export interface InferenceClient extends grpc.Client {
   StreamAudio(options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioOut__Output>;
   streamAudio(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioOut__Output>;
   streamAudio(options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioOut__Output>;
+  
+  StreamVideo(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoOut__Output>;
+  StreamVideo(options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoOut__Output>;
+  streamVideo(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoOut__Output>;
+  streamVideo(options?: grpc.CallOptions): grpc.ClientDuplexStream<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoOut__Output>;
   
   Transcribe(argument: _engine_inference_v1_TranscribeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_TranscribeResponse__Output>): grpc.ClientUnaryCall;
   Transcribe(argument: _engine_inference_v1_TranscribeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_TranscribeResponse__Output>): grpc.ClientUnaryCall;
@@ -40,6 +47,8 @@ export interface InferenceHandlers extends grpc.UntypedServiceImplementation {
   
   StreamAudio: grpc.handleBidiStreamingCall<_engine_inference_v1_AudioIn__Output, _engine_inference_v1_AudioOut>;
   
+  StreamVideo: grpc.handleBidiStreamingCall<_engine_inference_v1_VideoIn__Output, _engine_inference_v1_VideoOut>;
+  
   Transcribe: grpc.handleUnaryCall<_engine_inference_v1_TranscribeRequest__Output, _engine_inference_v1_TranscribeResponse>;
   
 }
@@ -47,5 +56,6 @@ export interface InferenceHandlers extends grpc.UntypedServiceImplementation {
 export interface InferenceDefinition extends grpc.ServiceDefinition {
   GetStatus: MethodDefinition<_engine_inference_v1_GetStatusRequest, _engine_inference_v1_PoolStatus, _engine_inference_v1_GetStatusRequest__Output, _engine_inference_v1_PoolStatus__Output>
   StreamAudio: MethodDefinition<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioOut, _engine_inference_v1_AudioIn__Output, _engine_inference_v1_AudioOut__Output>
+  StreamVideo: MethodDefinition<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoOut, _engine_inference_v1_VideoIn__Output, _engine_inference_v1_VideoOut__Output>
   Transcribe: MethodDefinition<_engine_inference_v1_TranscribeRequest, _engine_inference_v1_TranscribeResponse, _engine_inference_v1_TranscribeRequest__Output, _engine_inference_v1_TranscribeResponse__Output>
 }

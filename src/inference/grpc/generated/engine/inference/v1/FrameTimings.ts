@@ -1,0 +1,18 @@
+// Original file: proto/inference.proto
+
+
+export interface FrameTimings {
+  'queue_ms'?: (number | string);
+  'decode_ms'?: (number | string);
+  'detect_ms'?: (number | string);
+  'expression_ms'?: (number | string);
+  'total_ms'?: (number | string);
+}
+
+export interface FrameTimings__Output {
+  'queue_ms': (number);
+  'decode_ms': (number);
+  'detect_ms': (number);
+  'expression_ms': (number);
+  'total_ms': (number);
+}
