@@ -11,6 +11,7 @@ import { debuggerUrlIn, inspectHeap, type HeapInspector } from "../support/heap-
 import { joinRoom } from "../support/join-room.js";
 import { streamPcm } from "../support/room-audio-client.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
+import { TokenBucket } from "../../src/token-bucket.js";
 import { MIN_CORPUS_ENTRIES, readCorpus } from "./corpus.js";
 import { roomSurface } from "./room-surface.js";
 import { SocketReplayer } from "./socket-replay.js";
@@ -59,6 +60,17 @@ async function api(method: string, path: string, body?: unknown): Promise<unknow
 }
 
 
+/**
+ * The harness asks for a token per input; the API allows one address 50 requests a second (burst 100), and a fast
+ * replay (Redis presence, Postgres) asked 100 a second and got 429. It keeps under the limit as a client must.
+ */
+const tokenPace = new TokenBucket({ ratePerSecond: 40, burst: 40 });
+const TOKEN_PACE_STEP_MS = 25;
+
+async function pacedTokenRequest(): Promise<void> {
+  while (!tokenPace.take()) await new Promise((resolve) => setTimeout(resolve, TOKEN_PACE_STEP_MS));
+}
+
 let participants = 0;
 const replayer = () =>
   new SocketReplayer({
@@ -67,8 +79,11 @@ const replayer = () =>
     sessionId,
     async token(role) {
       participants += 1;
+      await pacedTokenRequest();
       const issued = await api("POST", `/api/v1/sessions/${sessionId}/tokens`, { participant_id: `fuzz-${participants}`, role });
-      return z.object({ token: z.string() }).parse(issued).token;
+      const parsed = z.object({ token: z.string() }).safeParse(issued);
+      if (!parsed.success) throw new Error(`no token for fuzz-${participants}: ${JSON.stringify(issued)}`);
+      return parsed.data.token;
     },
   });
 
