@@ -29,6 +29,8 @@ export function videoSessionHandle(
   emit: (output: VideoOutput) => void,
 ): VideoSessionHandle {
   const streams = new Map<string, VideoStream>();
+  /** Open streams and closed ones whose last frame is still unanswered. */
+  const unsettled = new Set<VideoStream>();
   let opens = 0;
   let ended = false;
   const send = (output: VideoOutput) => {
@@ -39,6 +41,7 @@ export function videoSessionHandle(
   /** The stream's last frame is answered after its close: nothing more will come of it. */
   const settle = (streamId: string, stream: VideoStream) => {
     if (!stream.closing || stream.inFlight > 0) return;
+    unsettled.delete(stream);
     void pipeline().then((p) => p.closeStream(stream.key), () => undefined);
     send({ kind: "closed", streamId });
   };
@@ -65,6 +68,7 @@ export function videoSessionHandle(
       opens += 1;
       const stream: VideoStream = { key: `${keyPrefix}${open.streamId}#${opens}`, lastSeq: null, inFlight: 0, closing: false };
       streams.set(open.streamId, stream);
+      unsettled.add(stream);
       // The batcher waits for company only from open streams: it learns of this one once the models are there.
       void pipeline().then((p) => p.openStream(stream.key), () => undefined);
     },
@@ -89,10 +93,12 @@ export function videoSessionHandle(
     },
     end() {
       ended = true;
-      for (const stream of streams.values()) {
+      // Nobody will receive these streams' answers: their queued frames are dropped, not analysed ahead of others'.
+      for (const stream of unsettled) {
         stream.closing = true;
-        void pipeline().then((p) => p.closeStream(stream.key), () => undefined);
+        void pipeline().then((p) => p.abandonStream(stream.key), () => undefined);
       }
+      unsettled.clear();
       streams.clear();
     },
   };

@@ -1,31 +1,27 @@
-import { Client, credentials, Metadata, status as grpcStatus, type ServiceError, type StatusObject } from "@grpc/grpc-js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Client, credentials, Metadata, status as grpcStatus, type ClientDuplexStream, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { ERROR_TABLE, isErrorCode } from "../../src/protocol/error-codes.js";
 import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "../../src/inference/grpc/generated/engine/inference/v1/AudioOut.js";
 import type { TranscribeRequest } from "../../src/inference/grpc/generated/engine/inference/v1/TranscribeRequest.js";
 import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
 import { POOL_ERROR_CODES } from "../../src/inference/pool-types.js";
-import { fromBase64 } from "./corpus.js";
-import type { BytesSpec, GrpcFuzzEntry, GrpcStep, TextSpec } from "./grpc-surface.js";
+import type { GrpcFuzzEntry, GrpcStep } from "./grpc-surface.js";
+import { bytesOf, textOf } from "./grpc-values.js";
+import { videoScript, type Fence, type StepMessages } from "./grpc-video-replay.js";
+import type { PhotoBytes } from "./jpeg-specs.js";
 
 /**
  * Replays one `grpc` corpus entry against a pool with a raw grpc-js client (serializers that pass bytes through, so
  * malformed protobuf reaches the server) and names what came back: `error:<code>` per error output, `speech`,
- * `transcript`, `closed`, and `status:<GRPC STATUS>[:<pool code>]` for the call's end. Anything off the contract
+ * `transcript`, `closed` (StreamVideo: `faces:<n>`, `dropped`, see grpc-video-replay.ts), and
+ * `status:<GRPC STATUS>[:<pool code>]` for the call's end. Anything off the contract
  * (details without a pool code, a status not matching its code, output before authentication, a hang) gets an
  * `unstable:` / `leak:` / `timeout:` outcome the test refuses.
  */
 
 const CALL_TIMEOUT_MS = 20_000;
 const POOL_CODES: readonly string[] = POOL_ERROR_CODES;
-
-export function bytesOf(spec: BytesSpec): Uint8Array {
-  return "base64" in spec ? fromBase64(spec.base64) : new Uint8Array(spec.length).fill(spec.fill);
-}
-
-export function textOf(spec: TextSpec): string {
-  return typeof spec === "string" ? spec : spec.repeat.repeat(spec.times);
-}
 
 function metadataFor(auth: GrpcFuzzEntry["auth"], token: string): Metadata {
   const metadata = new Metadata();
@@ -85,13 +81,55 @@ function stepMessage(step: Exclude<GrpcStep, { op: "opens" | "cancel" | "raw" }>
   }
 }
 
+/** The promise's value, or null when it takes longer than CALL_TIMEOUT_MS. */
+async function within<T>(promise: Promise<T>): Promise<T | null> {
+  const done = new AbortController();
+  try {
+    return await Promise.race([promise, sleep(CALL_TIMEOUT_MS, null, { signal: done.signal })]);
+  } finally {
+    // Stops the timer (its promise then rejects into the settled race).
+    done.abort();
+  }
+}
+
+/** How one bidirectional RPC's steps become messages, and what its outputs are called. */
+interface StreamScript<Step, In, Out> {
+  method: { path: string; requestSerialize: (value: In) => Buffer; responseDeserialize: (bytes: Buffer) => Out };
+  messages(step: Step): StepMessages<In>;
+  outcome(message: Out): string;
+  /** How a `settle` step knows the pool has read every message before it, and what it then checks. */
+  fence?: Fence<In, Out>;
+}
+
+export interface ReplayOptions {
+  /** The real photos StreamVideo entries' frames are made of (`jpeg-specs.ts`). */
+  photos: PhotoBytes;
+  /** A StreamVideo `settle` step: resolves once the pool has answered every frame sent so far. */
+  settle(): Promise<void>;
+}
+
 export class GrpcReplayer {
   readonly #client: Client;
   readonly #token: string;
   readonly #service = loadInferenceProto().engine.inference.v1.Inference.service;
 
-  constructor(address: string, token: string) {
+  readonly #options: ReplayOptions;
+  readonly #audio: StreamScript<GrpcStep, AudioIn, AudioOut__Output> = {
+    method: this.#service.StreamAudio,
+    messages(step) {
+      if (step.op === "cancel") return "cancel";
+      if (step.op === "raw") return [bytesOf(step.bytes)];
+      if (step.op !== "opens") return [stepMessage(step)];
+      return Array.from({ length: step.count }, (_, i) => ({
+        open: { stream_id: `${step.prefix}${i}`, session_id: "session-1", participant_id: "participant-1", sample_rate: 16_000, tutor_id: "", offset_ms: 0 },
+      }));
+    },
+    outcome: outputOutcome,
+  };
+
+  constructor(address: string, token: string, options: ReplayOptions) {
     this.#token = token;
+    this.#options = options;
     this.#client = new Client(address, credentials.createInsecure(), {
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
@@ -100,7 +138,11 @@ export class GrpcReplayer {
 
   replay(entry: GrpcFuzzEntry): Promise<string[]> {
     const metadata = metadataFor(entry.auth, this.#token);
-    if (entry.rpc === "StreamAudio") return this.#stream(entry.steps, metadata, entry.auth === "token");
+    const authenticated = entry.auth === "token";
+    if (entry.rpc === "StreamAudio") return this.#stream(entry.steps, this.#audio, metadata, authenticated);
+    if (entry.rpc === "StreamVideo") {
+      return this.#stream(entry.steps, { method: this.#service.StreamVideo, ...videoScript(entry.steps, this.#options.photos) }, metadata, authenticated);
+    }
     if (entry.rpc === "Transcribe") {
       const request = "raw" in entry.request ? bytesOf(entry.request.raw) : { pcm16: bytesOf(entry.request.pcm16), sample_rate: entry.request.sample_rate };
       return this.#unary(this.#service.Transcribe, request, metadata);
@@ -121,40 +163,51 @@ export class GrpcReplayer {
     });
   }
 
-  #stream(steps: readonly GrpcStep[], metadata: Metadata, authenticated: boolean): Promise<string[]> {
-    const method = this.#service.StreamAudio;
-    const serialize = (value: AudioIn | Uint8Array): Buffer => (value instanceof Uint8Array ? Buffer.from(value) : method.requestSerialize(value));
-    const call = this.#client.makeBidiStreamRequest(method.path, serialize, method.responseDeserialize, metadata);
+  async #stream<Step, In, Out>(steps: readonly Step[], script: StreamScript<Step, In, Out>, metadata: Metadata, authenticated: boolean): Promise<string[]> {
+    const { method } = script;
+    const serialize = (value: In | Uint8Array): Buffer => (value instanceof Uint8Array ? Buffer.from(value) : method.requestSerialize(value));
+    const call: ClientDuplexStream<In | Uint8Array, Out> = this.#client.makeBidiStreamRequest(method.path, serialize, method.responseDeserialize, metadata);
     const outcomes: string[] = [];
     let cancelled = false;
-    const ended = new Promise<StatusObject | null>((resolve) => {
-      const timer = setTimeout(() => resolve(null), CALL_TIMEOUT_MS);
-      call.on("status", (status: StatusObject) => {
-        clearTimeout(timer);
-        resolve(status);
-      });
+    const ended = new Promise<StatusObject>((resolve) => call.on("status", resolve));
+    const { fence } = script;
+    const fenced = new Set<() => void>();
+    /** `answered`, or `ended` when the call ends first (a refused call answers nothing), or `timeout`. */
+    const fenceAnswered = async (f: Fence<In, Out>): Promise<"answered" | "ended" | "timeout"> => {
+      const answered = new Promise<"answered">((resolve) => fenced.add(() => resolve("answered")));
+      call.write(f.message);
+      const result = await within(Promise.race([ended.then(() => "ended" as const), answered]));
+      fenced.clear();
+      return result ?? "timeout";
+    };
+    call.on("data", (message: Out) => {
+      if (fence?.answers(message)) for (const answered of fenced) answered();
+      else outcomes.push(authenticated ? script.outcome(message) : "leak:output_without_token");
     });
-    call.on("data", (message: AudioOut__Output) => outcomes.push(authenticated ? outputOutcome(message) : "leak:output_without_token"));
     // The status carries every failure; an `error` event without a listener would throw.
     call.on("error", () => undefined);
     for (const step of steps) {
-      if (step.op === "cancel") {
+      const messages = script.messages(step);
+      if (messages === "settle") {
+        if (fence === undefined) throw new Error("a settle step on a call without a fence");
+        // Every message before the fence read, every frame analysed, every answer before the second fence received.
+        let reached = await fenceAnswered(fence);
+        if (reached === "answered") {
+          await this.#options.settle();
+          reached = await fenceAnswered(fence);
+        }
+        const wrong = reached === "answered" ? fence.settled() : reached === "timeout" ? "timeout:fence_unanswered" : null;
+        if (wrong !== null) outcomes.push(wrong);
+      } else if (messages === "cancel") {
         cancelled = true;
         call.cancel();
         break;
-      }
-      if (step.op === "raw") call.write(bytesOf(step.bytes));
-      else if (step.op === "opens") {
-        for (let i = 0; i < step.count; i += 1) {
-          call.write({ open: { stream_id: `${step.prefix}${i}`, session_id: "session-1", participant_id: "participant-1", sample_rate: 16_000, tutor_id: "", offset_ms: 0 } });
-        }
-      } else call.write(stepMessage(step));
+      } else for (const message of messages) call.write(message);
     }
     if (!cancelled) call.end();
-    return ended.then((status) => {
-      if (status === null) return [...outcomes, "timeout:no_status"];
-      if (status.code === grpcStatus.CANCELLED) return [...outcomes, cancelled ? "status:CANCELLED" : `unstable:CANCELLED:${status.details}`];
-      return [...outcomes, statusOutcome(status)];
-    });
+    const status = await within(ended);
+    if (status === null) return [...outcomes, "timeout:no_status"];
+    if (status.code === grpcStatus.CANCELLED) return [...outcomes, cancelled ? "status:CANCELLED" : `unstable:CANCELLED:${status.details}`];
+    return [...outcomes, statusOutcome(status)];
   }
 }

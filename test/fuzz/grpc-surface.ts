@@ -2,32 +2,18 @@ import fc from "fast-check";
 import { z } from "zod";
 import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
 import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
-import { toBase64, type FuzzSurface } from "./corpus.js";
-import { hostileString, sampleSeeded } from "./hostile-values.js";
+import type { FuzzSurface } from "./corpus.js";
+import { authSpec, bytesSpec, exact, hostileId, MAX_SAFE, mediaStep, otherId, rawMessages, seq, textSpec, UINT32_MAX, wrongAuth, type BytesSpec } from "./grpc-values.js";
+import { sampleSeeded } from "./hostile-values.js";
+import { videoDraft, videoFuzzEntry } from "./grpc-video-surface.js";
 
 /**
  * The inference pool's gRPC service: StreamAudio step sequences (opens with bad rates and ids, chunks before open,
  * to unknown streams, giant, odd-sized, out of order; closes without open; AudioIn with nothing set; raw bytes that
- * are not protobuf; floods of opens; cancels mid-call), Transcribe with hostile audio or raw bytes, GetStatus with
- * garbage, and every RPC with a missing, wrong or malformed token. Large values are stored as recipes.
+ * are not protobuf; floods of opens; cancels mid-call), StreamVideo's (`grpc-video-surface.ts`), Transcribe with
+ * hostile audio or raw bytes, GetStatus with garbage, and every RPC with a missing, wrong or malformed token. Large
+ * values are stored as recipes.
  */
-
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const UINT32_MAX = 2 ** 32 - 1;
-
-/** Bytes stored exactly (base64) or, when large, as one byte repeated. */
-export const bytesSpec = z.union([
-  z.strictObject({ base64: z.string() }),
-  z.strictObject({ fill: z.number().int().min(0).max(255), length: z.number().int().min(0).max(16 * 1024 * 1024) }),
-]);
-export type BytesSpec = z.infer<typeof bytesSpec>;
-
-/** A string stored as is, or (when long) as a unit repeated. */
-export const textSpec = z.union([z.string(), z.strictObject({ repeat: z.string().min(1).max(8), times: z.number().int().min(0).max(200_000) })]);
-export type TextSpec = z.infer<typeof textSpec>;
-
-/** How the call authenticates: the pool's token, none, or a wrong or malformed `authorization`. */
-export const authSpec = z.enum(["token", "none", "wrong", "basic", "bearer_empty", "lowercase", "token_prefix", "joined"]);
 
 export const grpcStep = z.discriminatedUnion("op", [
   z.strictObject({
@@ -53,6 +39,7 @@ export type GrpcStep = z.infer<typeof grpcStep>;
 
 export const grpcFuzzEntry = z.discriminatedUnion("rpc", [
   z.strictObject({ id: z.string(), note: z.string(), rpc: z.literal("StreamAudio"), auth: authSpec, steps: z.array(grpcStep).max(32) }),
+  videoFuzzEntry,
   z.strictObject({
     id: z.string(),
     note: z.string(),
@@ -64,8 +51,6 @@ export const grpcFuzzEntry = z.discriminatedUnion("rpc", [
 ]);
 export type GrpcFuzzEntry = z.infer<typeof grpcFuzzEntry>;
 
-const exact = (bytes: Uint8Array): BytesSpec => ({ base64: toBase64(bytes) });
-
 // ---- Values -------------------------------------------------------------------------------------------------
 
 const RATES = [8000, 16000, 24000, 48000] as const;
@@ -73,20 +58,6 @@ const rate = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...RATES) },
   { weight: 2, arbitrary: fc.constantFrom(0, 1, 7_999, 11_025, 22_050, 44_100, 96_000, 2 ** 31, UINT32_MAX) },
   { weight: 1, arbitrary: fc.nat({ max: UINT32_MAX }) },
-);
-
-/** Short ids shared by the steps of an entry, so opens, chunks and closes meet. */
-const commonId = fc.constantFrom("s1", "s2", "s3");
-const hostileId: fc.Arbitrary<TextSpec> = fc.oneof(
-  { weight: 6, arbitrary: commonId },
-  { weight: 2, arbitrary: hostileString.filter((s) => s.length <= 200) },
-  { weight: 1, arbitrary: fc.constantFrom(128, 129, 160, 161, 1_000, 100_000).map((times) => ({ repeat: "i", times })) },
-  { weight: 1, arbitrary: fc.constant("") },
-);
-const otherId: fc.Arbitrary<TextSpec> = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom("session-1", "participant-1") },
-  { weight: 2, arbitrary: hostileString.filter((s) => s.length <= 200) },
-  { weight: 1, arbitrary: fc.constantFrom(129, 10_000).map((times) => ({ repeat: "p", times })) },
 );
 
 const pcm: fc.Arbitrary<BytesSpec> = fc.oneof(
@@ -97,9 +68,6 @@ const pcm: fc.Arbitrary<BytesSpec> = fc.oneof(
   // Over the 64 KiB chunk bound, up to 4 MiB.
   { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 65_537, max: 4 * 1024 * 1024 }), fc.nat({ max: 255 })).map(([length, fill]) => ({ fill, length })) },
 );
-const seq = fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 32, MAX_SAFE) });
-
-/** Encodings protobuf cannot read, or reads as something unexpected. */
 const method = loadInferenceProto().engine.inference.v1.Inference.service.StreamAudio;
 const encoded = (message: AudioIn) => new Uint8Array(method.requestSerialize(message));
 const WELL_FORMED = [
@@ -107,22 +75,7 @@ const WELL_FORMED = [
   encoded({ chunk: { stream_id: "s1", seq: 1, pcm16: new Uint8Array(64) } }),
   encoded({ close: { stream_id: "s1" } }),
 ];
-const CRAFTED = [
-  [0x0f, 0xff, 0x01], // wire type 7
-  [0x0b, 0x0c], // a group
-  [0x0a, 0x80, 0x80, 0x80, 0x80, 0x01], // length 2^28 with nothing behind it
-  [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], // a 10-byte varint length
-  [0x12, 0x02, 0x08], // chunk whose body is cut short
-  [0x1a, 0x03, 0x0a, 0x05, 0x61], // close whose stream_id claims more than it has
-  [0x00], // field 0
-  [0x08, 0x96, 0x01], // field 1 as a varint instead of a message
-].map((bytes) => Uint8Array.from(bytes));
-const raw: fc.Arbitrary<BytesSpec> = fc.oneof(
-  { weight: 4, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }).map(exact) },
-  { weight: 3, arbitrary: fc.constantFrom(...CRAFTED).map(exact) },
-  { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...WELL_FORMED), fc.nat()).map(([bytes, cut]) => exact(bytes.subarray(0, 1 + (cut % (bytes.byteLength - 1))))) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 64 * 1024, max: 2 * 1024 * 1024 }), fc.nat({ max: 255 })).map(([length, fill]) => ({ fill, length })) },
-);
+const raw = rawMessages(WELL_FORMED);
 
 // ---- Steps and entries --------------------------------------------------------------------------------------
 
@@ -130,16 +83,7 @@ const open: fc.Arbitrary<GrpcStep> = fc
   .record({ stream_id: hostileId, session_id: otherId, participant_id: otherId, sample_rate: rate, tutor_id: fc.oneof(fc.constant(""), otherId), offset_ms: fc.oneof(fc.constant(0), fc.nat(), fc.constant(MAX_SAFE)) })
   .map((fields) => ({ op: "open", ...fields }));
 const chunk: fc.Arbitrary<GrpcStep> = fc.record({ stream_id: hostileId, seq, pcm16: pcm }).map((fields) => ({ op: "chunk", ...fields }));
-const close: fc.Arbitrary<GrpcStep> = hostileId.map((stream_id) => ({ op: "close", stream_id }));
-
-const step: fc.Arbitrary<GrpcStep> = fc.oneof(
-  { weight: 4, arbitrary: open },
-  { weight: 6, arbitrary: chunk },
-  { weight: 3, arbitrary: close },
-  { weight: 1, arbitrary: fc.constant<GrpcStep>({ op: "empty" }) },
-  { weight: 2, arbitrary: raw.map((bytes): GrpcStep => ({ op: "raw", bytes })) },
-  { weight: 1, arbitrary: fc.constant<GrpcStep>({ op: "cancel" }) },
-);
+const step: fc.Arbitrary<GrpcStep> = mediaStep(open, chunk, raw, { open: 4, payload: 6 });
 
 /** A valid open and a few valid chunks first, so the hostile steps after them hit a live stream. */
 const validStart: fc.Arbitrary<GrpcStep[]> = fc.integer({ min: 1, max: 4 }).map((chunks) => [
@@ -148,7 +92,7 @@ const validStart: fc.Arbitrary<GrpcStep[]> = fc.integer({ min: 1, max: 4 }).map(
 ]);
 
 type Draft = Omit<GrpcFuzzEntry, "id">;
-const auth = fc.constantFrom<z.infer<typeof authSpec>>("none", "wrong", "basic", "bearer_empty", "lowercase", "token_prefix", "joined");
+const auth = wrongAuth;
 
 const streamSteps: fc.Arbitrary<Draft> = fc.array(step, { minLength: 1, maxLength: 12 }).map((steps) => ({ note: "hostile steps", rpc: "StreamAudio", auth: "token", steps }));
 const mixedSequence: fc.Arbitrary<Draft> = fc
@@ -190,6 +134,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 2, arbitrary: unauthenticatedStream },
   { weight: 3, arbitrary: transcribe },
   { weight: 1, arbitrary: status },
+  { weight: 8, arbitrary: videoDraft },
 );
 
 export const grpcSurface: FuzzSurface<GrpcFuzzEntry> = {

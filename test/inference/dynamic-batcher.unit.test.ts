@@ -264,6 +264,26 @@ describe("DynamicBatcher", () => {
     expect(batcher.stats().droppedStale).toBe(1);
   });
 
+  it("cancelQueued: a stream whose caller is gone loses its queued frame unrun (cancelled); the others still run", async () => {
+    const { batcher, batches } = makeBatcher();
+    ignore(batcher.submit(0, { lane: "live" }));
+    await settle();
+    const gone = track(batcher.submit(1, { lane: "live", streamKey: "cam", keepNewest: true }));
+    const live = batcher.submit(2, { lane: "live", streamKey: "other", keepNewest: true });
+    await settle();
+    expect(batcher.cancelQueued("cam")).toBe(true);
+    await settle();
+    expect(gone.settled).toEqual([{ kind: "cancelled" }]);
+    // Nothing left to cancel: a started or finished request is not cancellable.
+    expect(batcher.cancelQueued("cam")).toBe(false);
+    batchAt(batches, 0).finish();
+    await settle();
+    expect(batches.map((b) => b.inputs)).toEqual([[0], [2]]);
+    batchAt(batches, 1).finish();
+    expect(await live).toEqual({ kind: "done", output: 20 });
+    expect(batcher.stats()).toMatchObject({ droppedStale: 0, queueDepth: 0 });
+  });
+
   it("fails every request of a failed run with a PoolError and goes on", async () => {
     const { batcher, batches } = makeBatcher();
     const failing = [1, 2, 3].map((x) => rejection(batcher.submit(x, { lane: "live" })));

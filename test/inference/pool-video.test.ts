@@ -103,6 +103,36 @@ describe("StreamVideo", () => {
     }
   }, 60_000);
 
+  it("a call that hangs up with frames queued: they are dropped unanalysed, and the next camera is served", async () => {
+    const framesRun = () => testPool.pool.status().models.find((m) => m.task === "face_detect")?.batch?.items ?? 0;
+    const idle = () => {
+      const queue = testPool.pool.status().models.find((m) => m.task === "face_detect")?.queue;
+      return queue !== undefined && queue !== null && queue.queuedLive === 0 && queue.running === 0 ? true : undefined;
+    };
+    const before = framesRun();
+    const streams = 40;
+    const hangUp = openVideoCall(testPool);
+    for (let i = 0; i < streams; i += 1) {
+      hangUp.call.write(open(`gone-${i}`));
+      hangUp.call.write(frame(`gone-${i}`, 1, astronaut.jpeg));
+    }
+    hangUp.call.end();
+    // The pool has its frames once a first batch of them has run; then it goes idle.
+    await eventually(() => (framesRun() > before ? true : undefined), 30_000);
+    await eventually(idle, 30_000);
+    // At most the batches already running when the call ended ran: the rest of the 40 frames never did.
+    expect(framesRun() - before).toBeLessThan(streams);
+    const next = openVideoCall(testPool);
+    try {
+      next.call.write(open("next"));
+      next.call.write(frame("next", 1, astronaut.jpeg));
+      const answer = await next.until((outputs) => outputs.find((o) => o.streamId === "next" && o.kind !== "closed"));
+      expect(answer).toMatchObject({ kind: "faces", seq: 1 });
+    } finally {
+      next.call.end();
+    }
+  }, 60_000);
+
   it("bad input gets a stable code for that stream alone, and the call goes on serving", async () => {
     const video = openVideoCall(testPool);
     try {

@@ -40,7 +40,11 @@ export type SubmitOptions<L extends string = BatchLane> = {
   | { streamKey: string; keepNewest: true }
 );
 
-export type BatchOutcome<O> = { kind: "done"; output: O } | { kind: "dropped_stale" };
+export type BatchOutcome<O> =
+  | { kind: "done"; output: O }
+  | { kind: "dropped_stale" }
+  /** Taken out of line unrun by `cancelQueued` (its stream's caller is gone). */
+  | { kind: "cancelled" };
 
 export interface DynamicBatcherStats {
   batchesRun: number;

@@ -99,6 +99,20 @@ export class DynamicBatcher<I, O, L extends string = BatchLane> {
     return true;
   }
 
+  /**
+   * Takes the stream's queued keep-newest request out of line, unrun: it resolves `cancelled`. For a stream whose
+   * caller is gone (a call ended): its frame would otherwise still run, for nobody, ahead of live streams' frames.
+   * Returns whether one was queued.
+   */
+  cancelQueued(key: string): boolean {
+    const request = this.#newest.get(key);
+    if (request === undefined || !this.#queue.remove(request.lane, request)) return false;
+    this.#unlist(request);
+    request.resolve({ kind: "cancelled" });
+    this.#kick();
+    return true;
+  }
+
   submit(input: I, options: SubmitOptions<L>): Promise<BatchOutcome<O>> {
     const { lane, streamKey, deadlineMs } = options;
     if (this.#closed) return Promise.reject(this.#fail("model_unavailable", "batcher is closed"));

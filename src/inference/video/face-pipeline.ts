@@ -64,12 +64,18 @@ export class FacePipeline {
     this.#batcher.closeStream(key);
   }
 
+  /** A stream whose call ended: its queued frame is dropped unanalysed (nobody would receive the answer). */
+  abandonStream(key: string): void {
+    this.#batcher.cancelQueued(key);
+    this.#batcher.closeStream(key);
+  }
+
   /** Rejects with a coded error: `invalid_video` (this frame), `overloaded`, `model_unavailable`, a run's failure. */
   async analyze(streamKey: string, jpeg: Uint8Array): Promise<FrameResult> {
     const receivedAtMs = performance.now();
     this.#checkHeader(jpeg);
     const outcome = await this.#batcher.submit({ jpeg, queuedAtMs: performance.now() }, { lane: "live", streamKey, keepNewest: true });
-    if (outcome.kind === "dropped_stale") return { kind: "dropped" };
+    if (outcome.kind !== "done") return { kind: "dropped" };
     const analysis = outcome.output;
     if (analysis.kind === "invalid") throw analysis.error;
     const { faces, queueMs, decodeMs, detectMs, expressionMs } = analysis;
