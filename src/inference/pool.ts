@@ -151,7 +151,7 @@ export class InferencePool implements InferencePoolService {
   #facePipeline(): Promise<FacePipeline> {
     this.#faces ??= Promise.all([this.#registry.whenLoaded("face_detect"), this.#registry.whenLoaded("face_expression")]).then(
       ([detect, expression]) => {
-        const pipeline = new FacePipeline(detect, expression);
+        const pipeline = new FacePipeline(detect, expression, this.#log);
         // One batcher serves both models: a batch is the detector's run, then the expression model's.
         this.#registry.attach("face_detect", () => dynamicBatcherServing(pipeline.stats()));
         this.#registry.attach("face_expression", () => dynamicBatcherServing(pipeline.stats()));

@@ -77,8 +77,9 @@ export class WavDecoder {
     if (this.#pending.size >= this.#options.maxPending) {
       throw new PoolError("overloaded", "too many recordings are being decoded; try again shortly");
     }
-    // A view on a shared or pooled buffer cannot be transferred: copy it into one of its own.
-    const wav = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    // A view on a shared or pooled buffer cannot be transferred: copy it into one of its own (`new Uint8Array`: a
+    // Buffer's `slice` is a view too).
+    const wav = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
     const id = (this.#nextId += 1);
     const request: DecodeRequest = { id, wav, toRate: this.#options.toRate };
     return new Promise<Uint8Array>((resolve, reject) => {
