@@ -183,6 +183,8 @@ describe("the pool's gRPC surface under hostile callers", () => {
         { what: "an odd byte count", seq: 2, bytes: FRAME_BYTES + 1, code: "invalid_audio" },
         { what: "a seq repeated", seq: 2, bytes: FRAME_BYTES, code: "invalid_audio" },
         { what: "a seq going back", seq: 1, bytes: FRAME_BYTES, code: "invalid_audio" },
+        // 2^64 − 1 on the wire: a Number past 2^53 would be rounded, and the stream's next seqs refused.
+        { what: "a seq past 2^53", seq: 2 ** 64 - 1, bytes: FRAME_BYTES, code: "invalid_audio" },
       ];
       for (const c of seqCases) {
         audio.call.write({ chunk: { stream_id: "a", seq: c.seq, pcm16: new Uint8Array(c.bytes) } });

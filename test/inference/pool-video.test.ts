@@ -133,6 +133,24 @@ describe("StreamVideo", () => {
     }
   }, 60_000);
 
+  it("a seq or capture time past 2^53 (rounded as a Number) is refused as such; the stream goes on with its next frame", async () => {
+    const video = openVideoCall(testPool);
+    try {
+      video.call.write(open("big"));
+      video.call.write({ frame: { stream_id: "big", seq: "18446744073709551615", jpeg: cat.jpeg, captured_at_ms: 0 } });
+      video.call.write({ frame: { stream_id: "big", seq: 1, jpeg: cat.jpeg, captured_at_ms: "9007199254740993" } });
+      const errors = await video.until((outputs) => {
+        const found = of("big")(outputs).filter((o) => o.kind === "error");
+        return found.length === 2 ? found : undefined;
+      });
+      expect(errors.map((e) => (e.kind === "error" ? e.code : ""))).toEqual(["invalid_video", "invalid_video"]);
+      video.call.write(frame("big", 1, cat.jpeg));
+      expect(await video.until((outputs) => of("big")(outputs).find((o) => o.kind === "faces"))).toMatchObject({ seq: 1 });
+    } finally {
+      video.call.end();
+    }
+  }, 60_000);
+
   it("bad input gets a stable code for that stream alone, and the call goes on serving", async () => {
     const video = openVideoCall(testPool);
     try {

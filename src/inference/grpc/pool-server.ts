@@ -22,7 +22,7 @@ import { isSampleRate, serviceError, toServiceError, toWire } from "./pool-wire.
 import { loadInferenceProto } from "./proto.js";
 import { ServerCounters } from "./server-counters.js";
 import { statusToWire } from "./status-wire.js";
-import { MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
+import { exactUint64, MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
 import { serveMediaCall } from "./media-call.js";
 import { serveVideoCall } from "./video-call.js";
 
@@ -130,6 +130,8 @@ export async function startPoolServer(
           const open = message.open;
           if (!validId(open.stream_id, MAX_STREAM_ID_CHARS) || !validId(open.session_id) || !validId(open.participant_id)) {
             refuse(reply, open.stream_id, `stream ids need 1–${MAX_STREAM_ID_CHARS} characters, session and participant ids 1–${MAX_ID_CHARS}`);
+          } else if (!exactUint64(open.offset_ms)) {
+            refuse(reply, open.stream_id, "offset_ms must be below 2^53");
           } else if (!isSampleRate(open.sample_rate)) {
             refuse(reply, open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
           } else {
@@ -145,6 +147,7 @@ export async function startPoolServer(
         } else if (message.chunk) {
           const chunk = message.chunk;
           if (chunk.pcm16.byteLength > MAX_CHUNK_BYTES) refuse(reply, chunk.stream_id, `a chunk is limited to ${MAX_CHUNK_BYTES} bytes`);
+          else if (!exactUint64(chunk.seq)) refuse(reply, chunk.stream_id, "a chunk's seq must be below 2^53");
           else session.chunk(chunk.stream_id, chunk.seq, chunk.pcm16);
         } else if (message.close) {
           session.close(message.close.stream_id);

@@ -8,7 +8,7 @@ import type { VideoOut } from "./generated/engine/inference/v1/VideoOut.js";
 import { isMalformed, malformedReason, type Malformed } from "./lenient-decoding.js";
 import { serveMediaCall } from "./media-call.js";
 import type { ServerCounters } from "./server-counters.js";
-import { MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
+import { exactUint64, MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
 import { videoOutputToWire } from "./video-wire.js";
 
 export interface VideoCallContext {
@@ -59,6 +59,9 @@ export function serveVideoCall(call: VideoCall, context: VideoCallContext): void
         // Refused before the session sees it: the decoder's own bound, checked where the bytes arrive.
         if (frame.jpeg.byteLength > VIDEO_FRAME_LIMITS.maxBytes) {
           return refuse(reply, frame.stream_id, `frame ${frame.seq}: a frame is limited to ${VIDEO_FRAME_LIMITS.maxBytes} bytes`);
+        }
+        if (!exactUint64(frame.seq) || !exactUint64(frame.captured_at_ms)) {
+          return refuse(reply, frame.stream_id, "a frame's seq and captured_at_ms must be below 2^53");
         }
         session.frame(frame.stream_id, frame.seq, frame.jpeg, frame.captured_at_ms);
       } else if (message.close) {
