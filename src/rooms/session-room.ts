@@ -1,42 +1,17 @@
 import { CloseCode, ServerError } from "@colyseus/core";
-import { createActor, waitFor, type Actor } from "xstate";
-import type { z } from "zod";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
-import {
-  lifecycleStatus,
-  sessionMachine,
-  type ParticipantResult,
-  type SessionMachineEmitted,
-  type SessionMachineInput,
-  type SessionMachineSnapshot,
-} from "../actors/session-machine.js";
-import type { EndReason, SessionStatus } from "../domain.js";
-import type { RoomErrorCode } from "../protocol/error-codes.js";
-import type { ErrorMessage, ServerMessages, ServerMessageType } from "../protocol/server-messages.js";
+import type { ParticipantResult } from "../actors/session-machine.js";
 import { ClientInbox } from "./client-inbox.js";
-import { joinAuthSchema, withSharedStrings, type JoinAuth } from "./join-authorization.js";
-import { GuardedRoom } from "./guarded-room.js";
-import { roomCreateOptionsSchema, type SessionRoomMetadata } from "./room-options.js";
+import { joinAuthSchema, withSharedStrings } from "./join-authorization.js";
+import { MachineRoom } from "./machine-room.js";
+import { roomCreateOptionsSchema } from "./room-options.js";
 import { OrderedWrites } from "./ordered-writes.js";
 import { RoomAudio, type RoomAudioErrorCode } from "./room-audio.js";
-import { deliverResult, type ResultTarget } from "./result-delivery.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import { createSessionState, ParticipantState, stateBufferBytes, withStateBufferSize } from "./session-state.js";
 
-type SessionActor = Actor<typeof sessionMachine>;
-
-interface SessionParts {
-  actor: SessionActor;
-  connections: RoomConnections;
-  inbox: ClientInbox;
-  audio: RoomAudio;
-  writes: OrderedWrites;
-}
-
 /** Close code for a connection replaced by a newer one of the same participant (consented: no auto-reconnect). */
 const REPLACED_CLOSE_CODE = CloseCode.CONSENTED;
-/** How long `requestEnd` waits for the session to reach `ended` before answering. */
-const END_WAIT_MS = 10_000;
 /** Colyseus' own per-client cap disconnects; keep it far above our token bucket, as a last-resort flood guard. */
 const HARD_MESSAGES_PER_SECOND = 2_000;
 
@@ -45,34 +20,7 @@ const HARD_MESSAGES_PER_SECOND = 2_000;
  * machine (`client.join`, `client.drop`, ...), mirrors the machine into the room state, and persists every change
  * in order. Kinds extend it with their own messages.
  */
-export abstract class SessionRoom extends GuardedRoom {
-  /**
-   * The session's parts in one field. A Colyseus room keeps its properties in a dictionary, with room for about five
-   * more than Colyseus' own: past that it doubles (+1.5 KB a session, measured). Hence one field reached through
-   * getters on the prototype, and `private` methods, not `#` ones (a class with `#` methods brands every instance).
-   */
-  #parts!: SessionParts;
-
-  protected get writes(): OrderedWrites {
-    return this.#parts.writes;
-  }
-
-  private get actor(): SessionActor {
-    return this.#parts.actor;
-  }
-
-  private get connections(): RoomConnections {
-    return this.#parts.connections;
-  }
-
-  private get audio(): RoomAudio {
-    return this.#parts.audio;
-  }
-
-  private get inbox(): ClientInbox {
-    return this.#parts.inbox;
-  }
-
+export abstract class SessionRoom extends MachineRoom {
   override async onCreate(rawOptions: unknown): Promise<void> {
     this.log = this.deps.logger;
     try {
@@ -103,7 +51,7 @@ export abstract class SessionRoom extends GuardedRoom {
     await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
 
     // The room is its parts' listener: an idle session carries no bag of closures per part.
-    this.#parts = {
+    this.assemble({
       connections,
       writes,
       audio: new RoomAudio({
@@ -120,7 +68,7 @@ export abstract class SessionRoom extends GuardedRoom {
         idleTimeoutMs: options.idleTimeoutMs,
         maxDurationMs: options.maxDurationMs,
       }),
-    };
+    });
     this.registerHandlers();
     this.actor.start();
     this.actor.send({ type: "session.open" });
@@ -141,34 +89,8 @@ export abstract class SessionRoom extends GuardedRoom {
     });
   }
 
-  /** The session's actor, listened to but not started (its first snapshot needs the parts it is one of). */
-  private createMachine(input: SessionMachineInput): SessionActor {
-    const actor = createActor(sessionMachine, { input });
-    // The room's side of what the machine asks runs guarded: XState rethrows a listener's exception outside any hook.
-    actor.on("*", (emitted) => this.guarded(emitted.type, () => this.onMachineEmitted(emitted)));
-    // An observer's exception would be rethrown by XState outside any hook: guarded too. Two functions, not an
-    // observer object, which measured ≈ 1.3 KB more a session.
-    actor.subscribe(
-      (snapshot) => this.guarded("onMachineSnapshot", () => this.onMachineSnapshot(snapshot)),
-      (error) => this.log.error({ err: error }, "session machine failed"),
-    );
-    return actor;
-  }
-
   /** Kind-specific message handlers (registered with `onClientMessage`). */
   protected registerMessages(): void {}
-
-  /** Every message to one client goes through here (counted by type), typed by the wire protocol. */
-  sendTo<T extends ServerMessageType>(client: SessionClient, type: T, message: ServerMessages[T]): void {
-    client.send(type, message);
-    this.deps.metrics.messagesSent(type);
-  }
-
-  /** Every message to all clients goes through here (counted once per recipient). */
-  sendToAll<T extends ServerMessageType>(type: T, message: ServerMessages[T]): void {
-    this.broadcast(type, message);
-    this.deps.metrics.messagesSent(type, this.clients.length);
-  }
 
   /** What draining waits for before the session may end; kinds add their in-flight work. */
   protected async flushBeforeEnd(): Promise<void> {
@@ -321,128 +243,4 @@ export abstract class SessionRoom extends GuardedRoom {
     this.deps.metrics.error("pool", code);
   }
 
-  /** Called by the management API (possibly from another process, through `matchMaker.remoteRoomCall`). */
-  async requestEnd(reason: EndReason): Promise<SessionStatus> {
-    this.sendToMachine({ type: "session.end", reason });
-    try {
-      // Done once draining has flushed; the `ended` transition's own write was queued before this resolves.
-      await waitFor(this.actor, (snapshot) => snapshot.status === "done", { timeout: END_WAIT_MS });
-      await this.writes.flush();
-    } catch (error) {
-      // Not ended in time (or the machine stopped): the answer is the status it has reached.
-      this.log.warn({ err: error }, "session did not end within the wait");
-    }
-    return this.lifecycle;
-  }
-
-  protected messageFailed(client: SessionClient, type: string): void {
-    this.reject(client, type, "internal", "the message could not be handled");
-  }
-
-  /** Validates a client message by hand: a bad one gets an `error` reply and the client stays connected. */
-  protected parseMessage<T>(client: SessionClient, type: string, schema: z.ZodType<T>, message: unknown): T | null {
-    return this.inbox.parse(client, type, schema, message);
-  }
-
-  protected reject(client: SessionClient, type: string, code: RoomErrorCode, message: string, issues?: ErrorMessage["issues"]): void {
-    this.inbox.reject(client, type, code, message, issues);
-  }
-
-  protected participantOf(client: SessionClient): JoinAuth {
-    return this.connections.authOf(client);
-  }
-
-  protected clientOf(participantId: string): SessionClient | undefined {
-    return this.connections.clientOf(participantId);
-  }
-
-  /** Where pool results land: this room's state, clients and writes. */
-  private resultTarget(): ResultTarget {
-    return {
-      sessionId: this.roomId,
-      state: this.state,
-      writes: this.writes,
-      transcripts: this.deps.transcripts,
-      metrics: this.deps.metrics,
-      sendToAll: (type, message) => this.sendToAll(type, message),
-      rejectAudio: (participantId, code, message) => {
-        const client = this.connections.clientOf(participantId);
-        if (client !== undefined) this.reject(client, "audio", code, message);
-      },
-    };
-  }
-
-  /** What the machine asks of the room: audio to the pool, a refusal, a result applied, the writes flushed. */
-  private onMachineEmitted(emitted: SessionMachineEmitted): void {
-    switch (emitted.type) {
-      case "audio.forward": {
-        const client = this.connections.clientOf(emitted.participantId);
-        if (client !== undefined) this.audio.push(emitted.participantId, this.participantOf(client).sampleRate, emitted.pcm16);
-        return;
-      }
-      case "audio.refused": {
-        const client = this.connections.clientOf(emitted.participantId);
-        if (client !== undefined) this.reject(client, "audio", "session_not_live", `audio is not taken while the session is ${this.lifecycle}`);
-        return;
-      }
-      case "result.deliver":
-        deliverResult(this.resultTarget(), emitted.result);
-        return;
-      case "writes.flush":
-        this.flushBeforeEnd().then(
-          () => this.sendToMachine({ type: "writes.flushed" }),
-          (error: unknown) =>
-            this.sendToMachine({ type: "writes.flush_failed", message: error instanceof Error ? error.message : "flush failed" }),
-        );
-        return;
-    }
-  }
-
-  /** The machine's lifecycle status now (one truth: never kept beside it). */
-  private get lifecycle(): SessionStatus {
-    return lifecycleStatus(this.actor.getSnapshot());
-  }
-
-  private sendToMachine(event: Parameters<SessionActor["send"]>[0]): void {
-    if (this.actor.getSnapshot().status === "active") this.actor.send(event);
-  }
-
-  private onMachineSnapshot(snapshot: SessionMachineSnapshot): void {
-    const status = lifecycleStatus(snapshot);
-    // The room state mirrors the machine's status: it is also the status last seen here.
-    if (status === this.state.status) return;
-    const reason = snapshot.context.endReason;
-    this.state.status = status;
-    this.state.endReason = reason ?? "";
-    // Send it now rather than at the next patch tick, so clients see every status, even a brief `draining`.
-    this.broadcastPatch();
-    this.log.info({ status, reason }, "session status changed");
-    const persisted = this.actor.getPersistedSnapshot();
-    this.writes.enqueue(`lifecycle.${status}`, () =>
-      this.deps.store.recordTransition({ sessionId: this.roomId, status, snapshot: persisted, reason, at: new Date() }),
-    );
-    this.updateListing();
-    if (status === "ended") {
-      this.finish(reason).catch((error: unknown) => {
-        this.deps.metrics.error("room", "internal");
-        this.log.error({ err: error }, "session end failed");
-      });
-    }
-  }
-
-  /** After `ended`: tell every client, persist the last writes, disconnect, dispose. */
-  private async finish(reason: EndReason | null): Promise<void> {
-    this.sendToAll("session.ended", { session_id: this.roomId, reason });
-    await this.writes.flush();
-    await this.disconnect(CloseCode.CONSENTED);
-  }
-
-  private updateListing(): void {
-    const metadata: SessionRoomMetadata = {
-      kind: this.state.kind === "tutoring" ? "tutoring" : "meeting",
-      status: this.lifecycle,
-      participants: this.connections.size,
-    };
-    this.setMetadata(metadata).catch((error: unknown) => this.log.warn({ err: error }, "room listing update failed"));
-  }
 }
