@@ -4,7 +4,7 @@ import type { FaceDetectModel, FaceExpressionModel } from "../registry/model-mod
 import { FaceAnalyzer } from "./face-analysis.js";
 import type { Logger } from "../../logger.js";
 import { JpegDecoder } from "./jpeg-decoder.js";
-import { readJpegHeader, VIDEO_FRAME_LIMITS, type JpegFrameLimits } from "./jpeg-frame.js";
+import { checkJpegFrame, VIDEO_FRAME_LIMITS, type JpegFrameLimits } from "./jpeg-frame.js";
 import type { RgbImage } from "./rgb-image.js";
 import { VideoError } from "./video-error.js";
 
@@ -82,7 +82,7 @@ export class FacePipeline {
   /** Rejects with a coded error: `invalid_video` (this frame), `overloaded`, `model_unavailable`, a run's failure. */
   async analyze(streamKey: string, jpeg: Uint8Array): Promise<FrameResult> {
     const receivedAtMs = performance.now();
-    this.#checkHeader(jpeg);
+    checkJpegFrame(jpeg, this.#limits);
     const outcome = await this.#batcher.submit({ jpeg, queuedAtMs: performance.now() }, { lane: "live", streamKey, keepNewest: true });
     if (outcome.kind !== "done") return { kind: "dropped" };
     const analysis = outcome.output;
@@ -98,17 +98,6 @@ export class FacePipeline {
   async close(): Promise<void> {
     await this.#batcher.close();
     await this.#decoder.close();
-  }
-
-  /** What decoding would refuse from the size and the header alone, refused before the frame queues. */
-  #checkHeader(jpeg: Uint8Array): void {
-    const { maxBytes, maxLongSide, maxShortSide } = this.#limits;
-    if (jpeg.length === 0) throw new VideoError("the frame is empty");
-    if (jpeg.length > maxBytes) throw new VideoError(`the frame is ${jpeg.length} bytes; at most ${maxBytes} are accepted`);
-    const { width, height } = readJpegHeader(jpeg);
-    if (Math.max(width, height) > maxLongSide || Math.min(width, height) > maxShortSide) {
-      throw new VideoError(`the JPEG is ${width}×${height}; at most ${maxLongSide}×${maxShortSide} (either orientation) is accepted`);
-    }
   }
 
   async #run(inputs: FrameInput[]): Promise<FrameAnalysis[]> {

@@ -66,11 +66,8 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
   }
 }
 
-/**
- * Decodes a camera frame to RGB after checking its size and declared dimensions against `limits`. Synchronous:
- * jpeg-js is plain JavaScript, ≈ 10–40 ms a frame here, so run it where a model runs, not on a room's event loop.
- */
-export function decodeJpegFrame(bytes: Uint8Array, limits: JpegFrameLimits = VIDEO_FRAME_LIMITS): RgbImage {
+/** What decoding would refuse from the size and the frame header alone (a header scan, no pixels). */
+export function checkJpegFrame(bytes: Uint8Array, limits: JpegFrameLimits = VIDEO_FRAME_LIMITS): JpegHeader {
   if (bytes.length === 0) throw new VideoError("the frame is empty");
   if (bytes.length > limits.maxBytes) {
     throw new VideoError(`the frame is ${bytes.length} bytes; at most ${limits.maxBytes} are accepted`);
@@ -84,6 +81,15 @@ export function decodeJpegFrame(bytes: Uint8Array, limits: JpegFrameLimits = VID
         "(either orientation) is accepted",
     );
   }
+  return header;
+}
+
+/**
+ * Decodes a camera frame to RGB after checking its size and declared dimensions against `limits`. Synchronous:
+ * jpeg-js is plain JavaScript, ≈ 10–40 ms a frame here, so run it where a model runs, not on a room's event loop.
+ */
+export function decodeJpegFrame(bytes: Uint8Array, limits: JpegFrameLimits = VIDEO_FRAME_LIMITS): RgbImage {
+  const header = checkJpegFrame(bytes, limits);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = decode(bytes, {
