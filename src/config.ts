@@ -22,6 +22,8 @@ export interface EngineConfig {
   idleTimeoutMs: number;
   maxDurationMs: number;
   reconnectWindowMs: number;
+  /** A participant whose camera frames show no face for this long gets a `no_face` event. */
+  noFaceAfterMs: number;
   tokenTtlMs: number;
   logLevel: string;
   /** Control messages per second per client (token bucket refill rate). */
@@ -65,6 +67,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   idleTimeoutMs: 5 * 60_000,
   maxDurationMs: 60 * 60_000,
   reconnectWindowMs: 20_000,
+  noFaceAfterMs: 10_000,
   tokenTtlMs: 60 * 60_000,
   logLevel: "info",
   messagesPerSecond: 100,
@@ -100,6 +103,7 @@ const envSchema = z.object({
   /** Seed-compatible alias of SESSION_TIMEOUT_MS, in seconds. */
   SESSION_TIMEOUT: intFrom(1, 7 * 24 * 3600),
   RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
+  NO_FACE_AFTER_MS: intFrom(1_000, 10 * 60_000),
   TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
   LOG_LEVEL: logLevelField,
   MESSAGES_PER_SECOND: intFrom(1, 10_000),
@@ -157,6 +161,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     idleTimeoutMs: e.IDLE_TIMEOUT_MS,
     maxDurationMs: e.SESSION_TIMEOUT_MS ?? (e.SESSION_TIMEOUT === undefined ? undefined : e.SESSION_TIMEOUT * 1000),
     reconnectWindowMs: e.RECONNECT_WINDOW_MS,
+    noFaceAfterMs: e.NO_FACE_AFTER_MS,
     tokenTtlMs: e.TOKEN_TTL_MS,
     logLevel: e.LOG_LEVEL,
     messagesPerSecond: e.MESSAGES_PER_SECOND,

@@ -14,6 +14,8 @@ import { ConfigError, modelsDirOf, type EngineConfig } from "./config.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
+import { DrizzleAnalysisStore } from "./persistence/drizzle-analysis-store.js";
+import type { AnalysisStore } from "./persistence/analysis-store.js";
 import type { TranscriptStore } from "./persistence/transcript-store.js";
 import type { Logger } from "./logger.js";
 import { EngineMetrics } from "./metrics/engine-metrics.js";
@@ -44,6 +46,7 @@ export interface RunningEngine {
   secretsFile: string | null;
   store: SessionStore;
   transcripts: TranscriptStore;
+  analyses: AnalysisStore;
   service: SessionsService;
   inference: InferenceGateway;
   metrics: EngineMetrics;
@@ -113,6 +116,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   await database.migrate();
   const store = new DrizzleSessionStore(database.db, { onClose: () => database.close() });
   const transcripts = new DrizzleTranscriptStore(database.db);
+  const analyses = new DrizzleAnalysisStore(database.db);
   const inference = await startInference(config, logger, secrets.inferenceToken);
   logger.info({ database: database.kind }, "database ready");
 
@@ -144,6 +148,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         service,
         store,
         transcripts,
+        analyses,
         inference: inference.gateway,
         adminApiKey: secrets.adminApiKey,
         engineUrl: () => urls.engineUrl,
@@ -154,7 +159,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       });
     },
   });
-  const roomClasses = bindRooms({ store, transcripts, inference: inference.gateway, tokens, config, logger, metrics });
+  const roomClasses = bindRooms({ store, transcripts, analyses, inference: inference.gateway, tokens, config, logger, metrics });
   server.define("meeting", roomClasses.meeting);
   server.define("tutoring", roomClasses.tutoring);
 
@@ -181,6 +186,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     secretsFile: secrets.file,
     store,
     transcripts,
+    analyses,
     service,
     inference: inference.gateway,
     metrics,

@@ -1,14 +1,20 @@
 import { assertEvent, assign, emit, setup, type SnapshotFrom } from "xstate";
 import type { EndReason, ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
-import type { PoolOutput } from "../inference/pool-types.js";
+import type { FrameFace, FrameTimings, PoolOutput } from "../inference/pool-types.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 
-/** A result of the pool, resolved to the participant whose audio it concerns; offsets are session-relative ms. */
+/** A result of the pool, resolved to the participant whose media it concerns; offsets are session-relative ms. */
 export type ParticipantResult =
   | { kind: "speech"; participantId: string; speaking: boolean }
   /** The pool's transcript with session-relative times, and when (`performance.now()`) the engine received it. */
   | (Omit<Extract<PoolOutput, { kind: "transcript" }>, "streamId"> & { participantId: string; receivedAtMs: number })
-  | { kind: "error"; participantId: string; code: RoomErrorCode; message: string };
+  /**
+   * One camera frame's faces, best first; `atMs` is its capture time (session-relative), `ageMs` how long after it the
+   * answer reached the room, `receivedAtMs` (`performance.now()`) when that was.
+   */
+  | { kind: "faces"; participantId: string; atMs: number; faces: FrameFace[]; timings: FrameTimings; ageMs: number; receivedAtMs: number }
+  /** A refusal of the participant's audio or video, for their connection. */
+  | { kind: "error"; participantId: string; media: "audio" | "video"; code: RoomErrorCode; message: string };
 
 export interface SessionMachineInput {
   sessionId: string;
@@ -34,7 +40,9 @@ export type SessionMachineEvent =
   | { type: "client.leave"; participantId: string }
   /** A participant's audio message (16-bit PCM), already validated by the room. */
   | { type: "audio.chunk"; participantId: string; pcm16: Uint8Array }
-  /** A result of the inference pool for one participant's audio. */
+  /** A participant's camera frame (a JPEG the room has size-checked). */
+  | { type: "video.frame"; participantId: string; jpeg: Uint8Array }
+  /** A result of the inference pool for one participant's audio or video. */
   | { type: "inference.result"; result: ParticipantResult }
   /** The room's answer to `writes.flush`: every pending write was attempted. */
   | { type: "writes.flushed" }
@@ -49,6 +57,10 @@ export type SessionMachineEmitted =
   | { type: "audio.forward"; participantId: string; pcm16: Uint8Array }
   /** Tell the sender its audio was not taken (the session is not open). */
   | { type: "audio.refused"; participantId: string }
+  /** Hand the frame to the inference pool. */
+  | { type: "video.forward"; participantId: string; jpeg: Uint8Array }
+  /** Tell the sender its frame was not taken (the session is not open). */
+  | { type: "video.refused"; participantId: string }
   /** Broadcast, persist, or report a pool result. */
   | { type: "result.deliver"; result: ParticipantResult }
   /** Persist every pending write, then answer `writes.flushed` (or `writes.flush_failed`). */
@@ -104,6 +116,14 @@ export const sessionMachine = setup({
       assertEvent(event, "audio.chunk");
       return { type: "audio.refused" as const, participantId: event.participantId };
     }),
+    forwardVideo: emit(({ event }) => {
+      assertEvent(event, "video.frame");
+      return { type: "video.forward" as const, participantId: event.participantId, jpeg: event.jpeg };
+    }),
+    refuseVideo: emit(({ event }) => {
+      assertEvent(event, "video.frame");
+      return { type: "video.refused" as const, participantId: event.participantId };
+    }),
     deliverResult: emit(({ event }) => {
       assertEvent(event, "inference.result");
       return { type: "result.deliver" as const, result: event.result };
@@ -126,6 +146,7 @@ export const sessionMachine = setup({
   context: ({ input }) => ({ ...input, connected: [], endReason: null, flushError: null }),
   on: {
     "audio.chunk": { actions: "refuseAudio" },
+    "video.frame": { actions: "refuseVideo" },
     // Results keep arriving while draining: in-flight utterances finish then.
     "inference.result": { actions: "deliverResult" },
   },
@@ -146,6 +167,7 @@ export const sessionMachine = setup({
         "client.drop": { actions: "markDisconnected" },
         "client.leave": { actions: "markDisconnected" },
         "audio.chunk": { actions: "forwardAudio" },
+        "video.frame": { actions: "forwardVideo" },
       },
       states: {
         phase: {

@@ -7,6 +7,8 @@ import type { InferenceGateway } from "../inference/inference-gateway.js";
 import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
+import { analysisRoutes } from "./analysis-routes.js";
+import type { AnalysisStore } from "../persistence/analysis-store.js";
 import { requireAdminKey } from "./admin-auth.js";
 import { refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
@@ -27,6 +29,7 @@ export interface ApiDeps {
   service: SessionsService;
   store: SessionStore;
   transcripts: TranscriptStore;
+  analyses: AnalysisStore;
   inference: InferenceGateway;
   adminApiKey: string;
   /** Read per request: with PORT=0 it is known only once the server listens. */
@@ -79,10 +82,11 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   management.use(requireAdminKey(deps.adminApiKey));
   // Recognition bodies (recordings, uploads) are parsed by their own routes with their own limits.
   const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts });
+  const analyses = analysisRoutes({ store: deps.store, analyses: deps.analyses });
   const json = [refuseDeclaredOver(MAX_BODY_BYTES), express.json({ limit: MAX_BODY_BYTES, strict: false })];
   const own = sessionRoutes(deps.service, deps.engineUrl);
   const seed = seedSessionRoutes(deps.service, deps.engineUrl);
-  app.use("/api/v1", management, speech, json, own);
+  app.use("/api/v1", management, speech, analyses, json, own);
   app.use("/v1", management, json, seed);
   app.use("/mgmt/v1", management, json, seed);
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {

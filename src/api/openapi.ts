@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { analysisList } from "./analysis-routes.js";
 import {
   createdSession,
   createSessionBody,
@@ -64,6 +65,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
           parameters: idParam,
           requestBody: { required: true, ...json(issueTokenBody, "input") },
           responses: { "201": { description: "a token", ...json(issuedToken) }, ...standardErrors, "404": error("session_not_found"), "409": error("session_ended") },
+        },
+      },
+      "/api/v1/sessions/{id}/analyses": {
+        get: {
+          summary: "A session's analyses by time: camera expressions (on change, at least every 2 s) and no_face events",
+          parameters: [
+            ...idParam,
+            { name: "kind", in: "query", schema: { type: "string" }, description: "comma-separated kinds, e.g. expression,no_face" },
+            { name: "participant_id", in: "query", schema: { type: "string" } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+          ],
+          responses: { "200": { description: "a page", ...json(analysisList) }, ...standardErrors, "404": error("session_not_found") },
         },
       },
       ...sessionPaths("/v1", true),

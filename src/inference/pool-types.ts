@@ -77,9 +77,9 @@ export interface TranscribeResult {
   timings: { vadMs: number; asrMs: number; totalMs: number };
 }
 
-/** The 7 classes of the facial-expression model, in its output order. */
-export const EXPRESSIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"] as const;
-export type Expression = (typeof EXPRESSIONS)[number];
+/** The 7 classes of the facial-expression model, in its output order (named once, in the wire protocol). */
+export { EXPRESSION_NAMES as EXPRESSIONS, type ExpressionName as Expression } from "../protocol/server-messages.js";
+import type { ExpressionName as Expression } from "../protocol/server-messages.js";
 
 export interface VideoStreamOpen {
   streamId: string;

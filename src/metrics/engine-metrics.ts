@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domain.js";
 import type { PoolStatusView } from "../inference/pool-service.js";
-import type { StageTimings } from "../inference/pool-types.js";
+import type { FrameTimings, StageTimings } from "../inference/pool-types.js";
 import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
 
 export interface EngineMetricsOptions {
@@ -15,7 +15,14 @@ export const DEFAULT_ENGINE_METRICS_OPTIONS: EngineMetricsOptions = { poolStatus
 export type ErrorSource = "room" | "join" | "api" | "pool" | "database" | "scrape" | "process";
 
 /** Client message types the rooms handle, started at zero; anything unregistered is counted as `unknown`. */
-const RECEIVED_MESSAGE_TYPES = ["audio", "signal", "text", "unknown"] as const;
+const RECEIVED_MESSAGE_TYPES = ["audio", "video", "signal", "text", "unknown"] as const;
+/**
+ * What became of camera frames: taken by a room (`received`) or refused there, then in the pool analysed or dropped
+ * as stale (replaced by a newer frame of the same camera before its analysis started).
+ */
+export const VIDEO_FRAME_OUTCOMES = ["received", "refused", "analysed", "dropped_stale"] as const;
+export type VideoFrameOutcome = (typeof VIDEO_FRAME_OUTCOMES)[number];
+const VIDEO_STAGES = ["queue", "decode", "detect", "expression", "frame_to_result"] as const;
 
 /** What a scrape reads: the rooms of this process and each pool's status, in configuration order. */
 export interface MetricsSources {
@@ -45,6 +52,8 @@ export class EngineMetrics {
   readonly #audioSeconds: Counter;
   readonly #stageLatency: Histogram<"stage">;
   readonly #transcriptsPersisted: Counter;
+  readonly #videoFrames: Counter<"outcome">;
+  readonly #videoLatency: Histogram<"stage">;
   readonly #dbWrites: Histogram<"write">;
   readonly #errors: Counter<"source" | "code">;
   readonly #poolStatusFailures: Counter<"pool">;
@@ -67,6 +76,14 @@ export class EngineMetrics {
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
+    this.#videoFrames = new Counter({ name: "engine_video_frames_total", help: "Camera frames by outcome: received or refused by a room, analysed or dropped as stale by the pool.", labelNames: ["outcome"], registers });
+    this.#videoLatency = new Histogram({
+      name: "engine_video_stage_latency_seconds",
+      help: "Per camera frame: pool queue wait, JPEG decode, face detection, expression, and arrival in the room to its result applied (broadcast when it is announced).",
+      labelNames: ["stage"],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
     this.#transcriptsPersisted = new Counter({ name: "engine_transcripts_persisted_total", help: "Final transcript segments written to the database.", registers });
     this.#dbWrites = new Histogram({ name: "engine_db_write_seconds", help: "Duration of the rooms' database writes by kind of write.", labelNames: ["write"], buckets: DB_WRITE_BUCKETS_S, registers });
     this.#errors = new Counter({ name: "engine_errors_total", help: "Errors by where they surfaced and their stable code.", labelNames: ["source", "code"], registers });
@@ -79,6 +96,8 @@ export class EngineMetrics {
     // Known label values start at zero so dashboards and rate() see the series before the first event.
     for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
     for (const stage of STAGES) this.#stageLatency.zero({ stage });
+    for (const outcome of VIDEO_FRAME_OUTCOMES) this.#videoFrames.inc({ outcome }, 0);
+    for (const stage of VIDEO_STAGES) this.#videoLatency.zero({ stage });
   }
 
   get contentType(): string {
@@ -104,6 +123,19 @@ export class EngineMetrics {
     this.#stageLatency.observe({ stage: "asr_queue_wait" }, timings.queueMs * SECONDS_PER_MS);
     this.#stageLatency.observe({ stage: "asr_run" }, timings.asrMs * SECONDS_PER_MS);
     this.#stageLatency.observe({ stage: "speech_end_to_transcript" }, (timings.totalMs + deliveryMs) * SECONDS_PER_MS);
+  }
+
+  videoFrame(outcome: VideoFrameOutcome): void {
+    this.#videoFrames.inc({ outcome });
+  }
+
+  /** A camera frame's result applied: its pool stages, and `totalMs` from its arrival in the room. */
+  frameDelivered(timings: FrameTimings, totalMs: number): void {
+    this.#videoLatency.observe({ stage: "queue" }, timings.queueMs * SECONDS_PER_MS);
+    this.#videoLatency.observe({ stage: "decode" }, timings.decodeMs * SECONDS_PER_MS);
+    this.#videoLatency.observe({ stage: "detect" }, timings.detectMs * SECONDS_PER_MS);
+    this.#videoLatency.observe({ stage: "expression" }, timings.expressionMs * SECONDS_PER_MS);
+    this.#videoLatency.observe({ stage: "frame_to_result" }, totalMs * SECONDS_PER_MS);
   }
 
   transcriptPersisted(): void {

@@ -96,3 +96,28 @@ export const transcriptSegments = pgTable(
 );
 
 export type TranscriptSegmentRow = typeof transcriptSegments.$inferSelect;
+
+/**
+ * Results of analysing a participant's media over time (expressions, `no_face`, later attention or a meeting's
+ * analysis): open-ended by `kind`, the result itself in `payload`. Written by rooms in batches, in order.
+ */
+export const analyses = pgTable(
+  "analyses",
+  {
+    // Monotonic id: the order rows were written in, for rows that share an offset.
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    /** Null for an analysis of the whole session. */
+    participantId: text("participant_id"),
+    kind: text("kind").notNull(),
+    /** Offset from the session's creation, in ms (the timeline transcripts use). */
+    atMs: bigint("at_ms", { mode: "number" }).notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestampTz("created_at").notNull(),
+  },
+  (table) => [index("analyses_session_at_idx").on(table.sessionId, table.atMs, table.id)],
+);
+
+export type AnalysisRow = typeof analyses.$inferSelect;

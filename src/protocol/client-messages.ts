@@ -86,8 +86,28 @@ export const sampleRateOption = z
   .union(SUPPORTED_SAMPLE_RATES.map((rate) => z.literal(rate)) as [z.ZodLiteral<SampleRate>, ...z.ZodLiteral<SampleRate>[]])
   .default(16_000);
 
+/**
+ * Binary `video` (`room.sendBytes("video", jpeg)`): one camera frame, a baseline or progressive JPEG of at most
+ * MAX_VIDEO_FRAME_WIDTH × MAX_VIDEO_FRAME_HEIGHT (either way round), at most the session's `video_fps` a second.
+ * Its capture time is when the room receives it. Only the size and the JPEG start marker are checked here; the
+ * inference pool checks the header and decodes it, and answers a bad frame `invalid_video` to its sender.
+ */
+export const MAX_VIDEO_MESSAGE_BYTES = 256 * 1024;
+export const MAX_VIDEO_FRAME_WIDTH = 1280;
+export const MAX_VIDEO_FRAME_HEIGHT = 720;
+/** The session option `video_fps`: frames a second each participant may send. */
+export const MAX_VIDEO_FPS = 5;
+export const DEFAULT_VIDEO_FPS = 2;
+
+/** Why a video message is refused here, or null when it may go to the pool. */
+export function videoMessageProblem(bytes: Uint8Array): string | null {
+  if (bytes.byteLength > MAX_VIDEO_MESSAGE_BYTES) return `a video frame is limited to ${MAX_VIDEO_MESSAGE_BYTES / 1024} KB`;
+  if (bytes.byteLength < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return "a video frame is one JPEG image (it starts with FF D8)";
+  return null;
+}
+
 /** JSON messages by type, and the binary ones: what a client may send. */
 export const CLIENT_MESSAGES = { signal: signalMessage, text: textMessage } as const;
 export type ClientMessageType = keyof typeof CLIENT_MESSAGES;
-export const CLIENT_BINARY_MESSAGE_TYPES = ["audio"] as const;
+export const CLIENT_BINARY_MESSAGE_TYPES = ["audio", "video"] as const;
 export type ClientBinaryMessageType = (typeof CLIENT_BINARY_MESSAGE_TYPES)[number];

@@ -34,6 +34,35 @@ export const transcriptMessage = z.object({
   final: z.boolean(),
 });
 
+/** The 7 classes of the facial-expression model. */
+export const EXPRESSION_NAMES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"] as const;
+export type ExpressionName = (typeof EXPRESSION_NAMES)[number];
+const expressionScores = z.object(
+  Object.fromEntries(EXPRESSION_NAMES.map((name) => [name, z.number()])) as Record<ExpressionName, z.ZodNumber>,
+);
+
+/**
+ * A participant's camera, analysed: sent when the dominant expression of their main face (the detector's best)
+ * changes, and at least every 2 s while frames come. `at_ms` is the frame's capture time in ms since the session's
+ * start; `faces` counts the faces in view; `expression` and `scores` are null when there is none.
+ */
+export const expressionMessage = z.object({
+  participant_id: z.string(),
+  at_ms: z.number(),
+  faces: z.number().int().min(0),
+  expression: z.enum(EXPRESSION_NAMES).nullable(),
+  scores: expressionScores.nullable(),
+});
+
+/** A participant's camera has shown no face for `absent_ms` (10 s or more): sent once per absence. */
+export const noFaceMessage = z.object({
+  participant_id: z.string(),
+  at_ms: z.number(),
+  /** When the last face was seen (or the camera's first frame came), ms since the session's start. */
+  since_ms: z.number(),
+  absent_ms: z.number(),
+});
+
 export const sessionEndedMessage = z.object({ session_id: z.string(), reason: z.string().nullable() });
 export const sessionReplacedMessage = z.object({ reason: z.string() });
 
@@ -54,6 +83,8 @@ export const SERVER_MESSAGES = {
   signal: relayedSignalMessage,
   text: textBroadcastMessage,
   transcript: transcriptMessage,
+  expression: expressionMessage,
+  no_face: noFaceMessage,
   error: errorMessage,
 } as const;
 
@@ -63,5 +94,7 @@ export type SessionJoinedMessage = ServerMessages["session.joined"];
 export type RelayedSignalMessage = ServerMessages["signal"];
 export type TextBroadcastMessage = ServerMessages["text"];
 export type TranscriptMessage = ServerMessages["transcript"];
+export type ExpressionMessage = ServerMessages["expression"];
+export type NoFaceMessage = ServerMessages["no_face"];
 export type SessionEndedMessage = ServerMessages["session.ended"];
 export type ErrorMessage = ServerMessages["error"];

@@ -7,6 +7,7 @@ import {
   MIN_AUDIO_MESSAGE_MS,
   signalMessage,
   textMessage,
+  videoMessageProblem,
 } from "../protocol/client-messages.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 import type { ErrorMessage, ServerMessages, ServerMessageType } from "../protocol/server-messages.js";
@@ -22,6 +23,15 @@ export interface InboxRoom {
   sendToAll<T extends ServerMessageType>(type: T, message: ServerMessages[T]): void;
   /** Accepted audio, for the session machine (`audio.chunk`). */
   audioAccepted(participantId: string, pcm16: Uint8Array): void;
+  /** An accepted camera frame, for the session machine (`video.frame`). */
+  videoAccepted(participantId: string, jpeg: Uint8Array): void;
+}
+
+/** Per connection limits the inbox applies beyond the message budget. */
+export interface InboxLimits {
+  messagesPerSecond: number;
+  /** Camera frames a second each participant may send (the session's `video_fps`). */
+  videoFps: number;
 }
 
 /**
@@ -33,13 +43,13 @@ export class ClientInbox {
   readonly #room: InboxRoom;
   readonly #connections: RoomConnections;
   readonly #metrics: EngineMetrics;
-  readonly #messagesPerSecond: number;
+  readonly #limits: InboxLimits;
 
-  constructor(room: InboxRoom, connections: RoomConnections, metrics: EngineMetrics, messagesPerSecond: number) {
+  constructor(room: InboxRoom, connections: RoomConnections, metrics: EngineMetrics, limits: InboxLimits) {
     this.#room = room;
     this.#connections = connections;
     this.#metrics = metrics;
-    this.#messagesPerSecond = messagesPerSecond;
+    this.#limits = limits;
   }
 
   /** Validates a JSON message; null (and a reply sent) when it is refused. */
@@ -63,7 +73,7 @@ export class ClientInbox {
   /** Rate limit: a client over its budget gets `rate_limited` and the message is refused. */
   admit(client: SessionClient, type: string): boolean {
     if (this.#connections.takeMessage(client)) return true;
-    this.reject(client, type, "rate_limited", `more than ${this.#messagesPerSecond} messages per second`);
+    this.reject(client, type, "rate_limited", `more than ${this.#limits.messagesPerSecond} messages per second`);
     return false;
   }
 
@@ -120,5 +130,24 @@ export class ClientInbox {
     }
     this.#metrics.audioReceived(durationMs);
     this.#room.audioAccepted(participantId, bytes);
+  }
+
+  /** Binary `video`: one JPEG camera frame, at most the session's `video_fps` a second. */
+  video(client: SessionClient, bytes: Uint8Array): void {
+    const { participantId, role } = this.#connections.authOf(client);
+    // Charged before any check, as audio is.
+    if (!this.#connections.takeVideoFrame(client, this.#limits.videoFps)) {
+      this.#metrics.videoFrame("refused");
+      this.reject(client, "video", "rate_limited", `more than ${this.#limits.videoFps} camera frames per second`);
+      return;
+    }
+    const problem = role === "observer" ? "observers do not send video" : videoMessageProblem(bytes);
+    if (problem !== null) {
+      this.#metrics.videoFrame("refused");
+      this.reject(client, "video", "invalid_video", problem);
+      return;
+    }
+    this.#metrics.videoFrame("received");
+    this.#room.videoAccepted(participantId, bytes);
   }
 }

@@ -16,7 +16,9 @@ import { GuardedRoom } from "./guarded-room.js";
 import type { JoinAuth } from "./join-authorization.js";
 import type { OrderedWrites } from "./ordered-writes.js";
 import { deliverResult, type ResultTarget } from "./result-delivery.js";
+import type { AnalysisWrites } from "./analysis-writes.js";
 import type { RoomAudio } from "./room-audio.js";
+import type { RoomVideo } from "./room-video.js";
 import type { RoomConnections, SessionClient } from "./room-connections.js";
 import type { SessionRoomMetadata } from "./room-options.js";
 
@@ -28,7 +30,9 @@ export interface SessionParts {
   connections: RoomConnections;
   inbox: ClientInbox;
   audio: RoomAudio;
+  video: RoomVideo;
   writes: OrderedWrites;
+  analyses: AnalysisWrites;
 }
 
 /** How long `requestEnd` waits for the session to reach `ended` before answering. */
@@ -61,6 +65,14 @@ export abstract class MachineRoom extends GuardedRoom {
 
   protected get audio(): RoomAudio {
     return this.#parts.audio;
+  }
+
+  protected get video(): RoomVideo {
+    return this.#parts.video;
+  }
+
+  protected get analyses(): AnalysisWrites {
+    return this.#parts.analyses;
   }
 
   protected get inbox(): ClientInbox {
@@ -136,16 +148,18 @@ export abstract class MachineRoom extends GuardedRoom {
       state: this.state,
       writes: this.writes,
       transcripts: this.deps.transcripts,
+      analyses: this.analyses,
+      expressions: () => this.video.expressions,
       metrics: this.deps.metrics,
       sendToAll: (type, message) => this.sendToAll(type, message),
-      rejectAudio: (participantId, code, message) => {
+      rejectMedia: (participantId, media, code, message) => {
         const client = this.connections.clientOf(participantId);
-        if (client !== undefined) this.reject(client, "audio", code, message);
+        if (client !== undefined) this.reject(client, media, code, message);
       },
     };
   }
 
-  /** What the machine asks of the room: audio to the pool, a refusal, a result applied, the writes flushed. */
+  /** What the machine asks of the room: media to the pool, a refusal, a result applied, the writes flushed. */
   private onMachineEmitted(emitted: SessionMachineEmitted): void {
     switch (emitted.type) {
       case "audio.forward": {
@@ -156,6 +170,14 @@ export abstract class MachineRoom extends GuardedRoom {
       case "audio.refused": {
         const client = this.connections.clientOf(emitted.participantId);
         if (client !== undefined) this.reject(client, "audio", "session_not_live", `audio is not taken while the session is ${this.lifecycle}`);
+        return;
+      }
+      case "video.forward":
+        this.video.push(emitted.participantId, emitted.jpeg);
+        return;
+      case "video.refused": {
+        const client = this.connections.clientOf(emitted.participantId);
+        if (client !== undefined) this.reject(client, "video", "session_not_live", `video is not taken while the session is ${this.lifecycle}`);
         return;
       }
       case "result.deliver":

@@ -1,10 +1,14 @@
 import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 import type { ServerMessages } from "../protocol/server-messages.js";
+import type { AnalysisWrites } from "./analysis-writes.js";
 import type { OrderedWrites } from "./ordered-writes.js";
 import type { ParticipantResult } from "../actors/session-machine.js";
+import type { ExpressionTracker } from "./expression-tracker.js";
 import type { RoomDeps } from "./room-deps.js";
 import type { SessionState } from "./session-state.js";
+
+type Broadcast = "transcript" | "expression" | "no_face";
 
 /** What applying a pool result needs from its room. */
 export interface ResultTarget {
@@ -12,15 +16,19 @@ export interface ResultTarget {
   state: SessionState;
   writes: OrderedWrites;
   transcripts: RoomDeps["transcripts"];
+  analyses: AnalysisWrites;
+  /** What each camera last showed (read only for video results: it is made with the room's first frame). */
+  expressions(): ExpressionTracker;
   metrics: EngineMetrics;
-  sendToAll(type: "transcript", message: ServerMessages["transcript"]): void;
-  /** Tells the participant's current connection (if any) that its audio failed. */
-  rejectAudio(participantId: string, code: RoomErrorCode, message: string): void;
+  sendToAll<T extends Broadcast>(type: T, message: ServerMessages[T]): void;
+  /** Tells the participant's current connection (if any) that its audio or video failed. */
+  rejectMedia(participantId: string, media: "audio" | "video", code: RoomErrorCode, message: string): void;
 }
 
 /**
  * Applies a pool result: `speaking` in the state, a transcript to everyone (and, when final, to the database, idempotent
- * on its segment id), an error to the speaker. Empty transcripts (silence Whisper heard nothing in) are not sent.
+ * on its segment id), a camera's faces to the state (and, when they change or every 2 s, to everyone and the
+ * analyses), an error to the sender. Empty transcripts (silence Whisper heard nothing in) are not sent.
  */
 export function deliverResult(target: ResultTarget, result: ParticipantResult): void {
   switch (result.kind) {
@@ -30,36 +38,85 @@ export function deliverResult(target: ResultTarget, result: ParticipantResult): 
       if (participant !== undefined) participant.speaking = result.speaking && participant.connected;
       return;
     }
-    case "transcript": {
-      if (result.text === "") return;
-      target.sendToAll("transcript", {
-        segment_id: result.segmentId,
-        participant_id: result.participantId,
-        text: result.text,
-        start_ms: result.startMs,
-        end_ms: result.endMs,
-        final: result.final,
-      });
-      // The write is queued before anything else can fail: a broadcast transcript is never left unpersisted.
-      if (result.final) {
-        target.writes.enqueue("transcript.segment", async () => {
-          await target.transcripts.saveSegment({
-            sessionId: target.sessionId,
-            segmentId: result.segmentId,
-            participantId: result.participantId,
-            text: result.text,
-            startMs: result.startMs,
-            endMs: result.endMs,
-            createdAt: new Date(),
-          });
-          target.metrics.transcriptPersisted();
-        });
-      }
-      target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
+    case "transcript":
+      deliverTranscript(target, result);
       return;
-    }
+    case "faces":
+      deliverFaces(target, result);
+      return;
     case "error":
-      target.rejectAudio(result.participantId, result.code, result.message);
+      target.rejectMedia(result.participantId, result.media, result.code, result.message);
       return;
   }
+}
+
+function deliverTranscript(target: ResultTarget, result: Extract<ParticipantResult, { kind: "transcript" }>): void {
+  if (result.text === "") return;
+  target.sendToAll("transcript", {
+    segment_id: result.segmentId,
+    participant_id: result.participantId,
+    text: result.text,
+    start_ms: result.startMs,
+    end_ms: result.endMs,
+    final: result.final,
+  });
+  // The write is queued before anything else can fail: a broadcast transcript is never left unpersisted.
+  if (result.final) {
+    target.writes.enqueue("transcript.segment", async () => {
+      await target.transcripts.saveSegment({
+        sessionId: target.sessionId,
+        segmentId: result.segmentId,
+        participantId: result.participantId,
+        text: result.text,
+        startMs: result.startMs,
+        endMs: result.endMs,
+        createdAt: new Date(),
+      });
+      target.metrics.transcriptPersisted();
+    });
+  }
+  target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
+}
+
+function deliverFaces(target: ResultTarget, result: Extract<ParticipantResult, { kind: "faces" }>): void {
+  const { participantId, atMs } = result;
+  const participant = target.state.participants.get(participantId);
+  // A participant who left has no tile to badge; their stream's late answer is dropped.
+  if (participant === undefined) return;
+  const verdict = target.expressions().observe(participantId, atMs, result.faces);
+  const main = verdict.main;
+  participant.faces = verdict.faces;
+  participant.expression = main?.expression ?? "";
+  if (verdict.announce) {
+    const message: ServerMessages["expression"] = {
+      participant_id: participantId,
+      at_ms: atMs,
+      faces: verdict.faces,
+      expression: main?.expression ?? null,
+      scores: main?.scores ?? null,
+    };
+    target.sendToAll("expression", message);
+    const { participant_id: _id, at_ms: _at, ...payload } = message;
+    target.analyses.add({
+      sessionId: target.sessionId,
+      participantId,
+      kind: "expression",
+      atMs,
+      payload: { ...payload, box: main?.box ?? null, score: main?.score ?? null },
+      createdAt: new Date(),
+    });
+  }
+  if (verdict.noFaceSinceMs !== null) {
+    const message = { participant_id: participantId, at_ms: atMs, since_ms: verdict.noFaceSinceMs, absent_ms: atMs - verdict.noFaceSinceMs };
+    target.sendToAll("no_face", message);
+    target.analyses.add({
+      sessionId: target.sessionId,
+      participantId,
+      kind: "no_face",
+      atMs,
+      payload: { since_ms: message.since_ms, absent_ms: message.absent_ms },
+      createdAt: new Date(),
+    });
+  }
+  target.metrics.frameDelivered(result.timings, result.ageMs + performance.now() - result.receivedAtMs);
 }

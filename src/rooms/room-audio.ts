@@ -212,6 +212,6 @@ export class RoomAudio {
     if (nowMs - (notices.get(code) ?? 0) < this.#options.errorNoticeMs) return;
     notices.set(code, nowMs);
     book.lastNoticeMs.set(participantId, notices);
-    this.#listener.audioResult({ kind: "error", participantId, code: participantCode(code), message });
+    this.#listener.audioResult({ kind: "error", participantId, media: "audio", code: participantCode(code), message });
   }
 }

@@ -16,6 +16,8 @@ export interface ConnectionRecord {
   messages: TokenBucket;
   /** Made on the connection's first audio message or refusal: most connections of a session never need both. */
   audio: TokenBucket | undefined;
+  /** Camera frames, made on the first. */
+  video: TokenBucket | undefined;
   errorReplies: TokenBucket | undefined;
 }
 
@@ -41,7 +43,7 @@ export class RoomConnections {
     this.#current.set(auth.participantId, client);
     // The parsed copy replaces what `onAuth` returned: one `JoinAuth` per connection, not two.
     client.auth = auth;
-    client.userData = { auth, messages: new TokenBucket(this.#messageLimits), audio: undefined, errorReplies: undefined };
+    client.userData = { auth, messages: new TokenBucket(this.#messageLimits), audio: undefined, video: undefined, errorReplies: undefined };
     return previous === client ? undefined : previous;
   }
 
@@ -91,5 +93,13 @@ export class RoomConnections {
     if (record === undefined) return false;
     record.audio ??= new TokenBucket(AUDIO_BUDGET);
     return record.audio.take(ms);
+  }
+
+  /** Takes one camera frame from the client's budget of `framesPerSecond` (bursts of a second's worth). */
+  takeVideoFrame(client: SessionClient, framesPerSecond: number): boolean {
+    const record = client.userData;
+    if (record === undefined) return false;
+    record.video ??= new TokenBucket({ ratePerSecond: framesPerSecond, burst: framesPerSecond });
+    return record.video.take();
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SESSION_KINDS, type SessionKind, type SessionStatus } from "../domain.js";
+import { DEFAULT_VIDEO_FPS, MAX_VIDEO_FPS } from "../protocol/client-messages.js";
 
 /** Options the management API creates a room with (`matchMaker.createRoom(kind, options)`). */
 export const roomCreateOptionsSchema = z.object({
@@ -10,8 +11,11 @@ export const roomCreateOptionsSchema = z.object({
   maxParticipants: z.number().int().positive(),
   idleTimeoutMs: z.number().int().positive(),
   maxDurationMs: z.number().int().positive(),
+  /** Camera frames a second each participant may send (session option `video_fps`). */
+  videoFps: z.number().int().min(1).max(MAX_VIDEO_FPS).default(DEFAULT_VIDEO_FPS),
 });
-export type RoomCreateOptions = z.infer<typeof roomCreateOptionsSchema>;
+/** What a creator passes (defaults may be left out: the room parses them in). */
+export type RoomCreateOptions = z.input<typeof roomCreateOptionsSchema>;
 
 /** Room listing metadata: what the monitor and `matchMaker.query` show of a session. */
 export interface SessionRoomMetadata {

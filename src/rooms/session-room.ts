@@ -6,7 +6,10 @@ import { joinAuthSchema, withSharedStrings } from "./join-authorization.js";
 import { MachineRoom } from "./machine-room.js";
 import { roomCreateOptionsSchema } from "./room-options.js";
 import { OrderedWrites } from "./ordered-writes.js";
+import { AnalysisWrites } from "./analysis-writes.js";
+import type { MediaErrorCode } from "./error-notices.js";
 import { RoomAudio, type RoomAudioErrorCode } from "./room-audio.js";
+import { RoomVideo } from "./room-video.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import { createSessionState, ParticipantState, stateBufferBytes, withStateBufferSize } from "./session-state.js";
 
@@ -51,17 +54,18 @@ export abstract class SessionRoom extends MachineRoom {
     await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
 
     // The room is its parts' listener: an idle session carries no bag of closures per part.
+    const startedAtMs = Date.now();
+    const media = { gateway: this.deps.inference, sessionId: options.sessionId, startedAtMs, logger: this.log, listener: this };
     this.assemble({
       connections,
       writes,
-      audio: new RoomAudio({
-        gateway: this.deps.inference,
-        sessionId: options.sessionId,
-        startedAtMs: Date.now(),
-        logger: this.log,
-        listener: this,
+      analyses: new AnalysisWrites(writes, this.deps.analyses),
+      audio: new RoomAudio(media),
+      video: new RoomVideo({ ...media, options: { expressions: { noFaceAfterMs: this.deps.config.noFaceAfterMs } } }),
+      inbox: new ClientInbox(this, connections, this.deps.metrics, {
+        messagesPerSecond: this.deps.config.messagesPerSecond,
+        videoFps: options.videoFps,
       }),
-      inbox: new ClientInbox(this, connections, this.deps.metrics, this.deps.config.messagesPerSecond),
       actor: this.createMachine({
         sessionId: options.sessionId,
         kind: options.kind,
@@ -82,6 +86,7 @@ export abstract class SessionRoom extends MachineRoom {
     this.onClientMessage("signal", (client, message) => this.inbox.signal(client, message));
     this.onClientMessage("text", (client, message) => this.inbox.text(client, message));
     this.onClientBytes("audio", (client, bytes) => this.inbox.audio(client, bytes));
+    this.onClientBytes("video", (client, bytes) => this.inbox.video(client, bytes));
     this.registerMessages();
     this.onUnknownMessage((client, type) => {
       if (!this.inbox.admit(client, type)) return;
@@ -94,7 +99,8 @@ export abstract class SessionRoom extends MachineRoom {
 
   /** What draining waits for before the session may end; kinds add their in-flight work. */
   protected async flushBeforeEnd(): Promise<void> {
-    await this.audio.drain();
+    await Promise.all([this.audio.drain(), this.video.drain()]);
+    this.analyses.flush();
     await this.writes.flush();
   }
 
@@ -120,6 +126,7 @@ export abstract class SessionRoom extends MachineRoom {
       // The old connection's stream ends with it (its `onLeave` is ignored as stale): the new one opens its own, at
       // its own rate, and the participant is not left shown speaking mid-utterance.
       this.audio.end(auth.participantId);
+      this.video.end(auth.participantId);
     }
     const nowMs = Date.now();
     const existing = this.state.participants.get(auth.participantId);
@@ -162,6 +169,7 @@ export abstract class SessionRoom extends MachineRoom {
     const participant = this.state.participants.get(participantId);
     if (participant !== undefined) participant.connected = false;
     this.audio.end(participantId);
+    this.video.end(participantId);
     this.log.info({ participant_id: participantId, close_code: code }, "participant dropped");
     this.writes.enqueue("participant.dropped", () =>
       this.deps.store.recordDrop({ sessionId: this.roomId, participantId, at: new Date() }),
@@ -206,6 +214,7 @@ export abstract class SessionRoom extends MachineRoom {
     this.connections.detach(participantId);
     this.state.participants.delete(participantId);
     this.audio.end(participantId);
+    this.video.end(participantId);
     this.log.info({ participant_id: participantId, close_code: code }, "participant left");
     this.writes.enqueue("participant.left", () =>
       this.deps.store.recordLeave({ sessionId: this.roomId, participantId, at: new Date() }),
@@ -222,6 +231,8 @@ export abstract class SessionRoom extends MachineRoom {
     try {
       if (this.actor.getSnapshot().status === "active") this.actor.stop();
       this.audio.close();
+      this.video.close();
+      this.analyses.flush();
       await this.writes.flush();
       this.log.info({ failed_writes: this.writes.failed }, "session room disposed");
     } catch (error) {
@@ -241,6 +252,21 @@ export abstract class SessionRoom extends MachineRoom {
 
   audioError(code: RoomAudioErrorCode): void {
     this.deps.metrics.error("pool", code);
+  }
+
+  /** A camera frame the inbox accepted: the machine decides whether it goes to the pool. */
+  videoAccepted(participantId: string, jpeg: Uint8Array): void {
+    this.sendToMachine({ type: "video.frame", participantId, jpeg });
+  }
+
+  /** A pool answer to a camera frame (`RoomVideoListener`), on a gRPC callback. */
+  videoResult(result: ParticipantResult): void {
+    this.guarded("inference.result", () => this.sendToMachine({ type: "inference.result", result }));
+  }
+
+  videoOutcome(outcome: "analysed" | "dropped_stale" | MediaErrorCode): void {
+    if (outcome === "analysed" || outcome === "dropped_stale") this.deps.metrics.videoFrame(outcome);
+    else this.deps.metrics.error("pool", outcome);
   }
 
 }

@@ -11,6 +11,10 @@ export const ParticipantState = schema(
     joinedAt: t.number(),
     /** True between the pool's speech started and ended events for this participant's audio. */
     speaking: t.boolean(),
+    /** Faces in the participant's last analysed camera frame (0 without a camera). */
+    faces: t.number(),
+    /** The dominant expression of their main face; empty with no face or no camera. */
+    expression: t.string(),
   },
   "ParticipantState",
 );

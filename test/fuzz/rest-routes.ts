@@ -27,6 +27,7 @@ export const ROUTES: readonly Route[] = [
   ...sessionRoutes("/api/v1"),
   { method: "POST", path: "/api/v1/sessions/{session}/tokens", admin: true },
   { method: "GET", path: "/api/v1/sessions/{session}/transcript", admin: true },
+  { method: "GET", path: "/api/v1/sessions/{session}/analyses", admin: true },
   { method: "POST", path: "/api/v1/ai/speech-recognition", admin: true },
   { method: "POST", path: "/api/v1/transcribe", admin: true },
   ...sessionRoutes("/v1"),

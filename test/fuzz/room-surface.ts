@@ -51,7 +51,7 @@ function stored(bytes: Uint8Array): FrameSpec {
 
 const role = fc.constantFrom<SocketFuzzEntry["role"]>("observer", "participant");
 const messageType = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom<string | number>("signal", "text", "audio") },
+  { weight: 6, arbitrary: fc.constantFrom<string | number>("signal", "text", "audio", "video") },
   { weight: 2, arbitrary: hostileString.map((s) => s.slice(0, 300)) },
   { weight: 1, arbitrary: fc.integer({ min: -1_000, max: 1_000_000 }) },
 );
@@ -100,6 +100,24 @@ const audioMessage: fc.Arbitrary<Draft> = fc
     frames: [stored(Buffer.concat([header(Protocol.ROOM_DATA_BYTES, type), new Uint8Array(length).fill(fill)]))],
   }));
 
+/**
+ * Camera frames: not JPEG, a JPEG start marker over garbage (the pool's header check answers it), empty, over 256 KB,
+ * misnamed types, and from observers.
+ */
+const videoMessage: fc.Arbitrary<Draft> = fc
+  .tuple(
+    fc.oneof(fc.constantFrom(0, 1, 2, 4, 600, 256 * 1024, 256 * 1024 + 1, 400_000), fc.nat({ max: 300_000 })),
+    fc.constantFrom<number[]>([], [0xff, 0xd8], [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10], [0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff]),
+    fc.integer({ min: 0, max: 255 }),
+    role,
+    fc.constantFrom<string | number>("video", "video", "Video", "video\u0000"),
+  )
+  .map(([length, start, fill, who, type]) => {
+    const body = new Uint8Array(Math.max(length, start.length)).fill(fill);
+    body.set(start);
+    return { note: "binary video", role: who, stage: "joined" as const, frames: [stored(Buffer.concat([header(Protocol.ROOM_DATA_BYTES, type), body]))] };
+  });
+
 /** Bounds: a text at, just over and far over its limits; a frame over the transport's limit; deep nesting. */
 const limitMessage: fc.Arbitrary<Draft> = fc
   .constantFrom(
@@ -122,6 +140,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 3, arbitrary: anyTypeMessage },
   { weight: 2, arbitrary: requestMessage },
   { weight: 4, arbitrary: audioMessage },
+  { weight: 3, arbitrary: videoMessage },
   { weight: 1, arbitrary: limitMessage },
 );
 

@@ -7,6 +7,8 @@ import { freePort, spawnPool, stopPool, TEST_INFERENCE_TOKEN, type PoolProcess }
 import { words } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 import { streamPcm, type TranscriptMessage } from "../support/room-audio-client.js";
+import { streamFrames, type ExpressionMessage } from "../support/room-video-client.js";
+import { createTestPhotos } from "../support/test-photos.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
 const WORDS = ["hello", "world", "test", "meeting", "engine"];
@@ -124,5 +126,32 @@ describe("a standalone inference pool", () => {
     // Segment ids key persistence (a repeated id is not stored); times must not go back to the stream's start.
     expect.soft(afterRestart.map((m) => m.segment_id)).not.toContain(before.segment_id);
     expect.soft(afterRestart.filter((m) => m.start_ms < before.end_ms)).toEqual([]);
+  }, 90_000);
+
+  it("killing and restarting the pool while a camera streams: the room stays, and the camera's frames are analysed again", async () => {
+    if (t === undefined) throw new Error("no engine");
+    const engine = t;
+    const face = await createTestPhotos().photo("astronaut");
+    const { id, token } = await engine.createSession({ kind: "meeting" });
+    const host = await engine.join(id, token);
+    const heard = collect<ExpressionMessage>(host, "expression");
+    const errors = collect<{ type: string; code: string }>(host, "error");
+    let filming = true;
+    const camera = streamFrames(host, face.jpeg, { count: 1, until: () => filming });
+    await eventually(() => heard[0], 20_000);
+
+    const current = pools[pools.length - 1];
+    if (current === undefined) throw new Error("no pool process");
+    expect(await stopPool(current, "SIGKILL")).toBeNull();
+    const heardWhileDown = heard.length;
+    const restarted = await startPool();
+    expect(restarted.address).toBe(address);
+    // The 2 s heartbeat announces the unchanged face again: an answer of the new pool.
+    const after = await eventually(() => heard.slice(heardWhileDown + 1).find((m) => m.faces === 1), 60_000);
+    filming = false;
+    await camera;
+    expect(after.at_ms).toBeGreaterThan(heard[0]?.at_ms ?? 0);
+    expect(host.connection.isOpen).toBe(true);
+    expect(errors.filter((e) => e.code !== "inference_unavailable")).toEqual([]);
   }, 90_000);
 });

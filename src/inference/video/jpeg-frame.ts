@@ -1,3 +1,4 @@
+import { MAX_VIDEO_FRAME_HEIGHT, MAX_VIDEO_FRAME_WIDTH, MAX_VIDEO_MESSAGE_BYTES } from "../../protocol/client-messages.js";
 import { decode } from "jpeg-js";
 import type { RgbImage } from "./rgb-image.js";
 import { VideoError } from "./video-error.js";
@@ -15,7 +16,12 @@ export interface JpegFrameLimits {
   maxShortSide: number;
 }
 
-export const VIDEO_FRAME_LIMITS: JpegFrameLimits = { maxBytes: 256 * 1024, maxLongSide: 1280, maxShortSide: 720 };
+/** The wire protocol's limits on a camera frame. */
+export const VIDEO_FRAME_LIMITS: JpegFrameLimits = {
+  maxBytes: MAX_VIDEO_MESSAGE_BYTES,
+  maxLongSide: MAX_VIDEO_FRAME_WIDTH,
+  maxShortSide: MAX_VIDEO_FRAME_HEIGHT,
+};
 
 export type JpegCoding = "baseline" | "extended" | "progressive";
 
