@@ -60,6 +60,28 @@ export function renderPoolMetrics(snapshots: readonly PoolSnapshot[]): string {
       ]),
     ),
     renderHistogram(
+      "engine_inference_model_batch_size",
+      "Items per model run, for each batched model of the registry (VAD chunks, camera frames, faces).",
+      answered.flatMap(({ pool, status }) =>
+        status.models.flatMap((m) => (m.batch === null ? [] : [{ labels: { pool, model: m.name }, buckets: m.batch.sizeBuckets, sum: m.batch.items }])),
+      ),
+    ),
+    renderFamily(
+      "engine_inference_model_queue_depth",
+      "Work waiting for each model of the registry, by lane (live streams before file work).",
+      "gauge",
+      answered.flatMap(({ pool, status }) =>
+        status.models.flatMap((m) =>
+          m.queue === null
+            ? []
+            : [
+                { labels: { pool, model: m.name, lane: "live" }, value: m.queue.queuedLive },
+                { labels: { pool, model: m.name, lane: "file" }, value: m.queue.queuedFile },
+              ],
+        ),
+      ),
+    ),
+    renderHistogram(
       "engine_inference_vad_batch_size",
       "Streams (chunks) per VAD model run: how well the pool batches across streams.",
       answered.map(({ pool, status }) => ({ labels: { pool }, buckets: status.vad.sizeBuckets, sum: status.vad.items })),

@@ -68,6 +68,10 @@ describe("GET /metrics", () => {
       engine_inference_queue_depth: "gauge",
       engine_inference_vad_batch_size: "histogram",
       engine_inference_vad_batch_seconds: "histogram",
+      engine_video_frames_total: "counter",
+      engine_video_stage_latency_seconds: "histogram",
+      engine_inference_model_batch_size: "histogram",
+      engine_inference_model_queue_depth: "gauge",
     });
     expect(metricValue(parsed, "engine_inference_pool_up", { pool: "0" })).toBe(1);
     expect(metricValue(parsed, "engine_inference_queue_depth", { pool: "0", queue: "asr_live" })).toBe(0);
@@ -114,6 +118,7 @@ describe("GET /metrics", () => {
     expect(moved("engine_db_write_seconds_count", { write: "transcript.segment" })).toBeGreaterThanOrEqual(1);
     expect(moved("engine_errors_total", { source: "room", code: "invalid_audio" })).toBe(1);
     expect(moved("engine_inference_vad_batch_size_count", { pool: "0" })).toBeGreaterThan(0);
+    expect(moved("engine_inference_model_batch_size_count", { pool: "0", model: "silero_vad_v5" })).toBeGreaterThan(0);
     expect(moved("engine_inference_vad_batch_seconds_count", { pool: "0" })).toBeGreaterThan(0);
     expect(moved("engine_inference_asr_completed_total", { pool: "0" })).toBeGreaterThanOrEqual(1);
     expect(metricValue(after, "engine_rooms", { kind: "meeting", status: "live" })).toBeGreaterThanOrEqual(1);

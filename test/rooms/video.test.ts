@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPRESSION_NAMES } from "../../src/protocol/server-messages.js";
 import { collect, eventually, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 import { streamFrames, type ExpressionMessage, type NoFaceMessage } from "../support/room-video-client.js";
+import { metricValue, parsePrometheus } from "../support/prometheus.js";
 import { createTestPhotos, type TestPhoto } from "../support/test-photos.js";
 
 /** Short, so the `no_face` case sends a few frames rather than 10 s of them. */
@@ -70,6 +71,13 @@ describe("live video analysis in a meeting", () => {
     expect(box.width).toBeGreaterThan(50);
     expect(box.x + box.width / 2).toBeGreaterThan(face.width * 0.3);
     expect(box.x + box.width / 2).toBeLessThan(face.width * 0.7);
+    // Counted: frames taken and analysed, their stages timed, the face models' batches.
+    const metrics = parsePrometheus(await (await fetch(`${t.engine.httpUrl}/metrics`)).text());
+    expect(metricValue(metrics, "engine_video_frames_total", { outcome: "received" })).toBeGreaterThanOrEqual(3);
+    expect(metricValue(metrics, "engine_video_frames_total", { outcome: "analysed" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "engine_video_stage_latency_seconds_count", { stage: "frame_to_result" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "engine_video_stage_latency_seconds_sum", { stage: "detect" })).toBeGreaterThan(0);
+    expect(metricValue(metrics, "engine_inference_model_batch_size_count", { pool: "0", model: "blazeface_front_128" })).toBeGreaterThanOrEqual(1);
     // What each bad query gets back.
     expect((await t.api("GET", `/api/v1/sessions/${id}/analyses?limit=0`)).status).toBe(400);
     expect((await t.api("GET", `/api/v1/sessions/${id}/analyses?kind=Not%20A%20Kind`)).body).toMatchObject({ error: { code: "invalid_request" } });
