@@ -26,6 +26,8 @@ export interface ResilientCallEvents<Out> {
    * that call's streams is stale (their book-keeping was dropped with the call), the rest may still be worth passing on.
    */
   data(message: Out, current: boolean): void;
+  /** The connected call took every message written while it was `congested`: write again. */
+  drained?(): void;
 }
 
 /**
@@ -48,6 +50,8 @@ export class ResilientCall<In, Out> {
   readonly #options: ResilientCallOptions;
   #call: ClientDuplexStream<In, Out> | null = null;
   #connected = false;
+  /** The current call's write buffer is past its high-water mark (the pool reads slower than we write). */
+  #congested = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | null = null;
   #ended = false;
@@ -74,10 +78,19 @@ export class ResilientCall<In, Out> {
     return this.#connected;
   }
 
+  /**
+   * The pool (or the network to it) is not keeping up: the call's buffer is past its high-water mark. A message
+   * written now still goes, but queues behind the others; an owner whose messages go stale (video) keeps them
+   * instead until `drained`.
+   */
+  get congested(): boolean {
+    return this.#congested;
+  }
+
   /** Writes on the connected call; false, writing nothing, when there is none (the owner keeps the message). */
   write(message: In): boolean {
     if (!this.#connected || this.#call === null) return false;
-    this.#call.write(message);
+    if (!this.#call.write(message)) this.#congested = true;
     return true;
   }
 
@@ -106,6 +119,7 @@ export class ResilientCall<In, Out> {
       this.#call = null;
       const wasConnected = this.#connected;
       this.#connected = false;
+      this.#congested = false;
       if (wasConnected) {
         this.#log.warn({ reason, pool: this.#client.address }, "inference stream lost; reconnecting");
         this.#events.lost(reason);
@@ -113,6 +127,11 @@ export class ResilientCall<In, Out> {
       this.#scheduleReconnect();
     };
     call.on("data", (message: Out) => this.#events.data(message, this.#call === call));
+    call.on("drain", () => {
+      if (this.#call !== call || !this.#congested) return;
+      this.#congested = false;
+      this.#events.drained?.();
+    });
     call.on("error", (error) => fail(error.message));
     call.on("end", () => fail("stream ended by the pool"));
     call.on("status", (status) => {

@@ -29,8 +29,8 @@ type Kept = { seq: number; jpeg: Uint8Array; capturedAtMs: number };
  * A room's StreamVideo call, kept alive: when the pool's stream fails it reopens it with exponential backoff
  * (ResilientCall), re-opens every camera stream and writes the frame each kept meanwhile. Never throws at the room.
  *
- * Unlike audio, a late frame is worth nothing: while the pool is unreachable the link keeps only the newest frame of
- * each stream, and a frame it replaces is answered `dropped` (as the pool answers a frame replaced in its queue), so
+ * Unlike audio, a late frame is worth nothing: while the pool is unreachable, or reads slower than frames come (the
+ * call congested), the link keeps only the newest frame of each stream, and a frame it replaces is answered `dropped` (as the pool answers a frame replaced in its queue), so
  * what it holds is bounded by one frame per open stream and `maxStreams` streams.
  */
 export class VideoLink {
@@ -53,7 +53,12 @@ export class VideoLink {
     this.#call = new ResilientCall(
       client,
       (grpc) => grpc.StreamVideo(),
-      { connected: () => this.#onConnected(), lost: () => this.#onLost(), data: (message, current) => this.#onData(message, current) },
+      {
+        connected: () => this.#onConnected(),
+        lost: () => this.#onLost(),
+        data: (message, current) => this.#onData(message, current),
+        drained: () => this.#writeKept(),
+      },
       logger.child({ rpc: "StreamVideo" }),
       { reconnectMinMs, reconnectMaxMs },
     );
@@ -74,11 +79,23 @@ export class VideoLink {
     this.#call.write(wireOpen(open));
   }
 
-  /** False for a stream that is not open. While the pool is unreachable the frame is kept, replacing an older one. */
+  /**
+   * False for a stream that is not open. While the pool is unreachable, or its call congested (the pool reads slower
+   * than frames come), the frame is kept, replacing an older one: frames never pile up in the call's buffers, where
+   * the pool's own keep-newest could not reach them.
+   */
   frame(streamId: string, seq: number, jpeg: Uint8Array, capturedAtMs: number): boolean {
     if (!this.#streams.has(streamId)) return false;
     const frame: Kept = { seq, jpeg, capturedAtMs };
-    if (this.#call.write(wireFrame(streamId, frame))) return true;
+    if (!this.#call.congested && this.#call.write(wireFrame(streamId, frame))) {
+      // A frame kept while congested is older than this one: it will never be worth analysing now.
+      const stale = this.#kept.get(streamId);
+      if (stale !== undefined) {
+        this.#kept.delete(streamId);
+        this.#events.output({ kind: "dropped", streamId, seq: stale.seq });
+      }
+      return true;
+    }
     const replaced = this.#kept.get(streamId);
     this.#kept.set(streamId, frame);
     if (replaced !== undefined) this.#events.output({ kind: "dropped", streamId, seq: replaced.seq });
@@ -128,10 +145,16 @@ export class VideoLink {
 
   #onConnected(): void {
     for (const open of this.#streams.values()) this.#call.write(wireOpen(open));
-    const kept = [...this.#kept];
-    this.#kept.clear();
-    for (const [streamId, frame] of kept) this.#call.write(wireFrame(streamId, frame));
+    this.#writeKept();
     this.#events.connection?.("connected");
+  }
+
+  /** Writes the kept frames, oldest stream first, until the call is congested again. */
+  #writeKept(): void {
+    for (const [streamId, frame] of this.#kept) {
+      if (this.#call.congested || !this.#call.write(wireFrame(streamId, frame))) return;
+      this.#kept.delete(streamId);
+    }
   }
 }
 
