@@ -50,6 +50,8 @@ export default defineConfig({
         test: {
           name: "heavy",
           include: HEAVY,
+          // A pure test under test/web is unit: it is not run a second time here.
+          exclude: [...configDefaults.exclude, "test/**/*.unit.test.ts"],
           ...SLOW_LIMITS,
           sequence: { groupOrder: 2 },
           // The browser and the load run each take both cores: one file at a time.

@@ -2,9 +2,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { MAX_VIDEO_FPS } from "../src/protocol/client-messages.js";
+import { DEFAULT_CAMERA_CAPACITY, runCameraCapacity, type CameraCapacityOptions } from "./camera-capacity.js";
 import { formatStepTable, verdict, type StepVerdict } from "./capacity-steps.js";
 import { startEngineUnderTest } from "./engine-under-test.js";
-import { DEFAULT_LOAD_OPTIONS, LoadUsageError, wholeNumber, type LoadOptions } from "./load-options.js";
+import { DEFAULT_LOAD_OPTIONS, LoadUsageError, videoFrameKind, wholeNumber, type LoadOptions } from "./load-options.js";
 import { formatSummary, type LoadResult } from "./load-report.js";
 import { runLoad } from "./load-run.js";
 import { measureRawAsr, type RawAsrResult } from "./raw-asr.js";
@@ -39,12 +41,20 @@ const DEFAULT_CAPACITY: CapacityOptions = {
 /** Bisection steps after the first failing count. */
 const REFINE_STEPS = 2;
 
+const C = DEFAULT_CAMERA_CAPACITY;
 const USAGE = `Usage: npm run loadtest:capacity -- [--participants M] [--speakers K] [--step-duration S] [--bound MS]
                                    [--max-sessions N] [--audio file.wav] [--json out.json]
   defaults: ${DEFAULT_CAPACITY.participants} participants, ${DEFAULT_CAPACITY.speakers} speaker per session, ${DEFAULT_CAPACITY.stepDurationMs / 1000} s per step,
-  bound ${DEFAULT_CAPACITY.boundMs} ms, at most ${DEFAULT_CAPACITY.maxSessions} sessions, JSON ${DEFAULT_CAPACITY.jsonPath}`;
+  bound ${DEFAULT_CAPACITY.boundMs} ms, at most ${DEFAULT_CAPACITY.maxSessions} sessions, JSON ${DEFAULT_CAPACITY.jsonPath}
+Camera ramp (instead of the speech ramp):
+       npm run loadtest:capacity -- --cameras ${C.steps.join(",")} [--camera-fps N] [--cameras-per-session M] [--mixed-sessions S]
+                                   [--video-frame webcam|portrait] [--step-duration S] [--audio file.wav] [--json out.json]
+  steps of N camera streams (no audio), then S talking sessions × ${C.mixedParticipants} with every camera on (0: skip);
+  defaults: ${C.fps} fps, ${C.perSession} cameras per session, ${C.mixedSessions} mixed sessions, ${C.stepDurationMs / 1000} s per step, frame ${C.frame}, JSON ${C.jsonPath}`;
 
-function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
+type CapacityMode = { mode: "speech"; options: CapacityOptions } | { mode: "cameras"; options: CameraCapacityOptions };
+
+function parseCapacityArgs(argv: string[]): CapacityMode | "help" {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -55,6 +65,11 @@ function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
       "max-sessions": { type: "string" },
       audio: { type: "string" },
       json: { type: "string" },
+      cameras: { type: "string" },
+      "camera-fps": { type: "string" },
+      "cameras-per-session": { type: "string" },
+      "mixed-sessions": { type: "string" },
+      "video-frame": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -63,6 +78,28 @@ function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
   if (values.help) return "help";
   const whole = (text: string | undefined, flag: string, min: number, max: number, fallback: number) =>
     text === undefined ? fallback : wholeNumber(text, flag, min, max);
+  if (values.cameras !== undefined) {
+    for (const flag of ["participants", "speakers", "bound", "max-sessions"] as const) {
+      if (values[flag] !== undefined) throw new LoadUsageError(`--${flag} is for the speech ramp, not --cameras`);
+    }
+    return {
+      mode: "cameras",
+      options: {
+        ...C,
+        steps: values.cameras.split(",").map((step) => wholeNumber(step.trim(), "--cameras", 1, 2_000)),
+        fps: whole(values["camera-fps"], "--camera-fps", 1, MAX_VIDEO_FPS, C.fps),
+        perSession: whole(values["cameras-per-session"], "--cameras-per-session", 1, 50, C.perSession),
+        stepDurationMs: whole(values["step-duration"], "--step-duration", 10, 600, C.stepDurationMs / 1000) * 1000,
+        mixedSessions: whole(values["mixed-sessions"], "--mixed-sessions", 0, 100, C.mixedSessions),
+        frame: values["video-frame"] === undefined ? C.frame : videoFrameKind(values["video-frame"]),
+        audioPath: values.audio ?? null,
+        jsonPath: values.json ?? C.jsonPath,
+      },
+    };
+  }
+  for (const flag of ["camera-fps", "cameras-per-session", "mixed-sessions", "video-frame"] as const) {
+    if (values[flag] !== undefined) throw new LoadUsageError(`--${flag} needs --cameras`);
+  }
   const options: CapacityOptions = {
     ...DEFAULT_CAPACITY,
     participants: whole(values.participants, "--participants", 1, 50, DEFAULT_CAPACITY.participants),
@@ -74,22 +111,27 @@ function parseCapacityArgs(argv: string[]): CapacityOptions | "help" {
     jsonPath: values.json ?? DEFAULT_CAPACITY.jsonPath,
   };
   if (options.speakers > options.participants) throw new LoadUsageError("--speakers cannot exceed --participants");
-  return options;
+  return { mode: "speech", options };
 }
 
 async function main(): Promise<void> {
-  let options;
+  let parsed;
   try {
-    options = parseCapacityArgs(process.argv.slice(2));
+    parsed = parseCapacityArgs(process.argv.slice(2));
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
     process.exit(2);
   }
-  if (options === "help") {
+  if (parsed === "help") {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (parsed.mode === "cameras") {
+    await runCameraCapacity(parsed.options, log);
+    return;
+  }
+  const options = parsed.options;
   const script = await loadSpeechScript(options.audioPath);
 
   // The raw model first, alone on the machine (the engine is not started yet).

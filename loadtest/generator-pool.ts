@@ -27,6 +27,8 @@ export interface GeneratorSetup {
   speakers: number;
   joinTimeoutMs: number;
   settleMs: number;
+  /** Every participant's camera, or null. */
+  video: WorkerAssignment["video"];
 }
 
 /**
@@ -47,6 +49,9 @@ export class GeneratorPool {
     const shares: SessionTicket[][] = Array.from({ length: Math.max(1, Math.min(count, sessions.length)) }, () => []);
     sessions.forEach((session, i) => shares[i % shares.length]?.push(session));
     let firstSpeakerIndex = 0;
+    let firstCameraIndex = 0;
+    const cameras = (share: SessionTicket[]) => (setup.video === null ? 0 : share.reduce((n, s) => n + s.participants.length, 0));
+    const totalCameras = cameras(sessions);
     for (const share of shares) {
       const generator = pool.#fork();
       const assignment: WorkerAssignment = {
@@ -55,9 +60,12 @@ export class GeneratorPool {
         sessions: share,
         firstSpeakerIndex,
         totalSpeakers: sessions.length * setup.speakers,
+        firstCameraIndex,
+        totalCameras,
       };
       generator.child.send(assignment);
       firstSpeakerIndex += share.length * setup.speakers;
+      firstCameraIndex += cameras(share);
     }
     return pool;
   }
@@ -139,6 +147,9 @@ export class GeneratorPool {
       total.utterances_sent += g.progress.utterances_sent;
       total.transcripts_received += g.progress.transcripts_received;
       total.errors += g.progress.errors;
+      const { camera_frames_sent: cameraFrames, expressions_received: expressions } = g.progress;
+      if (cameraFrames !== undefined) total.camera_frames_sent = (total.camera_frames_sent ?? 0) + cameraFrames;
+      if (expressions !== undefined) total.expressions_received = (total.expressions_received ?? 0) + expressions;
     }
     return total;
   }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { ServerError, type Room } from "@colyseus/sdk";
 import { errorMessage, transcriptMessage } from "../src/protocol/server-messages.js";
+import { CameraStreams } from "./camera-stream.js";
 import { LoadClient, type ServerMessageHandlers } from "./load-client.js";
 import { FRAME_BYTES, FRAME_MS, type SpeechScript } from "./speech-script.js";
 import { SpeakerLedger } from "./utterance-ledger.js";
@@ -17,6 +18,8 @@ const TAIL_SILENCE_MS = 1_200;
 const MAX_OVERRUN_MS = 35_000;
 /** Counters sent to the run this often: well under its 1 s line, so a line is at most this stale. */
 const PROGRESS_EVERY_MS = 250;
+/** After the cameras stop: time for the last frames' results to come back. */
+const VIDEO_SETTLE_MS = 2_000;
 
 /** The room state's `participants` (a MapSchema: map-like, not a Map) → whether `id` is speaking. */
 function isSpeaking(state: unknown, id: string): boolean {
@@ -65,6 +68,8 @@ function bump(counts: Record<string, number>, key: string): void {
 export class LoadGenerator {
   readonly #a: WorkerAssignment;
   readonly #script: SpeechScript;
+  /** Null on a run without cameras. */
+  readonly #cameras: CameraStreams | null;
   readonly #runs: SessionRun[] = [];
   readonly #report: WorkerReport = {
     joins_ok: 0,
@@ -97,9 +102,10 @@ export class LoadGenerator {
   #window = { fromMs: 0, toMs: 0 };
   #leaving = false;
 
-  private constructor(assignment: WorkerAssignment, script: SpeechScript) {
+  private constructor(assignment: WorkerAssignment, script: SpeechScript, cameras: CameraStreams | null) {
     this.#a = assignment;
     this.#script = script;
+    this.#cameras = cameras;
   }
 
   static async create(assignment: WorkerAssignment): Promise<LoadGenerator> {
@@ -110,7 +116,10 @@ export class LoadGenerator {
       utterances: assignment.utterances,
       source: assignment.pcmPath,
     };
-    return new LoadGenerator(assignment, script);
+    const video = assignment.video;
+    const cameras =
+      video === null ? null : new CameraStreams(video, new Uint8Array(await readFile(video.jpegPath)), assignment.firstCameraIndex, assignment.totalCameras);
+    return new LoadGenerator(assignment, script, cameras);
   }
 
   /** Joins every client; resolves with how many made it. */
@@ -138,6 +147,7 @@ export class LoadGenerator {
       }
       const run: SessionRun = { sessionId: session.sessionId, members, speakers };
       for (const member of members) this.#listen(run, member);
+      this.#cameras?.addSession(members, session.createdAtMs);
       this.#runs.push(run);
     }
     return { joined: this.#report.joins_ok, failed: jobs.length - this.#report.joins_ok };
@@ -193,6 +203,7 @@ export class LoadGenerator {
       const message = errorMessage.safeParse(raw);
       bump(this.#report.errors, message.success ? message.data.code : "unparsed_error");
       if (message.success && message.data.type === "audio") this.#report.audio_errors += 1;
+      if (message.success && message.data.type === "video") this.#cameras?.errorReply(message.data.code);
     };
     // Everything else the room says (joined, signals, text, lifecycle) is not measured: LoadClient swallows it.
     room.onLeave((code: number) => {
@@ -220,6 +231,7 @@ export class LoadGenerator {
     const frames = this.#script.pcm16.byteLength / FRAME_BYTES;
     // Counters go out while streaming, not only once it is over: the run's progress line is read from them.
     const progressTimer = setInterval(() => progress(this.progress()), PROGRESS_EVERY_MS);
+    const filming = this.#cameras?.run(startAtMs, stopAtMs);
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const now = Date.now();
@@ -239,6 +251,10 @@ export class LoadGenerator {
         }
       }, TICK_MS);
     });
+    if (filming !== undefined) {
+      await filming;
+      await new Promise((resolve) => setTimeout(resolve, VIDEO_SETTLE_MS));
+    }
     await this.#settle();
     clearInterval(progressTimer);
     progress(this.progress());
@@ -281,6 +297,7 @@ export class LoadGenerator {
       utterances_sent: ledgers.reduce((n, l) => n + l.utterances.filter((u) => !u.partial && u.endSentAtMs !== null).length, 0),
       transcripts_received: this.#transcripts,
       errors: Object.values(this.#report.errors).reduce((n, c) => n + c, 0),
+      ...(this.#cameras === null ? {} : { camera_frames_sent: this.#cameras.framesSent, expressions_received: this.#cameras.expressionsReceived }),
     };
   }
 
@@ -316,6 +333,7 @@ export class LoadGenerator {
         r.alignment_ms.push(...s.ledger.alignmentErrorsMs);
       }
     }
+    if (this.#cameras !== null) r.video = this.#cameras.report();
     this.#leaving = true;
     await Promise.all(this.#runs.flatMap((run) => run.members.map((m) => m.room.leave(true).catch(() => undefined))));
     return r;

@@ -1,4 +1,9 @@
 import { parseArgs } from "node:util";
+import { MAX_VIDEO_FPS } from "../src/protocol/client-messages.js";
+
+/** The JPEG every camera of a run sends (made by `video-frame.ts` from a real face photo). */
+export const VIDEO_FRAME_KINDS = ["webcam", "portrait"] as const;
+export type VideoFrameKind = (typeof VIDEO_FRAME_KINDS)[number];
 
 /** What one load run does. Every loop it drives is bounded by these numbers. */
 export interface LoadOptions {
@@ -25,6 +30,10 @@ export interface LoadOptions {
   latencyBoundMs: number;
   /** Print a progress line every so often (0: never). */
   progressEveryMs: number;
+  /** Camera frames a second every participant streams besides the audio (0: no camera). */
+  videoFps: number;
+  /** Which JPEG every camera sends (the same bytes for all; see `video-frame.ts`). */
+  videoFrame: VideoFrameKind;
 }
 
 export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
@@ -43,6 +52,8 @@ export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
   scrapeEveryMs: 1_000,
   latencyBoundMs: 2_000,
   progressEveryMs: 1_000,
+  videoFps: 0,
+  videoFrame: "webcam",
 };
 
 export const LOAD_LIMITS = { sessions: 500, participants: 50, durationS: 3_600, workers: 16 } as const;
@@ -62,7 +73,9 @@ export const LOAD_USAGE = `Usage: npm run loadtest -- [--sessions N] [--particip
   --url URL         a running engine on 127.0.0.1 (needs ADMIN_API_KEY; METRICS_TOKEN if /metrics has one);
                     without it the run starts its own engine (embedded defaults, or DATABASE_URL/REDIS_URL)
   --workers W       generator processes (default ${DEFAULT_LOAD_OPTIONS.workers})
-  --bound MS        end-of-utterance → transcript bound counted as late (default ${DEFAULT_LOAD_OPTIONS.latencyBoundMs})`;
+  --bound MS        end-of-utterance → transcript bound counted as late (default ${DEFAULT_LOAD_OPTIONS.latencyBoundMs})
+  --video-fps N     every participant also streams camera frames, N a second (0–${MAX_VIDEO_FPS}; default ${DEFAULT_LOAD_OPTIONS.videoFps}: off)
+  --video-frame F   the frame every camera sends: ${VIDEO_FRAME_KINDS.join(" | ")} (default ${DEFAULT_LOAD_OPTIONS.videoFrame}; see README)`;
 
 export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv): LoadOptions | "help" {
   const { values } = parseArgs({
@@ -77,6 +90,8 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv): LoadOptio
       url: { type: "string" },
       workers: { type: "string" },
       bound: { type: "string" },
+      "video-fps": { type: "string" },
+      "video-frame": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -101,6 +116,8 @@ export function parseLoadArgs(argv: string[], env: NodeJS.ProcessEnv): LoadOptio
   }
   if (values.workers !== undefined) options.workers = wholeNumber(values.workers, "--workers", 1, LOAD_LIMITS.workers);
   if (values.bound !== undefined) options.latencyBoundMs = wholeNumber(values.bound, "--bound", 100, 60_000);
+  if (values["video-fps"] !== undefined) options.videoFps = wholeNumber(values["video-fps"], "--video-fps", 0, MAX_VIDEO_FPS);
+  if (values["video-frame"] !== undefined) options.videoFrame = videoFrameKind(values["video-frame"]);
   return checkLoadOptions(options);
 }
 
@@ -122,7 +139,16 @@ export function checkLoadOptions(options: LoadOptions): LoadOptions {
     }
     if (options.adminKey === null) throw new LoadUsageError("--url needs ADMIN_API_KEY in the environment");
   }
+  if (!Number.isInteger(options.videoFps) || options.videoFps < 0 || options.videoFps > MAX_VIDEO_FPS) {
+    throw new LoadUsageError(`--video-fps needs a whole number from 0 to ${MAX_VIDEO_FPS}, got ${options.videoFps}`);
+  }
   return options;
+}
+
+export function videoFrameKind(text: string): VideoFrameKind {
+  const kind = VIDEO_FRAME_KINDS.find((k) => k === text);
+  if (kind === undefined) throw new LoadUsageError(`--video-frame is one of ${VIDEO_FRAME_KINDS.join(", ")}, got "${text}"`);
+  return kind;
 }
 
 /** A whole number flag within bounds, or `LoadUsageError` naming the flag and the range. */

@@ -9,20 +9,26 @@ export interface ProgressView {
   /** Cumulative since streaming started, summed over the generator processes. */
   counts: WorkerProgress;
   /** Per second over the recent window. */
-  rates: { frames: number; utterances: number; transcripts: number };
+  rates: { frames: number; utterances: number; transcripts: number; camera_frames?: number };
   engine: EngineSample | undefined;
 }
 
 export function formatProgress(v: ProgressView): string {
   const { counts: c, rates: r } = v;
+  // Cameras (a run with `--video-fps`): their frames and the expressions heard, and the face models' queue.
+  const filming = c.camera_frames_sent !== undefined;
+  const cameraText = filming
+    ? `, camera frames ${c.camera_frames_sent ?? 0} (${(r.camera_frames ?? 0).toFixed(0)}/s), expressions ${c.expressions_received ?? 0}`
+    : "";
+  const faceQueue = filming && v.engine?.video !== undefined ? `, face queue ${v.engine.video.face_queue}` : "";
   const engineText =
     v.engine === undefined
       ? ""
-      : ` | engine RSS ${(v.engine.rss_bytes / 2 ** 20).toFixed(0)} MB, ASR queue ${v.engine.asr_queue}, VAD queue ${v.engine.vad_queue}, clients ${v.engine.connected_clients}`;
+      : ` | engine RSS ${(v.engine.rss_bytes / 2 ** 20).toFixed(0)} MB, ASR queue ${v.engine.asr_queue}, VAD queue ${v.engine.vad_queue}${faceQueue}, clients ${v.engine.connected_clients}`;
   return (
     `[${Math.max(0, v.elapsedMs / 1000).toFixed(0)}s] frames ${c.frames_sent} (${r.frames.toFixed(0)}/s), ` +
     `utterances ${c.utterances_sent} (${r.utterances.toFixed(1)}/s), transcripts ${c.transcripts_received} (${r.transcripts.toFixed(1)}/s), ` +
-    `errors ${c.errors}${engineText}`
+    `errors ${c.errors}${cameraText}${engineText}`
   );
 }
 
@@ -52,7 +58,12 @@ export class ProgressMeter {
     return formatProgress({
       elapsedMs: nowMs - this.#startAtMs,
       counts,
-      rates: { frames: rate((c) => c.frames_sent), utterances: rate((c) => c.utterances_sent), transcripts: rate((c) => c.transcripts_received) },
+      rates: {
+        frames: rate((c) => c.frames_sent),
+        utterances: rate((c) => c.utterances_sent),
+        transcripts: rate((c) => c.transcripts_received),
+        camera_frames: rate((c) => c.camera_frames_sent ?? 0),
+      },
       engine,
     });
   }

@@ -2,6 +2,7 @@ import { summarize, type LatencySummary } from "../scripts/bench/latency-stats.j
 import { formatTable } from "../scripts/bench/report-table.js";
 import type { EngineLoadFigures } from "./metrics-scraper.js";
 import type { LoadOptions } from "./load-options.js";
+import { formatVideoSummary, mergeVideo, type VideoResult, type VideoRunContext } from "./video-report.js";
 import type { WorkerReport } from "./worker-protocol.js";
 
 /** Everything one load run measured; written as JSON, summarized as a table. */
@@ -60,6 +61,10 @@ export interface LoadResult {
    */
   engine: EngineLoadFigures & { memory_per_session_mb: number; heap_per_session_mb: number; metrics_scrape_failures: number };
   generator: { processes: number; cpu_cores: number; max_lag_ms: number; frames_sent: number };
+  /** Every participant's camera (`--video-fps`); null without. */
+  video: VideoResult | null;
+  /** The machine's 1-minute load average when the run started and ended (others' work shares the cores); null when not taken. */
+  load_average: { start: number; end: number } | null;
   elapsed_ms: number;
 }
 
@@ -67,7 +72,17 @@ export function mergeReports(
   options: LoadOptions,
   reports: WorkerReport[],
   engine: LoadResult["engine"],
-  context: { startedAt: Date; audio: string; audioDurationMs: number; utterancesInAudio: number; engineLabel: string; elapsedMs: number; streamMs: number },
+  context: {
+    startedAt: Date;
+    audio: string;
+    audioDurationMs: number;
+    utterancesInAudio: number;
+    engineLabel: string;
+    elapsedMs: number;
+    streamMs: number;
+    loadAverage?: { start: number; end: number };
+  },
+  video: VideoRunContext | null = null,
 ): LoadResult {
   const sum = (pick: (r: WorkerReport) => number) => reports.reduce((n, r) => n + pick(r), 0);
   const all = (pick: (r: WorkerReport) => number[]) => reports.flatMap(pick);
@@ -131,6 +146,8 @@ export function mergeReports(
       max_lag_ms: reports.reduce((m, r) => Math.max(m, r.max_lag_ms), 0),
       frames_sent: sum((r) => r.frames_sent),
     },
+    video: video === null ? null : mergeVideo(reports, video),
+    load_average: context.loadAverage ?? null,
     elapsed_ms: Math.round(context.elapsedMs),
   };
 }
@@ -184,7 +201,9 @@ export function formatSummary(r: LoadResult): string {
       `mean VAD batch ${r.engine.vad_mean_batch}`,
     `Engine stages (mean per utterance): ASR queue ${r.engine.stage_mean_ms.asr_queue_wait} ms, ASR run ${r.engine.stage_mean_ms.asr_run} ms, ` +
       `speech end detected → transcript sent ${r.engine.stage_mean_ms.speech_end_to_transcript} ms`,
-    `Generator: ${r.generator.cpu_cores} cores, max lag ${r.generator.max_lag_ms} ms, ${r.generator.frames_sent} frames`,
+    `Generator: ${r.generator.cpu_cores} cores, max lag ${r.generator.max_lag_ms} ms, ${r.generator.frames_sent} frames` +
+      (r.load_average === null ? "" : `; machine load average ${r.load_average.start.toFixed(2)} → ${r.load_average.end.toFixed(2)} (1 min)`),
+    ...(r.video === null ? [] : formatVideoSummary(r.video)),
   ];
   return lines.join("\n");
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_VIDEO_FPS } from "../src/protocol/client-messages.js";
 import { GeneratorPool, type GeneratorOutput } from "./generator-pool.js";
 import { runningEngine, startEngineUnderTest, type EngineUnderTest } from "./engine-under-test.js";
 import { checkLoadOptions, type LoadOptions } from "./load-options.js";
@@ -9,6 +10,8 @@ import { mergeReports, type LoadResult } from "./load-report.js";
 import { ManagementClient, type SessionTicket } from "./management-client.js";
 import { MetricsScraper, scrapeEngine, type EngineSample } from "./metrics-scraper.js";
 import { loadSpeechScript, type SpeechScript } from "./speech-script.js";
+import { loadVideoFrame, type VideoFrame } from "./video-frame.js";
+import { FACE_MODELS } from "./video-metrics.js";
 
 export interface LoadRunHooks {
   /** A one-line status, about once a second while streaming. */
@@ -16,12 +19,19 @@ export interface LoadRunHooks {
   /** Reuse one engine across runs (the capacity ramp); the run then neither starts nor stops one. */
   engine?: EngineUnderTest;
   script?: SpeechScript;
+  /** The camera frame, made once for several runs (it must be of `videoFrame`'s kind). */
+  videoFrame?: VideoFrame;
   /** What the generator processes print; passed on to this process's stdout / stderr unless given. */
   generatorOutput?: GeneratorOutput;
 }
 
 /** How long to wait for the engine's models before giving up (first start prepares Whisper). */
 const MODELS_READY_TIMEOUT_MS = 180_000;
+/**
+ * Added to each camera's 1000 / fps ms between frames: the room's budget (fps a second, bursts of one second's worth)
+ * refills by its own clock, and a frame that arrives early by a whole interval would be refused.
+ */
+const VIDEO_PACING_MARGIN_MS = 10;
 
 /**
  * One load run: sessions and tokens through the management API, clients spread over generator processes, real
@@ -31,7 +41,10 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
   const options = checkLoadOptions(input);
   const startedAt = new Date();
   const startedMs = performance.now();
+  const loadAverageStart = loadavg()[0] ?? 0;
   const script = hooks.script ?? (await loadSpeechScript(options.audioPath));
+  const frame = options.videoFps === 0 ? null : (hooks.videoFrame ?? (await loadVideoFrame(options.videoFrame)));
+  const intervalMs = options.videoFps === 0 ? 0 : Math.ceil(1000 / options.videoFps) + VIDEO_PACING_MARGIN_MS;
   const engine =
     hooks.engine ??
     (options.url === null
@@ -43,11 +56,15 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
   let pool: GeneratorPool | null = null;
   const scraper = new MetricsScraper(engine.httpUrl, engine.metricsToken, options.scrapeEveryMs);
   try {
-    const idle = await modelsReady(engine);
+    const idle = await modelsReady(engine, frame !== null);
     const pcmPath = join(scratch, "speech.pcm");
     await writeFile(pcmPath, script.pcm16);
+    const jpegPath = join(scratch, "frame.jpg");
+    if (frame !== null) await writeFile(jpegPath, frame.jpeg);
     const maxDurationMs = options.durationMs + options.settleMs + 10 * 60_000;
-    for (let i = 0; i < options.sessions; i++) sessions.push(await management.createSession(options.participants, maxDurationMs));
+    // The default rate needs no option (an API without `video_fps` takes the session as well).
+    const sessionOptions = frame === null || options.videoFps === DEFAULT_VIDEO_FPS ? {} : { videoFps: options.videoFps };
+    for (let i = 0; i < options.sessions; i++) sessions.push(await management.createSession(options.participants, maxDurationMs, sessionOptions));
 
     pool = GeneratorPool.start(
       options.workers,
@@ -59,6 +76,7 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
         speakers: options.speakers,
         joinTimeoutMs: options.joinTimeoutMs,
         settleMs: options.settleMs,
+        video: frame === null ? null : { jpegPath, fps: options.videoFps, intervalMs },
       },
       hooks.generatorOutput,
     );
@@ -81,6 +99,8 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
       if (ticker !== null) clearInterval(ticker);
       scraper.stop();
     }
+    // The cameras' last results came in after the last periodic scrape.
+    if (frame !== null) await scraper.scrapeNow();
     const figures = scraper.figures(idle);
     return mergeReports(
       options,
@@ -99,7 +119,11 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
         engineLabel: options.url ?? "started by the run (npm start's entry point, fresh data folder)",
         elapsedMs: performance.now() - startedMs,
         streamMs: Math.max(1, stopAtMs - startAtMs),
+        loadAverage: { start: loadAverageStart, end: loadavg()[0] ?? 0 },
       },
+      frame === null
+        ? null
+        : { fps: options.videoFps, intervalMs, frame, idle, samples: scraper.samples, startAtMs, streamMs: Math.max(1, stopAtMs - startAtMs) },
     );
   } finally {
     scraper.stop();
@@ -111,15 +135,16 @@ export async function runLoad(input: LoadOptions, hooks: LoadRunHooks = {}): Pro
   }
 }
 
-/** Waits until the engine answers `/metrics` with its models loaded; that scrape is the idle baseline. */
-async function modelsReady(engine: EngineUnderTest): Promise<EngineSample> {
+/** Waits until the engine answers `/metrics` with its models loaded (the face models too for cameras); that scrape is the idle baseline. */
+async function modelsReady(engine: EngineUnderTest, faces: boolean): Promise<EngineSample> {
   const deadline = Date.now() + MODELS_READY_TIMEOUT_MS;
   let last = "no answer";
   while (Date.now() < deadline) {
     try {
       const sample = await scrapeEngine(engine.httpUrl, engine.metricsToken);
-      if (sample.models_loaded >= 2) return sample;
-      last = `${sample.models_loaded} model(s) loaded`;
+      const faceModels = sample.video?.face_models_loaded ?? 0;
+      if (sample.models_loaded >= 2 && (!faces || faceModels >= FACE_MODELS.length)) return sample;
+      last = `${sample.models_loaded} model(s) loaded${faces ? `, ${faceModels} of ${FACE_MODELS.join(", ")}` : ""}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }

@@ -31,14 +31,19 @@ export class ManagementClient {
     private readonly adminKey: string,
   ) {}
 
-  /** A meeting with `participants` tokens (ids p0…); sized and timed so the room outlives the run. */
-  async createSession(participants: number, maxDurationMs: number): Promise<SessionTicket> {
+  /**
+   * A meeting with `participants` tokens (ids p0…); sized and timed so the room outlives the run. `videoFps` is sent
+   * as the session's `video_fps` only when given: an engine whose API lacks the option then still takes the session
+   * (at the room's default rate).
+   */
+  async createSession(participants: number, maxDurationMs: number, options: { videoFps?: number } = {}): Promise<SessionTicket> {
     const session = created.parse(
       await this.call("POST", "/api/v1/sessions", {
         kind: "meeting",
         title: "load test",
         max_participants: Math.max(participants, 1),
         max_duration_ms: maxDurationMs,
+        ...(options.videoFps === undefined ? {} : { video_fps: options.videoFps }),
       }),
     );
     const tickets: SessionTicket["participants"] = [];

@@ -1,4 +1,5 @@
 import { metricValue, parsePrometheus, type PromSample } from "../test/support/prometheus.js";
+import { readVideoSample, type VideoSample } from "./video-metrics.js";
 
 /** One scrape of the engine's `/metrics`, reduced to what a load run reports. */
 export interface EngineSample {
@@ -15,6 +16,8 @@ export interface EngineSample {
   models_loaded: number;
   /** Running sums and counts of the engine's per-utterance stage latencies (seconds). */
   stages: Record<StageName, { sum: number; count: number }>;
+  /** Camera counters and histograms (video-metrics.ts); every scrape has them, a hand-made sample may not. */
+  video?: VideoSample;
 }
 
 const STAGE_NAMES = ["asr_queue_wait", "asr_run", "speech_end_to_transcript"] as const;
@@ -67,6 +70,7 @@ export async function scrapeEngine(httpUrl: string, metricsToken: string | null)
         { sum: read(s, "engine_stage_latency_seconds_sum", { stage }), count: read(s, "engine_stage_latency_seconds_count", { stage }) },
       ]),
     ) as EngineSample["stages"],
+    video: readVideoSample(s),
   };
 }
 
@@ -103,6 +107,16 @@ export class MetricsScraper {
   stop(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+  }
+
+  /** One more scrape now (after the run, so the last frames' results are counted); a failure is counted. */
+  async scrapeNow(): Promise<void> {
+    try {
+      const sample = await scrapeEngine(this.httpUrl, this.metricsToken);
+      if (this.samples.length < this.maxSamples) this.samples.push(sample);
+    } catch {
+      this.failures += 1;
+    }
   }
 
   get latest(): EngineSample | undefined {

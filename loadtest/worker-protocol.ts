@@ -22,6 +22,18 @@ export const workerAssignment = z.object({
   totalSpeakers: z.number().int().min(0),
   joinTimeoutMs: z.number(),
   settleMs: z.number(),
+  /** Every participant's camera (null: none): the JPEG file all of them send, and the pace. */
+  video: z
+    .object({
+      jpegPath: z.string(),
+      fps: z.number().int().min(1),
+      /** Between two frames of one camera: a little over 1000 / fps, since the room's budget refills by its own clock. */
+      intervalMs: z.number().positive(),
+    })
+    .nullable(),
+  /** Index of this worker's first camera among all cameras, and their number: phases spread over the interval. */
+  firstCameraIndex: z.number().int().min(0),
+  totalCameras: z.number().int().min(0),
 });
 export type WorkerAssignment = z.infer<typeof workerAssignment>;
 
@@ -44,8 +56,38 @@ const workerProgress = z.object({
   utterances_sent: count,
   transcripts_received: count,
   errors: count,
+  /** Absent on a run without cameras. */
+  camera_frames_sent: count.optional(),
+  expressions_received: count.optional(),
 });
 export type WorkerProgress = z.infer<typeof workerProgress>;
+
+/** What one generator process's cameras sent and got back (see camera-stream.ts). */
+export const cameraReport = z.object({
+  cameras: count,
+  frames_sent: count,
+  /** Frames a camera did not send because the generator was late past its next frame (it sends the newest only). */
+  frames_skipped: count,
+  /** Error replies about `video` messages, by code (the room answers at most 10 errors a second per connection). */
+  errors: counts,
+  /** `expression` messages received, summed over every client (each hears every camera of its session). */
+  expression_messages: count,
+  /** …of which showed a face (faces ≥ 1). */
+  expression_with_face: count,
+  no_face_messages: count,
+  /** Clients that received them (joined clients of the cameras' sessions). */
+  receivers: count,
+  /**
+   * At the camera's own client: frame sent → the `expression` announcing it, matched by time (the frame sent nearest
+   * the message's `at_ms` on the session's clock). Only announced frames (changes and the 2 s heartbeat) get one.
+   */
+  expression_ms: samples,
+  /** Announced frames sent before the steady state (not in expression_ms: the first frame of a stream is slower). */
+  expressions_warm_up: count,
+  unmatched_expressions: count,
+  max_lag_ms: z.number(),
+});
+export type CameraReport = z.infer<typeof cameraReport>;
 
 /** One generator process's measurements; the parent merges them. Latencies are raw samples (bounded by the run). */
 const workerReport = z.object({
@@ -82,6 +124,8 @@ const workerReport = z.object({
   max_lag_ms: z.number(),
   cpu_ms: z.number(),
   wall_ms: z.number(),
+  /** Absent on a run without cameras. */
+  video: cameraReport.optional(),
 });
 export type WorkerReport = z.infer<typeof workerReport>;
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SESSION_KINDS, SESSION_STATUSES } from "../domain.js";
+import { DEFAULT_VIDEO_FPS, MAX_VIDEO_FPS } from "../protocol/client-messages.js";
 import { storable } from "../storable-text.js";
 
 /** Request and response shapes of the management API: they validate requests and generate `/openapi.json`. */
@@ -16,6 +17,17 @@ export const createSessionBody = z.strictObject({
   max_participants: z.number().int().min(1).max(100).optional(),
   idle_timeout_ms: z.number().int().min(1_000).max(DAY_MS).optional(),
   max_duration_ms: z.number().int().min(1_000).max(7 * DAY_MS).optional(),
+  noise_suppression: z
+    .boolean()
+    .optional()
+    .describe("RNNoise noise suppression of every participant's audio before speech detection (default false); a participant's join option `noise_suppression` overrides it"),
+  video_fps: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_VIDEO_FPS)
+    .optional()
+    .describe(`Camera frames per second each participant may send, 1–${MAX_VIDEO_FPS} (default ${DEFAULT_VIDEO_FPS})`),
 });
 export type CreateSessionBody = z.infer<typeof createSessionBody>;
 

@@ -24,6 +24,8 @@ export function sessionRoutes(service: SessionsService, engineUrl: () => string)
       maxParticipants: body.max_participants,
       idleTimeoutMs: body.idle_timeout_ms,
       maxDurationMs: body.max_duration_ms,
+      noiseSuppression: body.noise_suppression,
+      videoFps: body.video_fps,
     });
     res.status(201).json({
       session_id: created.session.id,

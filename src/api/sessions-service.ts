@@ -16,6 +16,10 @@ export interface CreateSessionInput {
   maxParticipants?: number | undefined;
   idleTimeoutMs?: number | undefined;
   maxDurationMs?: number | undefined;
+  /** Noise suppression for every participant unless their join says otherwise (room default: off). */
+  noiseSuppression?: boolean | undefined;
+  /** Camera frames a second each participant may send (room default: DEFAULT_VIDEO_FPS). */
+  videoFps?: number | undefined;
 }
 
 export interface CreatedSession {
@@ -84,6 +88,10 @@ export class SessionsService {
         maxParticipants: session.maxParticipants,
         idleTimeoutMs: session.idleTimeoutMs,
         maxDurationMs: session.maxDurationMs,
+        // Not stored with the session: they matter only to its room, which lives as long as the session does (a
+        // session whose process dies is ended, never re-created from its record). Unset ones take the room's defaults.
+        ...(input.noiseSuppression === undefined ? {} : { noiseSuppression: input.noiseSuppression }),
+        ...(input.videoFps === undefined ? {} : { videoFps: input.videoFps }),
       });
     } catch (error) {
       logger.error({ err: error, session_id: session.id }, "session room could not be created");

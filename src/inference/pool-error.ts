@@ -13,3 +13,9 @@ export class PoolError extends Error {
     this.retryable = isRetryable(code);
   }
 }
+
+/** The registry's `model_unavailable` error, or one for anything else that stands in for it. */
+export function asUnavailable(error: unknown): PoolError {
+  if (error instanceof PoolError) return error;
+  return new PoolError("model_unavailable", error instanceof Error ? error.message : "the model is not loaded", { cause: error });
+}

@@ -54,10 +54,24 @@ export interface QueueStatusView {
   rejectedDeadline: number;
 }
 
+/**
+ * Per-stream states of a stateful model whose scheduler counts them (RNNoise's): held now, and since the pool
+ * started, opened and freed (by the stream's close or the call's end, or after idling). `open` back at its baseline
+ * once streams are gone is what says no state leaked.
+ */
+export interface StreamStatesView {
+  open: number;
+  opened: number;
+  freedOnClose: number;
+  freedIdle: number;
+}
+
 /** What the scheduler in front of a model reports (null: it has none of that kind, or none yet). */
 export interface ModelServingStats {
   batch: BatchStatsView | null;
   queue: QueueStatusView | null;
+  /** Absent where the scheduler does not count per-stream states. */
+  streamStates?: StreamStatesView;
 }
 
 export type ModelLoadState = "loading" | "loaded" | "failed";

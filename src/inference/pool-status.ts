@@ -1,4 +1,5 @@
 import type { AsrQueueStats } from "./asr/asr-queue.js";
+import type { AudioStagesStats } from "./audio-stages.js";
 import type { DynamicBatcherStats } from "./batching/dynamic-batcher-contract.js";
 import type { BatchStatsView, HistogramBucket, ModelServingStats, ModelStatusView, PoolStatusView, QueueStatusView } from "./pool-service.js";
 import type { VadBatcherStats } from "./vad/vad-batcher-contract.js";
@@ -72,5 +73,24 @@ export function dynamicBatcherServing(s: DynamicBatcherStats): ModelServingStats
       rejectedOverloaded: s.rejected.overloaded ?? 0,
       rejectedDeadline: s.rejected.deadline_exceeded ?? 0,
     },
+  };
+}
+
+/**
+ * A per-stream stage (RNNoise): each run is one stream's chunk through its own state (a batch of one), the queue is
+ * the audio held while its model loads, and its per-stream states are counted (open now, opened, freed and why).
+ */
+export function streamStageServing(s: AudioStagesStats): ModelServingStats {
+  return {
+    batch: batchStats(s.runs, s.runs, s.runs, s.runs === 0 ? [] : [{ le: 1, count: s.runs }], s.runMsTotal, s.runMs),
+    queue: {
+      queuedLive: s.heldChunks,
+      queuedFile: 0,
+      running: 0,
+      completed: s.runs,
+      rejectedOverloaded: s.rejectedOverloaded,
+      rejectedDeadline: 0,
+    },
+    streamStates: s.states,
   };
 }

@@ -1,6 +1,7 @@
-import type { Resampler } from "./audio/resample.js";
-import type { PoolOutput, StreamOpen } from "./pool-types.js";
-import type { SpeechSegmenter } from "./vad/segmenter.js";
+import type { StreamStages } from "./audio-stages.js";
+import { Resampler } from "./audio/resample.js";
+import { MODEL_SAMPLE_RATE, type PoolOutput, type StreamOpen } from "./pool-types.js";
+import { SpeechSegmenter, type SegmenterOptions } from "./vad/segmenter.js";
 
 /** One audio stream the pool serves: its call, resampler, VAD backlog and carry, segmenter and ASR jobs. */
 export interface AudioStream {
@@ -11,6 +12,8 @@ export interface AudioStream {
   /** Makes segment ids unique across calls and pool restarts, so a reopened stream never reuses one. */
   segmentPrefix: string;
   resampler: Resampler;
+  /** The optional stages it asked for (noise suppression), run before the VAD; null: none. */
+  stages: StreamStages | null;
   /** 16 kHz samples not yet making a whole VAD chunk. */
   carry: Float32Array;
   segmenter: SpeechSegmenter;
@@ -28,6 +31,28 @@ export interface AudioStream {
   reportedUnavailable: boolean;
 }
 
+/** A new stream of a call, before its first audio. */
+export function newAudioStream(
+  ids: Pick<AudioStream, "key" | "group" | "open" | "segmentPrefix" | "emit">,
+  segmenter: Partial<SegmenterOptions>,
+): AudioStream {
+  return {
+    ...ids,
+    resampler: new Resampler(ids.open.sampleRate, MODEL_SAMPLE_RATE),
+    stages: null,
+    carry: new Float32Array(0),
+    segmenter: new SpeechSegmenter(segmenter),
+    backlog: [],
+    vadInFlight: 0,
+    closing: false,
+    finished: false,
+    lastOverloadMs: 0,
+    utterances: 0,
+    inFlight: new Set(),
+    reportedUnavailable: false,
+  };
+}
+
 /** `a` then `b` (the stream's carry of samples short of a whole VAD chunk, then the new samples). */
 export function concat(a: Float32Array, b: Float32Array): Float32Array {
   if (a.length === 0) return b;
@@ -35,4 +60,12 @@ export function concat(a: Float32Array, b: Float32Array): Float32Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/** `samples` zero-padded to whole chunks of `chunk` samples (a stream's last audio, for the VAD). */
+export function padToChunks(samples: Float32Array, chunk: number): Float32Array {
+  if (samples.length % chunk === 0) return samples;
+  const padded = new Float32Array(chunk * Math.ceil(samples.length / chunk));
+  padded.set(samples);
+  return padded;
 }

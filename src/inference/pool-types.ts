@@ -27,6 +27,17 @@ export function poolErrorCodeOf(error: unknown): PoolErrorCode {
   return POOL_ERROR_CODES.find((known) => known === code) ?? "internal";
 }
 
+/**
+ * Optional stages a stream may ask for at open, run on its 16 kHz audio before the VAD (VAD → segmentation → ASR
+ * always run). Each is a registry task: `denoise` is RNNoise noise suppression. A later stage is one more name here.
+ */
+export const AUDIO_STAGES = ["denoise"] as const;
+export type AudioStage = (typeof AUDIO_STAGES)[number];
+
+export function isAudioStage(name: string): name is AudioStage {
+  return (AUDIO_STAGES as readonly string[]).includes(name);
+}
+
 export interface StreamOpen {
   streamId: string;
   sessionId: string;
@@ -35,6 +46,11 @@ export interface StreamOpen {
   tutorId?: string;
   /** Where the stream's first sample sits in the sender's timeline; added to every reported offset. */
   offsetMs?: number;
+  /**
+   * The optional stages this stream asks for (none when unset). One whose model is not loaded refuses the stream:
+   * a `model_unavailable` error for it, its audio dropped, its close still answered `closed`.
+   */
+  stages?: readonly AudioStage[];
 }
 
 /** Milliseconds spent in each stage of one utterance, end of speech → transcript. */

@@ -35,7 +35,7 @@ export const ERROR_TABLE = {
   protocol_violation: { retryable: false, surfaces: ["room"], close: 4002, meaning: "A frame Colyseus cannot decode (bad MessagePack), or over 2,000 messages in one second: the connection is closed" },
   unknown_message_type: { retryable: false, surfaces: ["room"], meaning: "A message type this kind of session does not take" },
   participant_not_found: { retryable: false, surfaces: ["room"], meaning: "A signal to a participant who is not connected" },
-  session_not_live: { retryable: true, surfaces: ["room"], meaning: "Audio while the session is not live (waiting, draining)" },
+  session_not_live: { retryable: true, surfaces: ["room"], meaning: "Audio or video while the session is not open to it (before it opens, while draining)" },
   session_replaced: { retryable: false, surfaces: ["room"], close: 4000, meaning: "The participant joined from another connection; this one gets `session.replaced` and is closed" },
   inference_unavailable: { retryable: true, surfaces: ["room"], meaning: "The pool is unreachable and the room's bounded audio buffer is full" },
   unauthorized: { retryable: false, surfaces: ["api", "pool"], http: 401, grpc: "UNAUTHENTICATED", meaning: "Missing or wrong admin key, metrics token, monitor password or pool secret" },

@@ -20,6 +20,11 @@ export interface JoinAuth {
   expiresAtMs: number;
   /** Rate of the PCM this participant sends (join option `sample_rate`). */
   sampleRate: SampleRate;
+  /**
+   * Noise suppression of this participant's audio (join option `noise_suppression`), over the session's setting;
+   * absent when the join left it to the session.
+   */
+  noiseSuppression?: boolean;
 }
 
 export const joinAuthSchema = z.object({
@@ -30,6 +35,7 @@ export const joinAuthSchema = z.object({
   name: z.string(),
   expiresAtMs: z.number(),
   sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000), z.literal(48000)]),
+  noiseSuppression: z.boolean().optional(),
 });
 
 /**
@@ -42,7 +48,9 @@ export function withSharedStrings(auth: JoinAuth, roomId: string): JoinAuth {
   return { ...auth, engineSessionId: roomId, kind, role };
 }
 
-const joinOptionsSchema = z.object({ token: z.string().max(8_192).optional(), sample_rate: sampleRateOption }).loose();
+const joinOptionsSchema = z
+  .object({ token: z.string().max(8_192).optional(), sample_rate: sampleRateOption, noise_suppression: z.boolean().optional() })
+  .loose();
 
 /** `/matchmake/<method>/<roomNameOrId>` of the HTTP matchmaking request, when Colyseus passes it. */
 function matchmakeTarget(context: AuthContext): { method: string; target: string } | null {
@@ -95,6 +103,8 @@ export async function authorizeJoin(
       name: claims.name,
       expiresAtMs: claims.expiresAt.getTime(),
       sampleRate: options.data.sample_rate,
+      // Only when asked: the room's per-connection auth stays as small as before for everyone else.
+      ...(options.data.noise_suppression === undefined ? {} : { noiseSuppression: options.data.noise_suppression }),
     };
   } catch (error) {
     if (error instanceof JoinRejection) {

@@ -164,7 +164,9 @@ export abstract class MachineRoom extends GuardedRoom {
     switch (emitted.type) {
       case "audio.forward": {
         const client = this.connections.clientOf(emitted.participantId);
-        if (client !== undefined) this.audio.push(emitted.participantId, this.participantOf(client).sampleRate, emitted.pcm16);
+        if (client === undefined) return;
+        const auth = this.participantOf(client);
+        this.audio.push(emitted.participantId, auth.sampleRate, emitted.pcm16, auth.noiseSuppression);
         return;
       }
       case "audio.refused": {

@@ -1,19 +1,14 @@
 import type { AudioLinkHandle, InferenceGateway } from "../inference/inference-gateway.js";
 import type { ParticipantResult } from "../actors/session-machine.js";
-import type { PoolErrorCode, PoolOutput, SampleRate } from "../inference/pool-types.js";
-import { ROOM_ERROR_CODES, type RoomErrorCode } from "../protocol/error-codes.js";
+import type { AudioStage, PoolOutput, SampleRate } from "../inference/pool-types.js";
 import type { Logger } from "../logger.js";
+import { ClosingStreams } from "./closing-streams.js";
+import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
 
-export type RoomAudioErrorCode = PoolErrorCode | "inference_unavailable";
+export type RoomAudioErrorCode = MediaErrorCode;
 
-/**
- * What a participant is told of a pool error: the pool's code when it means something to them, `inference_unavailable`
- * when the pool refused this engine (a wrong secret: the operator's to fix), `internal` for the link's own mistakes.
- */
-function participantCode(code: RoomAudioErrorCode): RoomErrorCode {
-  if (code === "unauthorized") return "inference_unavailable";
-  return (ROOM_ERROR_CODES as readonly string[]).includes(code) ? (code as RoomErrorCode) : "internal";
-}
+/** The stages a stream with noise suppression asks for; shared, never mutated. */
+const DENOISE: readonly AudioStage[] = ["denoise"];
 
 /** Who hears of a room's audio: the room itself (an object it already is, not a bag of closures per session). */
 export interface RoomAudioListener {
@@ -28,9 +23,14 @@ export interface RoomAudioOptions {
   drainTimeoutMs: number;
   /** At most one error of each code per participant in this window: a failing pool must not flood the client. */
   errorNoticeMs: number;
+  /**
+   * The session's noise suppression (option `noise_suppression`): each stream asks the pool for it unless its
+   * participant's join option says otherwise.
+   */
+  noiseSuppression: boolean;
 }
 
-export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, errorNoticeMs: 1_000 };
+export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, errorNoticeMs: 1_000, noiseSuppression: false };
 
 /** A room's streams, made with its link on the first chunk: an idle session holds neither. */
 interface StreamBook {
@@ -38,9 +38,9 @@ interface StreamBook {
   byParticipant: Map<string, ParticipantStream>;
   byStream: Map<string, ParticipantStream>;
   /** Streams closed but not yet acknowledged by the pool (their last utterance may still be transcribing). */
-  closing: Map<string, () => void>;
-  /** Last notice time per participant and code; a participant's entries go when their stream ends. */
-  lastNoticeMs: Map<string, Map<RoomAudioErrorCode, number>>;
+  closing: ClosingStreams;
+  /** A participant's entries go when their stream ends. */
+  notices: ErrorNotices;
 }
 
 interface ParticipantStream {
@@ -83,8 +83,11 @@ export class RoomAudio {
     this.#logger = input.logger;
   }
 
-  /** Forwards one chunk, opening the participant's stream on its first. */
-  push(participantId: string, sampleRate: SampleRate, pcm16: Uint8Array): void {
+  /**
+   * Forwards one chunk, opening the participant's stream on its first: at `sampleRate`, with noise suppression when
+   * `noiseSuppression` (their join option) says so, or when unset and the session's option does.
+   */
+  push(participantId: string, sampleRate: SampleRate, pcm16: Uint8Array, noiseSuppression?: boolean): void {
     const book = this.#opened();
     let stream = book.byParticipant.get(participantId);
     if (stream === undefined) {
@@ -98,7 +101,8 @@ export class RoomAudio {
       };
       book.byParticipant.set(participantId, stream);
       book.byStream.set(stream.streamId, stream);
-      book.link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate });
+      const stages = (noiseSuppression ?? this.#options.noiseSuppression) ? { stages: DENOISE } : {};
+      book.link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate, ...stages });
     }
     stream.seq += 1;
     book.link.chunk(stream.streamId, stream.seq, pcm16);
@@ -111,11 +115,11 @@ export class RoomAudio {
   end(participantId: string): void {
     const book = this.#book;
     if (book === undefined) return;
-    book.lastNoticeMs.delete(participantId);
+    book.notices.forget(participantId);
     const stream = book.byParticipant.get(participantId);
     if (stream === undefined) return;
     book.byParticipant.delete(participantId);
-    book.closing.set(stream.streamId, () => {});
+    book.closing.add(stream.streamId);
     book.link.close(stream.streamId);
     this.#listener.audioResult({ kind: "speech", participantId, speaking: false });
   }
@@ -125,14 +129,7 @@ export class RoomAudio {
     const book = this.#book;
     if (book === undefined) return;
     for (const participantId of [...book.byParticipant.keys()]) this.end(participantId);
-    const pending = [...book.closing.keys()].map(
-      (streamId) => new Promise<void>((resolve) => book.closing.set(streamId, resolve)),
-    );
-    if (pending.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.drainTimeoutMs)));
-    await Promise.race([Promise.all(pending), timeout]);
-    clearTimeout(timer);
+    await book.closing.settled(this.#options.drainTimeoutMs);
   }
 
   close(): void {
@@ -150,8 +147,8 @@ export class RoomAudio {
       ),
       byParticipant: new Map(),
       byStream: new Map(),
-      closing: new Map(),
-      lastNoticeMs: new Map(),
+      closing: new ClosingStreams(),
+      notices: new ErrorNotices(this.#options.errorNoticeMs),
     };
     return this.#book;
   }
@@ -185,10 +182,8 @@ export class RoomAudio {
         return;
       case "closed": {
         book.byStream.delete(output.streamId);
-        const resolve = book.closing.get(output.streamId);
-        book.closing.delete(output.streamId);
         // `end` already cleared `speaking`; saying it again here could clear a newer stream's.
-        resolve?.();
+        book.closing.closed(output.streamId);
         return;
       }
     }
@@ -206,12 +201,7 @@ export class RoomAudio {
 
   #notify(participantId: string, code: RoomAudioErrorCode, message: string): void {
     this.#listener.audioError(code);
-    const nowMs = Date.now();
-    const book = this.#opened();
-    const notices = book.lastNoticeMs.get(participantId) ?? new Map<RoomAudioErrorCode, number>();
-    if (nowMs - (notices.get(code) ?? 0) < this.#options.errorNoticeMs) return;
-    notices.set(code, nowMs);
-    book.lastNoticeMs.set(participantId, notices);
+    if (!this.#opened().notices.allow(participantId, code, Date.now())) return;
     this.#listener.audioResult({ kind: "error", participantId, media: "audio", code: participantCode(code), message });
   }
 }

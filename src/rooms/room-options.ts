@@ -11,6 +11,8 @@ export const roomCreateOptionsSchema = z.object({
   maxParticipants: z.number().int().positive(),
   idleTimeoutMs: z.number().int().positive(),
   maxDurationMs: z.number().int().positive(),
+  /** Noise suppression of every participant's audio unless their join says otherwise (session option `noise_suppression`). */
+  noiseSuppression: z.boolean().default(false),
   /** Camera frames a second each participant may send (session option `video_fps`). */
   videoFps: z.number().int().min(1).max(MAX_VIDEO_FPS).default(DEFAULT_VIDEO_FPS),
 });

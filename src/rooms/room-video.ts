@@ -2,6 +2,7 @@ import type { ParticipantResult } from "../actors/session-machine.js";
 import type { InferenceGateway, VideoLinkHandle } from "../inference/inference-gateway.js";
 import type { VideoOutput } from "../inference/pool-types.js";
 import type { Logger } from "../logger.js";
+import { ClosingStreams } from "./closing-streams.js";
 import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
 import { ExpressionTracker, type ExpressionTrackerOptions } from "./expression-tracker.js";
 
@@ -34,7 +35,7 @@ interface CameraBook {
   byParticipant: Map<string, CameraStream>;
   byStream: Map<string, CameraStream>;
   /** Streams closed and not yet acknowledged (a frame may still be in analysis). */
-  closing: Map<string, () => void>;
+  closing: ClosingStreams;
   notices: ErrorNotices;
   expressions: ExpressionTracker;
 }
@@ -103,7 +104,7 @@ export class RoomVideo {
     const stream = book.byParticipant.get(participantId);
     if (stream === undefined) return;
     book.byParticipant.delete(participantId);
-    book.closing.set(stream.streamId, () => {});
+    book.closing.add(stream.streamId);
     book.link.close(stream.streamId);
   }
 
@@ -112,12 +113,7 @@ export class RoomVideo {
     const book = this.#book;
     if (book === undefined) return;
     for (const participantId of [...book.byParticipant.keys()]) this.end(participantId);
-    const pending = [...book.closing.keys()].map((streamId) => new Promise<void>((resolve) => book.closing.set(streamId, resolve)));
-    if (pending.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.drainTimeoutMs)));
-    await Promise.race([Promise.all(pending), timeout]);
-    clearTimeout(timer);
+    await book.closing.settled(this.#options.drainTimeoutMs);
   }
 
   close(): void {
@@ -129,7 +125,7 @@ export class RoomVideo {
       link: this.#gateway.openVideoLink({ output: (output) => this.#onOutput(output) }, this.#logger),
       byParticipant: new Map(),
       byStream: new Map(),
-      closing: new Map(),
+      closing: new ClosingStreams(),
       notices: new ErrorNotices(this.#options.errorNoticeMs),
       expressions: new ExpressionTracker(this.#options.expressions),
     };
@@ -164,9 +160,7 @@ export class RoomVideo {
         return;
       case "closed": {
         book.byStream.delete(output.streamId);
-        const resolve = book.closing.get(output.streamId);
-        book.closing.delete(output.streamId);
-        resolve?.();
+        book.closing.closed(output.streamId);
         return;
       }
     }

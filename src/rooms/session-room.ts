@@ -60,7 +60,8 @@ export abstract class SessionRoom extends MachineRoom {
       connections,
       writes,
       analyses: new AnalysisWrites(writes, this.deps.analyses),
-      audio: new RoomAudio(media),
+      // Options only where they differ from the defaults: a room's own copy of them costs every session.
+      audio: new RoomAudio(options.noiseSuppression ? { ...media, options: { noiseSuppression: true } } : media),
       video: new RoomVideo({ ...media, options: { expressions: { noFaceAfterMs: this.deps.config.noFaceAfterMs } } }),
       inbox: new ClientInbox(this, connections, this.deps.metrics, {
         messagesPerSecond: this.deps.config.messagesPerSecond,

@@ -38,8 +38,11 @@ describe("GetStatus of a standalone pool worker", () => {
       const s = await client.status();
       return s.models.every((m) => m.state !== "loading") ? s : undefined;
     }, 90_000);
-    const [vad, asr, detect, expression] = status.models;
-    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion"]);
+    const [vad, asr, detect, expression, denoise] = status.models;
+    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion", "rnnoise"]);
+    expect(denoise).toMatchObject({ task: "denoise", runtime: "wasm", batching: "sequence", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
+    expect(denoise?.warmupMs).toBeGreaterThan(0);
+    expect(denoise?.streamStates).toEqual({ open: 0, opened: 0, freedOnClose: 0, freedIdle: 0 });
     expect(detect).toMatchObject({ task: "face_detect", runtime: "onnxruntime-node", batching: "dynamic", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
     expect(expression).toMatchObject({ task: "face_expression", runtime: "tfjs-wasm", batching: "dynamic", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
     for (const face of [detect, expression]) {
@@ -152,6 +155,6 @@ describe("INFERENCE_MODELS naming an unknown model", () => {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion)']);
+    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion, rnnoise)']);
   }, 60_000);
 });

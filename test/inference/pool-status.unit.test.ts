@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { statusFromWire, statusToWire } from "../../src/inference/grpc/status-wire.js";
 import type { ModelStatusView } from "../../src/inference/pool-service.js";
-import { dynamicBatcherServing, poolStatusView, priorityQueueServing, sequenceBatcherServing } from "../../src/inference/pool-status.js";
+import { dynamicBatcherServing, poolStatusView, priorityQueueServing, sequenceBatcherServing, streamStageServing } from "../../src/inference/pool-status.js";
 import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
 
 const vadServing = sequenceBatcherServing({
@@ -20,9 +20,20 @@ const vadServing = sequenceBatcherServing({
 });
 const asrServing = priorityQueueServing({ queued: { live: 2, file: 1 }, running: 1, completed: 7, failed: 0, rejected: { deadline_exceeded: 3 }, waitSamplesMs: [] });
 
+const denoiseServing = streamStageServing({
+  runs: 6,
+  runMsTotal: 3,
+  runMs: [{ le: 0.5, count: 5 }, { le: 1, count: 1 }],
+  samples: 1_920,
+  heldChunks: 2,
+  rejectedOverloaded: 1,
+  states: { open: 1, opened: 3, freedOnClose: 1, freedIdle: 1 },
+});
+
 const models: ModelStatusView[] = [
   { name: "silero_vad_v5", task: "vad", runtime: "onnxruntime-node", batching: "sequence", state: "loaded", loaded: true, error: null, threads: 1, instances: 1, loadMs: 12, warmupMs: null, ...vadServing },
   { name: "whisper_tiny_en_int8", task: "asr", runtime: "onnxruntime-node", batching: "none", state: "failed", loaded: false, error: "no file", threads: 2, instances: 1, loadMs: null, warmupMs: null, ...asrServing },
+  { name: "rnnoise", task: "denoise", runtime: "wasm", batching: "sequence", state: "loaded", loaded: true, error: null, threads: 1, instances: 1, loadMs: 4, warmupMs: 2, ...denoiseServing },
 ];
 
 describe("the pool's status view", () => {
@@ -36,6 +47,11 @@ describe("the pool's status view", () => {
     });
     expect(dynamic.batch).toMatchObject({ batches: 2, items: 6, meanBatchSize: 3, maxBatchSize: 4 });
     expect(dynamic.queue).toEqual({ queuedLive: 3, queuedFile: 1, running: 2, completed: 6, rejectedOverloaded: 2, rejectedDeadline: 0 });
+    // A per-stream stage: each run is one stream's chunk (a batch of one), its held audio the queue, its states counted.
+    expect(denoiseServing.batch).toMatchObject({ batches: 6, items: 6, meanBatchSize: 1, maxBatchSize: 1, runMsTotal: 3 });
+    expect(denoiseServing.queue).toEqual({ queuedLive: 2, queuedFile: 0, running: 0, completed: 6, rejectedOverloaded: 1, rejectedDeadline: 0 });
+    expect(denoiseServing.streamStates).toEqual({ open: 1, opened: 3, freedOnClose: 1, freedIdle: 1 });
+    expect(vadServing).not.toHaveProperty("streamStates");
   });
 
   it("fills the deprecated vad_pending, vad and asr fields from the vad and asr models", () => {

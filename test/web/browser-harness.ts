@@ -28,8 +28,18 @@ export async function writeSpeechWav(samples16k: Float32Array, rate: number, dir
   return path;
 }
 
-/** Chromium with a fake microphone fed `wavPath`; the file is a launch flag, so one launch per WAV. */
-export function launchChromium(profileDir: string, wavPath: string): Promise<BrowserContext> {
+/** `ms` of silence at 16 kHz: a fake microphone that gives the pool nothing to transcribe. */
+export async function writeSilentWav(dir: string, ms = 1_000): Promise<string> {
+  const path = join(dir, "silence.wav");
+  await writeFile(path, encodeWav(new Float32Array((MODEL_SAMPLE_RATE * ms) / 1000), MODEL_SAMPLE_RATE));
+  return path;
+}
+
+/**
+ * Chromium with a fake microphone fed `wavPath` and a fake camera, fed `videoPath` (a .y4m or .mjpeg file) when
+ * given, else Chromium's own test pattern; the files are launch flags, so one launch per pair.
+ */
+export function launchChromium(profileDir: string, wavPath: string, videoPath?: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -45,6 +55,7 @@ export function launchChromium(profileDir: string, wavPath: string): Promise<Bro
       "--use-fake-ui-for-media-stream",
       "--use-fake-device-for-media-stream",
       `--use-file-for-fake-audio-capture=${wavPath}`,
+      ...(videoPath === undefined ? [] : [`--use-file-for-fake-video-capture=${videoPath}`]),
     ],
   });
 }
@@ -70,6 +81,15 @@ export async function reportDeviceRate(page: Page, rate: number): Promise<void> 
 export async function denyMicrophone(page: Page): Promise<void> {
   await page.addInitScript(() => {
     navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+  });
+}
+
+/** The user refuses the camera (the microphone still opens): the page says how to allow it. */
+export async function denyCamera(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = (constraints?: MediaStreamConstraints) =>
+      constraints?.video ? Promise.reject(new DOMException("Permission denied", "NotAllowedError")) : original(constraints);
   });
 }
 

@@ -1,11 +1,21 @@
 import { Client, type Room } from "@colyseus/sdk";
+import { CameraToggle } from "./camera-toggle.js";
 import { Chat } from "./chat.js";
 import { MISSING_LINK_TEXT, joinErrorText, microphoneErrorText } from "./error-text.js";
 import { openMicrophone, type Microphone } from "./microphone.js";
 import { departureText, kindLabel, type Departure } from "./notice-text.js";
 import { PeerMesh, type IncomingSignal } from "./peers.js";
+import { Tiles } from "./tiles.js";
 import { appendSegment, findView, renderParticipants, renderPeers, renderTitle, type ParticipantView, type View } from "./view.js";
-import type { ErrorMessage, SessionEndedMessage, SessionJoinedMessage, TextBroadcastMessage, TranscriptMessage } from "../../src/protocol/server-messages.js";
+import type {
+  ErrorMessage,
+  ExpressionMessage,
+  NoFaceMessage,
+  SessionEndedMessage,
+  SessionJoinedMessage,
+  TextBroadcastMessage,
+  TranscriptMessage,
+} from "../../src/protocol/server-messages.js";
 
 /** The slice of the synchronised room state the page reads (see src/rooms/session-state.ts). */
 interface RoomState {
@@ -24,7 +34,9 @@ const MUTE_TAIL_MS = 800;
 
 function participantsOf(state: RoomState): ParticipantView[] {
   const list: ParticipantView[] = [];
-  state.participants.forEach((p) => list.push({ id: p.id, name: p.name, role: p.role, connected: p.connected, speaking: p.speaking }));
+  state.participants.forEach((p) =>
+    list.push({ id: p.id, name: p.name, role: p.role, connected: p.connected, speaking: p.speaking, faces: p.faces, expression: p.expression }),
+  );
   return list;
 }
 
@@ -91,6 +103,7 @@ async function start(view: View): Promise<void> {
     participants = participants.map((p) => ({ ...p, speaking: false }));
     renderParticipants(view.participants, participants, selfId);
   };
+  const tiles = new Tiles(view.tiles);
 
   const mesh = new PeerMesh({
     get selfId() {
@@ -108,9 +121,21 @@ async function start(view: View): Promise<void> {
       }
       audio.srcObject = stream;
     },
+    onRemoteVideo: (peerId, track) => tiles.setRemoteVideo(peerId, track),
     onChange: () => renderPeers(view.peers, mesh.states(), nameOf),
   });
   const chat = new Chat(view, (message) => joined.send("text", message));
+  const camera = new CameraToggle({
+    button: view.camera,
+    problem: view.cameraProblem,
+    send(jpeg) {
+      if (sending && joined.connection.isOpen) joined.sendBytes("video", jpeg);
+    },
+    onCamera(opened) {
+      tiles.setLocalVideo(opened?.stream ?? null);
+      mesh.setCamera(opened);
+    },
+  });
 
   joined.onMessage("session.joined", (message: SessionJoinedMessage) => {
     selfId = message.participant_id;
@@ -118,7 +143,10 @@ async function start(view: View): Promise<void> {
     observer = message.role === "observer";
     sending = !observer;
     if (observer) view.mic.disabled = true;
+    // Observers get no camera: the engine refuses their video.
+    camera.enable(!observer, !observer);
     renderParticipants(view.participants, participants, selfId);
+    tiles.sync(participants, selfId);
     mesh.sync(participants);
   });
   joined.onMessage("signal", (message: IncomingSignal) => {
@@ -128,6 +156,11 @@ async function start(view: View): Promise<void> {
     if (message.final && message.text.trim() !== "") appendSegment(view.transcript, nameOf(message.participant_id), message.text.trim());
   });
   joined.onMessage("text", (message: TextBroadcastMessage) => chat.receive(message, selfId));
+  joined.onMessage("expression", (message: ExpressionMessage) => {
+    tiles.expression(message);
+    if (message.participant_id === selfId) camera.analysed();
+  });
+  joined.onMessage("no_face", (message: NoFaceMessage) => tiles.noFace(message));
   joined.onMessage("session.ended", (message: SessionEndedMessage) => {
     departure ??= "ended";
     endReason = message.reason;
@@ -138,6 +171,7 @@ async function start(view: View): Promise<void> {
   });
   joined.onMessage("error", (message: ErrorMessage) => {
     if (message.type === "text") chat.refused(message);
+    else if (message.type === "video") camera.refused(message);
     else console.warn("engine error", message.code, message.message);
   });
   joined.onStateChange((state: RoomState) => {
@@ -147,7 +181,10 @@ async function start(view: View): Promise<void> {
     view.lifecycle.textContent = state.endReason ? `${state.status} (${state.endReason})` : state.status;
     participants = participantsOf(state);
     renderParticipants(view.participants, participants, selfId);
-    if (selfId !== "") mesh.sync(participants);
+    if (selfId !== "") {
+      tiles.sync(participants, selfId);
+      mesh.sync(participants);
+    }
   });
   joined.onDrop(() => {
     setStatus(view, "reconnecting");
@@ -159,6 +196,7 @@ async function start(view: View): Promise<void> {
     setStatus(view, why);
     view.notice.textContent = departureText(why, kind, endReason);
     clearSpeaking();
+    camera.enable(false, !observer);
     mesh.close();
     void mic?.stop();
     view.mic.disabled = true;

@@ -5,26 +5,52 @@ import type { RelayedSignalMessage } from "../../src/protocol/server-messages.js
 export type IncomingSignal = RelayedSignalMessage;
 export type OutgoingSignal = SignalMessage;
 
+type MediaKind = "audio" | "video";
+
 interface Peer {
   connection: RTCPeerConnection;
   /** Candidates that arrived before the remote description. */
   pending: RTCIceCandidateInit[];
+  /** The larger id is polite: on glare (both offered at once) it rolls its own offer back and answers. */
+  polite: boolean;
+  /** An offer of ours is being made (between createOffer and its setLocalDescription). */
+  makingOffer: boolean;
+  /** The last offer received collided with ours and was ignored (impolite side): its candidates may fail. */
+  ignoreOffer: boolean;
+  /** The call's one transceiver of each kind, once created (offerer) or negotiated (answerer). */
+  transceivers: Partial<Record<MediaKind, RTCRtpTransceiver>>;
 }
 
 export interface PeerMeshOptions {
   selfId: string;
+  /** The microphone's stream, or null without one: the calls then only listen. */
   localStream: MediaStream | null;
   send(signal: OutgoingSignal): void;
   onRemoteStream(peerId: string, stream: MediaStream): void;
+  /** A participant's camera track arrived (it may be muted until frames come), or their call is gone (null). */
+  onRemoteVideo(peerId: string, track: MediaStreamTrack | null): void;
   onChange(): void;
+}
+
+/** The SDP session id (`o=` line): the same across one connection's renegotiations, new for a new connection. */
+function sdpSessionId(sdp: string | undefined): string | null {
+  return sdp === undefined ? null : (/^o=\S+ (\S+) /m.exec(sdp)?.[1] ?? null);
 }
 
 /**
  * One RTCPeerConnection per other participant, signalled through the engine's `signal` relay. The participant with the
- * lexicographically smaller id offers, so exactly one side starts each call. No STUN/TURN: host candidates only.
+ * lexicographically smaller id opens each call, so exactly one side starts it. No STUN/TURN: host candidates only.
+ *
+ * Every call carries one audio and one video transceiver from its first offer. Turning the camera on or off swaps the
+ * video sender's track and its direction (send and receive, or receive only), which renegotiates the call: the side
+ * that toggled offers ("perfect negotiation": when both offer at once, the smaller id's offer wins and the larger id
+ * rolls its own back, then offers again). The other side's video track is then added (`track`) or muted.
  */
 export class PeerMesh {
   readonly #peers = new Map<string, Peer>();
+  #camera: { track: MediaStreamTrack; stream: MediaStream } | null = null;
+  /** Signals are handled one at a time, in the order the relay delivered them. */
+  #inbox: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PeerMeshOptions) {}
 
@@ -37,10 +63,9 @@ export class PeerMesh {
       if (id === this.options.selfId) continue;
       const peer = this.#peers.get(id);
       if (!connected) {
-        peer?.connection.close();
-        this.#peers.delete(id);
+        if (peer !== undefined) this.#drop(id, peer);
       } else if (peer === undefined && this.options.selfId < id) {
-        void this.#offer(id, this.#open(id));
+        this.#open(id, true);
       }
     }
     this.options.onChange();
@@ -50,61 +75,153 @@ export class PeerMesh {
     return [...this.#peers].map(([id, peer]) => ({ id, state: peer.connection.connectionState }));
   }
 
-  async receive(signal: IncomingSignal): Promise<void> {
-    if (signal.type === "offer" && signal.sdp !== undefined) {
-      // A renewed offer (the other side reconnected) replaces the old call.
-      this.#peers.get(signal.from)?.connection.close();
-      this.#peers.delete(signal.from);
-      const peer = this.#open(signal.from);
-      await peer.connection.setRemoteDescription({ type: "offer", sdp: signal.sdp });
-      await this.#flush(peer);
-      const answer = await peer.connection.createAnswer();
-      await peer.connection.setLocalDescription(answer);
-      this.options.send({ to: signal.from, type: "answer", sdp: answer.sdp ?? "" });
-      return;
+  /** Sends the camera on every call (null: stops sending video); each call renegotiates. */
+  setCamera(camera: { track: MediaStreamTrack; stream: MediaStream } | null): void {
+    this.#camera = camera;
+    for (const [id, peer] of this.#peers) {
+      void this.#applyCamera(peer).catch((error: unknown) => console.warn(`camera not applied to the call with ${id}`, error));
     }
-    const peer = this.#peers.get(signal.from);
-    if (peer === undefined) return;
-    if (signal.type === "answer" && signal.sdp !== undefined) {
-      await peer.connection.setRemoteDescription({ type: "answer", sdp: signal.sdp });
-      await this.#flush(peer);
-    } else if (signal.type === "ice_candidate" && signal.candidate !== undefined) {
-      if (peer.connection.remoteDescription === null) peer.pending.push(signal.candidate);
-      else await peer.connection.addIceCandidate(signal.candidate);
-    }
+  }
+
+  receive(signal: IncomingSignal): Promise<void> {
+    const handled = this.#inbox.then(() => this.#handle(signal));
+    this.#inbox = handled.catch(() => {});
+    return handled;
   }
 
   close(): void {
-    for (const peer of this.#peers.values()) peer.connection.close();
-    this.#peers.clear();
+    for (const [id, peer] of [...this.#peers]) this.#drop(id, peer);
     this.options.onChange();
   }
 
-  #open(id: string): Peer {
+  async #handle(signal: IncomingSignal): Promise<void> {
+    if ((signal.type === "offer" || signal.type === "answer") && signal.sdp !== undefined) {
+      await this.#description(signal.from, signal.type, signal.sdp);
+      return;
+    }
+    const peer = this.#peers.get(signal.from);
+    if (peer === undefined || signal.type !== "ice_candidate" || signal.candidate === undefined) return;
+    if (peer.connection.remoteDescription === null) {
+      peer.pending.push(signal.candidate);
+      return;
+    }
+    try {
+      await peer.connection.addIceCandidate(signal.candidate);
+    } catch (error) {
+      if (!peer.ignoreOffer) throw error;
+    }
+  }
+
+  async #description(from: string, type: "offer" | "answer", sdp: string): Promise<void> {
+    let peer = this.#peers.get(from);
+    if (type === "offer" && peer !== undefined) {
+      // An offer of another connection (the other side reloaded, or joined from a new tab) replaces the old call;
+      // one of the same connection renegotiates it.
+      const current = sdpSessionId(peer.connection.remoteDescription?.sdp);
+      if (current === null || current !== sdpSessionId(sdp)) {
+        this.#drop(from, peer);
+        peer = undefined;
+      }
+    }
+    if (type === "offer" && peer === undefined) peer = this.#open(from, false);
+    if (peer === undefined) return;
+    const connection = peer.connection;
+    const collision = type === "offer" && (peer.makingOffer || connection.signalingState !== "stable");
+    peer.ignoreOffer = !peer.polite && collision;
+    if (peer.ignoreOffer) return;
+    // On glare the polite side's own offer is rolled back by this (implicit rollback).
+    await connection.setRemoteDescription({ type, sdp });
+    for (const candidate of peer.pending.splice(0)) await connection.addIceCandidate(candidate);
+    if (type !== "offer") return;
+    await this.#adoptTransceivers(peer);
+    const answer = await connection.createAnswer();
+    await connection.setLocalDescription(answer);
+    this.options.send({ to: from, type: "answer", sdp: answer.sdp ?? "" });
+  }
+
+  #open(id: string, offerer: boolean): Peer {
     const connection = new RTCPeerConnection({ iceServers: [] });
-    const peer: Peer = { connection, pending: [] };
+    const peer: Peer = { connection, pending: [], polite: this.options.selfId > id, makingOffer: false, ignoreOffer: false, transceivers: {} };
     this.#peers.set(id, peer);
-    const stream = this.options.localStream;
-    const track = stream?.getAudioTracks()[0];
-    if (stream && track) connection.addTrack(track, stream);
-    else connection.addTransceiver("audio", { direction: "recvonly" });
+    if (offerer) {
+      // The offer carries both kinds whatever this side sends now, so the other side can answer with its own.
+      const mic = this.options.localStream;
+      const micTrack = mic?.getAudioTracks()[0];
+      peer.transceivers.audio =
+        mic && micTrack
+          ? connection.addTransceiver(micTrack, { direction: "sendrecv", streams: [mic] })
+          : connection.addTransceiver("audio", { direction: "recvonly" });
+      const camera = this.#camera;
+      peer.transceivers.video = camera
+        ? connection.addTransceiver(camera.track, { direction: "sendrecv", streams: [camera.stream] })
+        : connection.addTransceiver("video", { direction: "recvonly" });
+    }
+    connection.onnegotiationneeded = () => {
+      void this.#offer(id, peer).catch((error: unknown) => console.warn(`offer to ${id} failed`, error));
+    };
     connection.onicecandidate = (event) => {
-      if (event.candidate) this.options.send({ to: id, type: "ice_candidate", candidate: event.candidate.toJSON() });
+      if (event.candidate && this.#peers.get(id) === peer) this.options.send({ to: id, type: "ice_candidate", candidate: event.candidate.toJSON() });
     };
     connection.ontrack = (event) => {
-      this.options.onRemoteStream(id, event.streams[0] ?? new MediaStream([event.track]));
+      if (this.#peers.get(id) !== peer) return;
+      if (event.track.kind === "video") this.options.onRemoteVideo(id, event.track);
+      else this.options.onRemoteStream(id, event.streams[0] ?? new MediaStream([event.track]));
     };
     connection.onconnectionstatechange = () => this.options.onChange();
     return peer;
   }
 
-  async #offer(to: string, peer: Peer): Promise<void> {
-    const offer = await peer.connection.createOffer();
-    await peer.connection.setLocalDescription(offer);
-    this.options.send({ to, type: "offer", sdp: offer.sdp ?? "" });
+  /** Offers (a new call, or a renegotiation); a state that is not stable means an exchange is under way: it re-fires. */
+  async #offer(id: string, peer: Peer): Promise<void> {
+    const connection = peer.connection;
+    if (this.#peers.get(id) !== peer || connection.signalingState !== "stable") return;
+    try {
+      peer.makingOffer = true;
+      const offer = await connection.createOffer();
+      if (connection.signalingState !== "stable") return;
+      await connection.setLocalDescription(offer);
+      this.options.send({ to: id, type: "offer", sdp: offer.sdp ?? "" });
+    } finally {
+      peer.makingOffer = false;
+    }
   }
 
-  async #flush(peer: Peer): Promise<void> {
-    for (const candidate of peer.pending.splice(0)) await peer.connection.addIceCandidate(candidate);
+  /** The answering side: takes the offered audio and video transceivers as its own and sends on them what it has. */
+  async #adoptTransceivers(peer: Peer): Promise<void> {
+    for (const transceiver of peer.connection.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      if ((kind !== "audio" && kind !== "video") || transceiver.mid === null || transceiver.currentDirection === "stopped") continue;
+      if (peer.transceivers[kind] !== undefined) continue;
+      peer.transceivers[kind] = transceiver;
+      if (kind === "audio") {
+        const mic = this.options.localStream;
+        const micTrack = mic?.getAudioTracks()[0];
+        if (mic && micTrack) {
+          await transceiver.sender.replaceTrack(micTrack);
+          transceiver.sender.setStreams?.(mic);
+          transceiver.direction = "sendrecv";
+        } else {
+          transceiver.direction = "recvonly";
+        }
+      }
+    }
+    await this.#applyCamera(peer);
+  }
+
+  /** Puts the camera (or none) on the call's video sender; a changed direction renegotiates the call. */
+  async #applyCamera(peer: Peer): Promise<void> {
+    const transceiver = peer.transceivers.video;
+    if (transceiver === undefined || peer.connection.signalingState === "closed") return;
+    const camera = this.#camera;
+    await transceiver.sender.replaceTrack(camera?.track ?? null);
+    if (camera !== null) transceiver.sender.setStreams?.(camera.stream);
+    const direction: RTCRtpTransceiverDirection = camera === null ? "recvonly" : "sendrecv";
+    if (transceiver.direction !== direction) transceiver.direction = direction;
+  }
+
+  #drop(id: string, peer: Peer): void {
+    peer.connection.close();
+    this.#peers.delete(id);
+    this.options.onRemoteVideo(id, null);
   }
 }

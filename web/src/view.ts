@@ -16,6 +16,9 @@ export interface View {
   peers: HTMLUListElement;
   transcript: HTMLOListElement;
   mic: HTMLButtonElement;
+  camera: HTMLButtonElement;
+  cameraProblem: HTMLElement;
+  tiles: HTMLElement;
   leave: HTMLButtonElement;
   remoteAudio: HTMLElement;
   chat: HTMLOListElement;
@@ -37,6 +40,9 @@ export function findView(): View {
     peers: byId("peers"),
     transcript: byId("transcript"),
     mic: byId("mic"),
+    camera: byId("camera"),
+    cameraProblem: byId("camera-problem"),
+    tiles: byId("tiles"),
     leave: byId("leave"),
     remoteAudio: byId("remote-audio"),
     chat: byId("chat"),
@@ -53,6 +59,9 @@ export interface ParticipantView {
   role: string;
   connected: boolean;
   speaking: boolean;
+  /** The camera analysis (faces in view, dominant expression or ""): absent until a first analysed frame. */
+  faces?: number | undefined;
+  expression?: string | undefined;
 }
 
 export function renderParticipants(list: HTMLUListElement, participants: ParticipantView[], selfId: string): void {

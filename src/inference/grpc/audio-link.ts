@@ -3,6 +3,7 @@ import type { PoolOutput, StreamOpen } from "../pool-types.js";
 import type { AudioIn } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import { outputFromWire, type PoolClient } from "./pool-client.js";
+import { openToWire } from "./pool-wire.js";
 import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type ResilientCallOptions } from "./resilient-call.js";
 
 export interface AudioLinkOptions extends ResilientCallOptions {
@@ -123,17 +124,6 @@ export class AudioLink {
     this.#call.end();
   }
 
-  #wireOpen(open: StreamOpen, offsetMs: number): NonNullable<AudioIn["open"]> {
-    return {
-      stream_id: open.streamId,
-      session_id: open.sessionId,
-      participant_id: open.participantId,
-      sample_rate: open.sampleRate,
-      tutor_id: open.tutorId ?? "",
-      offset_ms: offsetMs,
-    };
-  }
-
   #write(message: AudioIn): void {
     // Only ever called while connected: unsent audio waits in #buffer, not in the call.
     this.#call.write(message);
@@ -143,7 +133,7 @@ export class AudioLink {
   #writeOpen(open: StreamOpen, offsetMs: number): void {
     // Whole milliseconds on the wire: the pool's timeline of this stream starts exactly there.
     const rounded = Math.round(offsetMs);
-    this.#write({ open: this.#wireOpen(open, rounded) });
+    this.#write({ open: openToWire(open, rounded) });
     this.#writtenMs.set(open.streamId, rounded);
   }
 

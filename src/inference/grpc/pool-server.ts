@@ -18,7 +18,7 @@ import type { TranscribeRequest__Output } from "./generated/engine/inference/v1/
 import type { TranscribeResponse } from "./generated/engine/inference/v1/TranscribeResponse.js";
 import { isMalformed, malformedReason, withLenientDecoding, type Malformed } from "./lenient-decoding.js";
 import { authServerInterceptor, MIN_INFERENCE_TOKEN_CHARS } from "./pool-auth.js";
-import { isSampleRate, serviceError, toServiceError, toWire } from "./pool-wire.js";
+import { isSampleRate, openFromWire, serviceError, stagesFromWire, toServiceError, toWire } from "./pool-wire.js";
 import { loadInferenceProto } from "./proto.js";
 import { ServerCounters } from "./server-counters.js";
 import { statusToWire } from "./status-wire.js";
@@ -135,14 +135,10 @@ export async function startPoolServer(
           } else if (!isSampleRate(open.sample_rate)) {
             refuse(reply, open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
           } else {
-            session.open({
-              streamId: open.stream_id,
-              sessionId: open.session_id,
-              participantId: open.participant_id,
-              sampleRate: open.sample_rate,
-              offsetMs: open.offset_ms,
-              ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
-            });
+            const stages = stagesFromWire(open.stages);
+            // A stage this pool cannot even name is a model it does not have (a newer engine's): not opened.
+            if ("refused" in stages) reply({ kind: "error", streamId: open.stream_id, code: "model_unavailable", message: stages.refused });
+            else session.open(openFromWire(open, open.sample_rate, stages.stages));
           }
         } else if (message.chunk) {
           const chunk = message.chunk;

@@ -1,10 +1,60 @@
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { ERROR_TABLE } from "../../protocol/error-codes.js";
 import { PoolError } from "../pool-error.js";
-import { poolErrorCodeOf, SUPPORTED_SAMPLE_RATES, type PoolErrorCode, type PoolOutput, type SampleRate } from "../pool-types.js";
+import {
+  AUDIO_STAGES,
+  isAudioStage,
+  poolErrorCodeOf,
+  SUPPORTED_SAMPLE_RATES,
+  type AudioStage,
+  type PoolErrorCode,
+  type PoolOutput,
+  type SampleRate,
+  type StreamOpen,
+} from "../pool-types.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
+import type { StreamOpen as WireStreamOpen, StreamOpen__Output } from "./generated/engine/inference/v1/StreamOpen.js";
 
-/** The server's side of the wire: pool outputs and errors in their protobuf and gRPC forms (statuses: status-wire.ts). */
+/**
+ * The wire forms of the pool's audio vocabulary: a stream's open both ways (the engine's link writes it, the server
+ * reads it), pool outputs and errors in their protobuf and gRPC forms (statuses: status-wire.ts).
+ */
+
+/** The engine's side: a stream's open, its first sample at `offsetMs` (whole milliseconds) of its timeline. */
+export function openToWire(open: StreamOpen, offsetMs: number): WireStreamOpen {
+  return {
+    stream_id: open.streamId,
+    session_id: open.sessionId,
+    participant_id: open.participantId,
+    sample_rate: open.sampleRate,
+    tutor_id: open.tutorId ?? "",
+    offset_ms: offsetMs,
+    stages: [...(open.stages ?? [])],
+  };
+}
+
+/** The server's side, once its ids, offset and rate are checked; stages as `stagesFromWire` read them. */
+export function openFromWire(open: StreamOpen__Output, sampleRate: SampleRate, stages: readonly AudioStage[]): StreamOpen {
+  return {
+    streamId: open.stream_id,
+    sessionId: open.session_id,
+    participantId: open.participant_id,
+    sampleRate,
+    offsetMs: open.offset_ms,
+    ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
+    ...(stages.length === 0 ? {} : { stages }),
+  };
+}
+
+/** The stages a wire open asks for, each once; or why not: names this pool does not know. */
+export function stagesFromWire(names: readonly string[]): { stages: AudioStage[] } | { refused: string } {
+  const unknown = [...new Set(names.filter((name) => !isAudioStage(name)))];
+  if (unknown.length > 0) {
+    const listed = unknown.slice(0, 4).map((name) => `"${name.slice(0, 32)}"`).join(", ");
+    return { refused: `this pool has no stage ${listed}${unknown.length > 4 ? ", …" : ""} (it has: ${AUDIO_STAGES.join(", ")})` };
+  }
+  return { stages: AUDIO_STAGES.filter((stage) => names.includes(stage)) };
+}
 
 export function toWire(output: PoolOutput): AudioOut {
   switch (output.kind) {

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import type { BatchStatsView, ModelLoadState, ModelStatusView, PoolStatusView, QueueStatusView } from "../pool-service.js";
+import type { BatchStatsView, ModelLoadState, ModelStatusView, PoolStatusView, QueueStatusView, StreamStatesView } from "../pool-service.js";
 import { BATCHING_KINDS, MODEL_RUNTIMES, MODEL_TASKS } from "../registry/model-module.js";
 import type { BatchStats, BatchStats__Output } from "./generated/engine/inference/v1/BatchStats.js";
 import type { ModelStatus, ModelStatus__Output } from "./generated/engine/inference/v1/ModelStatus.js";
 import type { PoolStatus, PoolStatus__Output } from "./generated/engine/inference/v1/PoolStatus.js";
 import type { QueueStatus, QueueStatus__Output } from "./generated/engine/inference/v1/QueueStatus.js";
+import type { StreamStates, StreamStates__Output } from "./generated/engine/inference/v1/StreamStates.js";
 
 /** GetStatus both ways: the pool's view to protobuf (server) and back (client), kept side by side so they agree. */
 
@@ -31,6 +32,14 @@ function queueToWire(q: QueueStatusView): QueueStatus {
   };
 }
 
+function statesToWire(s: StreamStatesView): StreamStates {
+  return { open: s.open, opened: s.opened, freed_on_close: s.freedOnClose, freed_idle: s.freedIdle };
+}
+
+function statesFromWire(s: StreamStates__Output): StreamStatesView {
+  return { open: s.open, opened: s.opened, freedOnClose: s.freed_on_close, freedIdle: s.freed_idle };
+}
+
 function modelToWire(m: ModelStatusView): ModelStatus {
   return {
     name: m.name,
@@ -46,6 +55,7 @@ function modelToWire(m: ModelStatusView): ModelStatus {
     warmup_ms: m.warmupMs ?? 0,
     batch: m.batch === null ? null : batchToWire(m.batch),
     queue: m.queue === null ? null : queueToWire(m.queue),
+    stream_states: m.streamStates === undefined ? null : statesToWire(m.streamStates),
   };
 }
 
@@ -117,6 +127,7 @@ function modelFromWire(m: ModelStatus__Output): ModelStatusView {
     warmupMs: m.warmup_ms > 0 ? m.warmup_ms : null,
     batch: m.batch === null ? null : batchFromWire(m.batch),
     queue: m.queue === null ? null : queueFromWire(m.queue),
+    ...(m.stream_states === null ? {} : { streamStates: statesFromWire(m.stream_states) }),
   };
 }
 

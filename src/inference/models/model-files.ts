@@ -32,6 +32,11 @@ export function sileroVadModel(version: SileroVadVersion = "v5"): PackagedFile {
   return packagedFile("@ricky0123/vad-web", `dist/silero_vad_${version}.onnx`);
 }
 
+/** The wasm of RNNoise's `echogarden` build (its weights are compiled in); `jitsi` inlines it in its JS. */
+export function rnnoiseWasmFile(build: "echogarden" | "jitsi"): PackagedFile {
+  return build === "echogarden" ? packagedFile("@echogarden/rnnoise-wasm", "rnnoise.wasm") : packagedFile("@jitsi/rnnoise-wasm", "dist/rnnoise-sync.js");
+}
+
 /** Why a packaged model file cannot be found on this machine (package not installed, file missing), or null. */
 export function missingPackagedFile(find: () => PackagedFile): string | null {
   try {

@@ -46,6 +46,27 @@ export interface TaskModels {
   face_detect: FaceDetectModel;
   /** The 7 expression scores of each face crop of a batch, in order (stateless, dynamic batching). */
   face_expression: FaceExpressionModel;
+  /** Noise suppression before the VAD: one state per stream, opened and freed by the stream (sequence-style). */
+  denoise: DenoiseModel;
+}
+
+/**
+ * One stream's noise suppression: 16 kHz in, 16 kHz out, output sample i being input sample i denoised (the stage
+ * holds back a few ms; `flush` returns the rest, so the output is exactly as long as the input).
+ */
+export interface DenoiseStream {
+  process(samples16k: Float32Array): Float32Array;
+  /** The rest of the output; the state starts afresh afterwards. */
+  flush(): Float32Array;
+  /** Frees the stream's state; idempotent. */
+  close(): void;
+}
+
+export interface DenoiseModel {
+  /** Opens one stream's state (never shared between streams); the stream closes it. */
+  openStream(): DenoiseStream;
+  /** States opened and not yet closed: a leak shows here. */
+  readonly openStreams: number;
 }
 
 export interface FaceDetectModel {

@@ -13,8 +13,10 @@ import { MODEL_SAMPLE_RATE, type PoolErrorCode } from "../pool-types.js";
  *   (by `flush()` at the latest).
  * - `utterance` carries the audio, padding included; `startMs`/`endMs` describe exactly that audio, so
  *   `samples.length === (endMs - startMs) * sampleRate / 1000`. An utterance is never longer than `maxUtteranceMs`:
- *   longer speech is cut there (`reason: "max_length"`, no padding at the cut) and goes on as the next utterance,
- *   which starts at the cut sample. Cuts emit no speech events: one started/ended pair can span several utterances.
+ *   longer speech is cut (`reason: "max_length"`, no padding at the cut) in the middle of the quietest chunk (lowest
+ *   probability) of its last `cutSearchMs` before that limit, or at the limit when `cutSearchMs` is 0, and goes on
+ *   as the next utterance, which starts at the cut sample. Cuts emit no speech events: one started/ended pair can
+ *   span several utterances.
  *
  * All offsets are ms since the stream's first sample.
  */
@@ -32,6 +34,11 @@ export interface SegmenterOptions {
   paddingMs: number;
   /** Longest utterance (padding included): Whisper takes at most 30 s. */
   maxUtteranceMs: number;
+  /**
+   * How far before `maxUtteranceMs` a cut may go to land in the quietest chunk: a cut at the limit itself falls
+   * inside a word as often as not, and Whisper then loses or repeats that word on both sides. 0: at the limit.
+   */
+  cutSearchMs: number;
   sampleRate: number;
   /** Samples per pushed chunk (Silero v5: 512 = 32 ms at 16 kHz). */
   chunkSamples: number;
@@ -44,6 +51,7 @@ export const DEFAULT_SEGMENTER_OPTIONS: SegmenterOptions = {
   hangoverMs: 400,
   paddingMs: 30,
   maxUtteranceMs: 30_000,
+  cutSearchMs: 0,
   sampleRate: MODEL_SAMPLE_RATE,
   chunkSamples: 512,
 };
@@ -75,11 +83,14 @@ export class SpeechSegmenter {
   private readonly hangoverSamples: number;
   private readonly paddingSamples: number;
   private readonly maxUtteranceSamples: number;
+  private readonly cutSearchSamples: number;
   /** Chunks kept during silence: enough to cover the pre-roll padding. */
   private readonly preRollChunks: number;
 
   /** Copies of the retained chunks; `chunks[0]` starts at sample `firstChunk * chunkSamples`. */
   private chunks: Float32Array[] = [];
+  /** Each retained chunk's speech probability (same indices), for placing max-length cuts. */
+  private probabilities: number[] = [];
   private firstChunk = 0;
   /** Samples pushed so far (absolute offset of the next sample). */
   private streamEnd = 0;
@@ -104,6 +115,10 @@ export class SpeechSegmenter {
     this.maxUtteranceSamples = this.msToSamples(o.maxUtteranceMs);
     if (this.maxUtteranceSamples <= this.paddingSamples + o.chunkSamples) {
       throw new SegmenterError("internal", "maxUtteranceMs is too short for the padding and chunk size");
+    }
+    this.cutSearchSamples = this.msToSamples(o.cutSearchMs);
+    if (!(this.cutSearchSamples >= 0 && this.cutSearchSamples <= this.maxUtteranceSamples / 2)) {
+      throw new SegmenterError("internal", "cutSearchMs must be between 0 and half of maxUtteranceMs");
     }
     this.preRollChunks = Math.ceil(this.paddingSamples / o.chunkSamples);
   }
@@ -135,6 +150,7 @@ export class SpeechSegmenter {
     const chunkStart = this.streamEnd;
     // A copy: callers may reuse their chunk buffer.
     this.chunks.push(chunk.slice());
+    this.probabilities.push(probability);
     this.streamEnd += size;
     const events: SegmenterEvent[] = [];
 
@@ -184,11 +200,30 @@ export class SpeechSegmenter {
 
   private cutAtMaxLength(events: SegmenterEvent[]): void {
     while (this.streamEnd - this.utteranceStart > this.maxUtteranceSamples) {
-      const cut = this.utteranceStart + this.maxUtteranceSamples;
+      const cut = this.quietestCut(this.utteranceStart + this.maxUtteranceSamples);
       events.push(this.utterance(this.utteranceStart, cut, "max_length"));
       this.utteranceStart = cut;
       this.dropBefore(cut);
     }
+  }
+
+  /**
+   * Where a cut at `limit` goes: the middle of the lowest-probability retained chunk wholly inside the last
+   * `cutSearchSamples` before it (the latest of equals, so utterances stay long), or `limit` itself.
+   */
+  private quietestCut(limit: number): number {
+    if (this.cutSearchSamples === 0) return limit;
+    const size = this.options.chunkSamples;
+    const from = Math.max(limit - this.cutSearchSamples, this.utteranceStart + this.paddingSamples);
+    let cut = limit;
+    let quietest = Infinity;
+    this.probabilities.forEach((probability, index) => {
+      const start = (this.firstChunk + index) * size;
+      if (start < from || start + size > limit || probability > quietest) return;
+      quietest = probability;
+      cut = start + size / 2;
+    });
+    return Math.round(cut);
   }
 
   private finishUtterance(events: SegmenterEvent[], reason: UtteranceEndReason): void {
@@ -243,6 +278,7 @@ export class SpeechSegmenter {
     const excess = this.chunks.length - this.preRollChunks;
     if (excess > 0) {
       this.chunks.splice(0, excess);
+      this.probabilities.splice(0, excess);
       this.firstChunk += excess;
     }
   }
@@ -252,6 +288,7 @@ export class SpeechSegmenter {
     const drop = Math.floor(sample / this.options.chunkSamples) - this.firstChunk;
     if (drop > 0) {
       this.chunks.splice(0, drop);
+      this.probabilities.splice(0, drop);
       this.firstChunk += drop;
     }
   }

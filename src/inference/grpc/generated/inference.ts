@@ -22,6 +22,7 @@ import type { StreamClose as _engine_inference_v1_StreamClose, StreamClose__Outp
 import type { StreamClosed as _engine_inference_v1_StreamClosed, StreamClosed__Output as _engine_inference_v1_StreamClosed__Output } from './engine/inference/v1/StreamClosed.js';
 import type { StreamError as _engine_inference_v1_StreamError, StreamError__Output as _engine_inference_v1_StreamError__Output } from './engine/inference/v1/StreamError.js';
 import type { StreamOpen as _engine_inference_v1_StreamOpen, StreamOpen__Output as _engine_inference_v1_StreamOpen__Output } from './engine/inference/v1/StreamOpen.js';
+import type { StreamStates as _engine_inference_v1_StreamStates, StreamStates__Output as _engine_inference_v1_StreamStates__Output } from './engine/inference/v1/StreamStates.js';
 import type { Timings as _engine_inference_v1_Timings, Timings__Output as _engine_inference_v1_Timings__Output } from './engine/inference/v1/Timings.js';
 import type { TranscribeRequest as _engine_inference_v1_TranscribeRequest, TranscribeRequest__Output as _engine_inference_v1_TranscribeRequest__Output } from './engine/inference/v1/TranscribeRequest.js';
 import type { TranscribeResponse as _engine_inference_v1_TranscribeResponse, TranscribeResponse__Output as _engine_inference_v1_TranscribeResponse__Output } from './engine/inference/v1/TranscribeResponse.js';
@@ -61,6 +62,7 @@ export interface ProtoGrpcType {
         StreamClosed: MessageTypeDefinition<_engine_inference_v1_StreamClosed, _engine_inference_v1_StreamClosed__Output>
         StreamError: MessageTypeDefinition<_engine_inference_v1_StreamError, _engine_inference_v1_StreamError__Output>
         StreamOpen: MessageTypeDefinition<_engine_inference_v1_StreamOpen, _engine_inference_v1_StreamOpen__Output>
+        StreamStates: MessageTypeDefinition<_engine_inference_v1_StreamStates, _engine_inference_v1_StreamStates__Output>
         Timings: MessageTypeDefinition<_engine_inference_v1_Timings, _engine_inference_v1_Timings__Output>
         TranscribeRequest: MessageTypeDefinition<_engine_inference_v1_TranscribeRequest, _engine_inference_v1_TranscribeRequest__Output>
         TranscribeResponse: MessageTypeDefinition<_engine_inference_v1_TranscribeResponse, _engine_inference_v1_TranscribeResponse__Output>

@@ -2,6 +2,7 @@
 
 import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from '../../../engine/inference/v1/BatchStats.js';
 import type { QueueStatus as _engine_inference_v1_QueueStatus, QueueStatus__Output as _engine_inference_v1_QueueStatus__Output } from '../../../engine/inference/v1/QueueStatus.js';
+import type { StreamStates as _engine_inference_v1_StreamStates, StreamStates__Output as _engine_inference_v1_StreamStates__Output } from '../../../engine/inference/v1/StreamStates.js';
 
 export interface ModelStatus {
   'name'?: (string);
@@ -17,6 +18,7 @@ export interface ModelStatus {
   'warmup_ms'?: (number | string);
   'batch'?: (_engine_inference_v1_BatchStats | null);
   'queue'?: (_engine_inference_v1_QueueStatus | null);
+  'stream_states'?: (_engine_inference_v1_StreamStates | null);
 }
 
 export interface ModelStatus__Output {
@@ -33,4 +35,5 @@ export interface ModelStatus__Output {
   'warmup_ms': (number);
   'batch': (_engine_inference_v1_BatchStats__Output | null);
   'queue': (_engine_inference_v1_QueueStatus__Output | null);
+  'stream_states': (_engine_inference_v1_StreamStates__Output | null);
 }

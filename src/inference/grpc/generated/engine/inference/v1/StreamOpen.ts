@@ -9,6 +9,7 @@ export interface StreamOpen {
   'sample_rate'?: (number);
   'tutor_id'?: (string);
   'offset_ms'?: (number | string | Long);
+  'stages'?: (string)[];
 }
 
 export interface StreamOpen__Output {
@@ -18,4 +19,5 @@ export interface StreamOpen__Output {
   'sample_rate': (number);
   'tutor_id': (string);
   'offset_ms': (number);
+  'stages': (string)[];
 }
