@@ -4,17 +4,20 @@
  *   2. The same VAD work end to end through the pool's gRPC StreamAudio (and, to split the cost, through the pool's
  *      in-process audio session), vs 1. at the same N.
  *   3. Whisper ASR: `WhisperAsr.transcribe` in a loop vs the pool (gRPC Transcribe and in-process `transcribe`).
+ *   4–7. The face pipeline (JPEG decode, BlazeFace, expression): one frame at a time vs the dynamic batcher, the
+ *      expression model batched vs one at a time, BlazeFace's shipped vs opened graph, live cameras over StreamVideo.
  * Writes JSON (default bench-results/inference.json) and prints a table. Every loop is bounded in count and time.
- * Usage: npm run bench:inference -- [--quick] [--json PATH] (see --help)
+ * Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] (see --help)
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createWhisperPreparer } from "../src/inference/models/whisper-prepare.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger, type Logger } from "../src/logger.js";
 import { benchAsr } from "./bench/asr-phase.js";
 import { prepareBenchAudio, type BenchAudio } from "./bench/bench-audio.js";
-import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from "./bench/bench-options.js";
+import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions, type BenchPart } from "./bench/bench-options.js";
+import type { PhaseRunner } from "./bench/phase-runner.js";
 import {
   asrSection,
   BENCH_TARGETS,
@@ -23,6 +26,8 @@ import {
   vadSections,
   type BenchReport,
 } from "./bench/bench-report.js";
+import { benchFace } from "./bench/face-phase.js";
+import { evaluateFaceTargets, faceNotes, faceSection } from "./bench/face-report.js";
 import { round } from "./bench/latency-stats.js";
 import { machineInfo } from "./bench/machine-info.js";
 import { benchNotes, benchObservations } from "./bench/observations.js";
@@ -48,6 +53,20 @@ function parameters(options: BenchOptions): Record<string, unknown> {
     vad_batcher: "VadBatcher defaults (maxBatchSize 128, maxWaitMs 4, maxPendingPerStream 64)",
     vad_model: "Silero VAD v5, intraOpNumThreads 1 (SileroVad defaults)",
     vad_pool_segmenter: { paddingMs: 300, minSpeechMs: NEVER_CONFIRM_SPEECH_MS },
+    face: {
+      stream_counts: options.faceStreamCounts,
+      decoder_threads: options.faceDecoderThreads,
+      pass: { max_ms: options.facePassMaxMs, max_frames: options.facePassMaxFrames, warm_up_ms: options.faceWarmUpMs },
+      expression_streams: options.faceExpressionStreams,
+      live: {
+        cameras: options.faceLiveStreams,
+        fps: options.faceLiveFps,
+        cameras_per_call: options.faceStreamsPerCall,
+        warm_up_ms: options.faceLiveWarmUpMs,
+        measured_ms: options.faceLiveMs,
+      },
+      models: "BlazeFace front 128 (onnxruntime-node, shipped graph, own thread) + human's emotion model (TF.js wasm)",
+    },
     asr: {
       warm_up_utterances: options.asrWarmUpUtterances,
       max_ms: options.asrMaxMs,
@@ -72,6 +91,13 @@ function audioSummary(audio: BenchAudio): Record<string, unknown> {
   };
 }
 
+/** Speech for the VAD and ASR parts, and Whisper prepared in the models folder. */
+async function prepareAudio(options: BenchOptions, logger: Logger, runner: PhaseRunner): Promise<BenchAudio> {
+  runner.progress(`mode ${options.mode}; synthesizing speech and preparing Whisper in ${options.modelsDir}`);
+  const [audio] = await Promise.all([prepareBenchAudio(), createWhisperPreparer().prepare({ modelsDir: options.modelsDir, logger })]);
+  return audio;
+}
+
 async function main(): Promise<number> {
   let options: BenchOptions;
   try {
@@ -92,41 +118,42 @@ async function main(): Promise<number> {
   const logger = createLogger(options.logLevel);
   const runner = createPhaseRunner((line) => process.stderr.write(line));
 
-  runner.progress(`mode ${options.mode}; synthesizing speech and preparing Whisper in ${options.modelsDir}`);
-  const [audio] = await Promise.all([
-    prepareBenchAudio(),
-    createWhisperPreparer().prepare({ modelsDir: options.modelsDir, logger }),
-  ]);
-  const vad = (await runner.run("vad", () => benchVad(options, audio, logger, runner))) ?? {
+  const runs = (part: BenchPart) => options.parts.includes(part);
+  const audio = runs("vad") || runs("asr") ? await prepareAudio(options, logger, runner) : null;
+  const vad = (audio !== null && runs("vad") ? await runner.run("vad", () => benchVad(options, audio, logger, runner)) : null) ?? {
     baseline: null,
     batched: [],
     sessions: [],
     grpc: [],
     grpcWorker: [],
   };
-  const asr = (await runner.run("asr", () => benchAsr(options, audio, logger, runner))) ?? {
+  const asr = (audio !== null && runs("asr") ? await runner.run("asr", () => benchAsr(options, audio, logger, runner)) : null) ?? {
     raw: null,
     pool_grpc: null,
     pool_in_process: null,
   };
+  const faceFigures = runs("face") ? await runner.run("face", () => benchFace(options, logger, runner)) : null;
+  const face = faceFigures === null ? null : faceSection(faceFigures);
 
   const sections = { ...vadSections(vad), asr: asrSection(asr) };
-  const targets = evaluateTargets(sections);
+  const targets = [...(runs("vad") || runs("asr") ? evaluateTargets(sections) : []), ...(runs("face") ? evaluateFaceTargets(face) : [])];
   const report: BenchReport = {
     schema: "bench-inference/1",
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     duration_ms: round(performance.now() - startedMs, 0),
     mode: options.mode,
+    parts: options.parts,
     ok: runner.errors.length === 0,
     pass: overallPass(targets),
     machine: { ...machine, load_average_1m_end: round(loadavg()[0] ?? 0, 2) },
     parameters: parameters(options),
-    audio: audioSummary(audio),
+    audio: audio === null ? {} : audioSummary(audio),
     targets,
     ...sections,
+    face,
     phase_errors: runner.errors,
-    notes: benchNotes(options),
+    notes: [...(runs("vad") || runs("asr") ? benchNotes(options) : []), ...(runs("face") ? faceNotes() : [])],
     observations: [],
   };
   report.observations = benchObservations(report);

@@ -1,9 +1,16 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { defaultJpegDecoderThreads } from "../../src/inference/video/jpeg-decoder.js";
+
+/** The bench's parts: `--only` runs some of them. */
+export const BENCH_PARTS = ["vad", "asr", "face"] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Everything the inference bench can be told; quick mode is the same shape with smaller bounds. */
 export interface BenchOptions {
   mode: "full" | "quick";
+  /** The parts to run (default all); the JSON keeps every section, empty for a part left out. */
+  parts: BenchPart[];
   jsonPath: string;
   modelsDir: string;
   logLevel: string;
@@ -32,10 +39,30 @@ export interface BenchOptions {
   asrMaxUtterances: number;
   /** Requests kept in flight against the pool so its ASR queue never runs dry. */
   asrPoolConcurrency: number;
+  /** Streams of the in-process face pipeline passes (each with one frame in flight). */
+  faceStreamCounts: number[];
+  /** JPEG decoding threads of those passes, each stream count with each; the largest also serves the live passes. */
+  faceDecoderThreads: number[];
+  /** Bounds of each measured face pipeline or expression pass, and the warm-up pass before each path. */
+  facePassMaxMs: number;
+  facePassMaxFrames: number;
+  faceWarmUpMs: number;
+  /** The face pipeline's largest batch in its passes and the live pool; null: the pool's default. */
+  faceMaxBatch: number | null;
+  /** Streams of the expression-model passes (the issue's target is at 64). */
+  faceExpressionStreams: number;
+  /** Camera counts of the live StreamVideo ramp, their frame rate, and cameras per call (a room's share one). */
+  faceLiveStreams: number[];
+  faceLiveFps: number;
+  faceStreamsPerCall: number;
+  faceLiveWarmUpMs: number;
+  /** The measured window of each live step. */
+  faceLiveMs: number;
 }
 
 const FULL_OPTIONS: Omit<BenchOptions, "jsonPath" | "modelsDir" | "logLevel"> = {
   mode: "full",
+  parts: [...BENCH_PARTS],
   streamCounts: [1, 16, 64, 128, 256],
   windowChunks: 32,
   chunksPerMessage: 1,
@@ -50,6 +77,18 @@ const FULL_OPTIONS: Omit<BenchOptions, "jsonPath" | "modelsDir" | "logLevel"> = 
   asrMaxMs: 3_500,
   asrMaxUtterances: 30,
   asrPoolConcurrency: 4,
+  faceStreamCounts: [1, 16, 64],
+  faceDecoderThreads: [...new Set([1, defaultJpegDecoderThreads()])],
+  facePassMaxMs: 2_000,
+  facePassMaxFrames: 2_000,
+  faceWarmUpMs: 500,
+  faceMaxBatch: null,
+  faceExpressionStreams: 64,
+  faceLiveStreams: [25, 50, 100],
+  faceLiveFps: 2,
+  faceStreamsPerCall: 4,
+  faceLiveWarmUpMs: 2_000,
+  faceLiveMs: 6_000,
 };
 
 /** About 20 s on 2 cores: same passes, shorter bounds. */
@@ -64,18 +103,28 @@ const QUICK_OVERRIDES: Partial<BenchOptions> = {
   asrWarmUpUtterances: 1,
   asrMaxMs: 1_500,
   asrMaxUtterances: 10,
+  facePassMaxMs: 1_000,
+  faceWarmUpMs: 200,
+  faceLiveWarmUpMs: 1_000,
+  faceLiveMs: 3_000,
 };
 
 export const DEFAULT_JSON_PATH = "bench-results/inference.json";
 
-export const USAGE = `Usage: npm run bench:inference -- [--quick] [--json PATH] [--models-dir DIR] [--streams 1,16,64]
+export const USAGE = `Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] [--models-dir DIR]
   --quick         ~20 s smoke run (same passes, shorter bounds)
+  --only LIST     parts to run: vad, asr, face (default all)
   --json PATH     where the JSON report goes (default ${DEFAULT_JSON_PATH})
   --models-dir    prepared Whisper cache (default $MODELS_DIR or \${DATA_DIR:-./data}/models)
   --streams LIST  stream counts of the VAD passes (default 1,16,64,128,256)
   --window N      chunks each stream keeps outstanding (default 32, at most 64)
   --chunks-per-message N   512-sample chunks per gRPC AudioChunk (default 1)
   --repetitions N interleaved repetitions of every measured pass (default 3, quick 1)
+  --face-streams LIST     streams of the in-process face pipeline passes (default 1,16,64)
+  --decoder-threads LIST  JPEG decoding threads of those passes (default 1 and the machine's default)
+  --live-streams LIST     cameras of the live StreamVideo ramp at 2 fps (default 25,50,100)
+  --face-batch N          the face pipeline's largest batch in those passes and the live pool (default the pool's)
+  --live-ms N             measured window of each live step (default 6000, quick 3000)
   LOG_LEVEL       pool logs (default silent)`;
 
 export class BenchUsageError extends Error {
@@ -93,6 +142,12 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       window: { type: "string" },
       "chunks-per-message": { type: "string" },
       repetitions: { type: "string" },
+      only: { type: "string" },
+      "face-streams": { type: "string" },
+      "decoder-threads": { type: "string" },
+      "live-streams": { type: "string" },
+      "live-ms": { type: "string" },
+      "face-batch": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -112,12 +167,32 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     options.chunksPerMessage = parsePositiveInt(values["chunks-per-message"], "--chunks-per-message", 32);
   }
   if (values.repetitions !== undefined) options.repetitions = parsePositiveInt(values.repetitions, "--repetitions", 9);
+  if (values.only !== undefined) options.parts = parseParts(values.only);
+  if (values["face-streams"] !== undefined) options.faceStreamCounts = parseCounts(values["face-streams"], "--face-streams", 256);
+  if (values["decoder-threads"] !== undefined) options.faceDecoderThreads = parseCounts(values["decoder-threads"], "--decoder-threads", 16);
+  if (values["live-streams"] !== undefined) options.faceLiveStreams = parseCounts(values["live-streams"], "--live-streams", 500);
+  if (values["face-batch"] !== undefined) options.faceMaxBatch = parsePositiveInt(values["face-batch"], "--face-batch", 64);
+  if (values["live-ms"] !== undefined) options.faceLiveMs = parsePositiveInt(values["live-ms"], "--live-ms", 120_000);
   return options;
 }
 
 function parseStreamCounts(text: string): number[] {
-  const counts = text.split(",").map((part) => parsePositiveInt(part.trim(), "--streams", 1024));
+  return parseCounts(text, "--streams", 1024);
+}
+
+function parseCounts(text: string, flag: string, max: number): number[] {
+  const counts = text.split(",").map((part) => parsePositiveInt(part.trim(), flag, max));
   return [...new Set(counts)].sort((a, b) => a - b);
+}
+
+function parseParts(text: string): BenchPart[] {
+  const parts = text.split(",").map((part) => part.trim());
+  const known = new Set<string>(BENCH_PARTS);
+  const unknown = parts.filter((part) => !known.has(part));
+  if (unknown.length > 0 || parts.length === 0) {
+    throw new BenchUsageError(`--only takes ${BENCH_PARTS.join(", ")}; got "${text}"`);
+  }
+  return BENCH_PARTS.filter((part) => parts.includes(part));
 }
 
 function parsePositiveInt(text: string, flag: string, max: number): number {

@@ -1,6 +1,7 @@
 import type { AsrFigures, AsrPoolResult } from "./asr-phase.js";
 import type { AsrPathResult } from "./asr-throughput.js";
-import type { BenchOptions } from "./bench-options.js";
+import type { BenchOptions, BenchPart } from "./bench-options.js";
+import type { FaceSection } from "./face-report.js";
 import { ratio } from "./latency-stats.js";
 import type { MachineInfo } from "./machine-info.js";
 import type { WithRepetitions } from "./repetitions.js";
@@ -19,7 +20,9 @@ export const BENCH_TARGETS = {
 export interface TargetResult {
   id: string;
   description: string;
-  min: number;
+  /** The figure must be at least `min` (a throughput ratio) or below `max` (a latency, a share): one is set. */
+  min: number | null;
+  max: number | null;
   /** Null when the figure was not measured (a stream count left out, or a failed phase). */
   actual: number | null;
   pass: boolean | null;
@@ -47,6 +50,8 @@ export interface BenchReport {
   finished_at: string;
   duration_ms: number;
   mode: BenchOptions["mode"];
+  /** The parts that ran (`--only`); the sections of the others are empty. */
+  parts: BenchPart[];
   /** Every phase ran without an exception. */
   ok: boolean;
   /** Every target that was measured is met (null when none was). */
@@ -67,6 +72,8 @@ export interface BenchReport {
     pool_grpc: AsrPoolEntry | null;
     pool_in_process: AsrPoolEntry | null;
   };
+  /** The face pipeline (decode, BlazeFace, expression): null when the part did not run or failed. */
+  face: FaceSection | null;
   phase_errors: { phase: string; message: string }[];
   notes: string[];
   observations: string[];
@@ -120,6 +127,7 @@ export function evaluateTargets(
     id,
     description,
     min,
+    max: null,
     actual,
     pass: actual === null ? null : actual >= min,
   });

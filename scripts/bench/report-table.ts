@@ -1,38 +1,8 @@
 import type { BenchReport } from "./bench-report.js";
+import { faceTables } from "./face-report.js";
+import { formatTable, spread, verdict, type Cell } from "./text-table.js";
 
-type Cell = string | number | null;
-
-/** Plain-text table: numbers right-aligned, text left-aligned. */
-export function formatTable(headers: string[], rows: Cell[][]): string {
-  const text = (cell: Cell) => (cell === null ? "—" : typeof cell === "number" ? formatNumber(cell) : cell);
-  const cells = rows.map((row) => row.map(text));
-  const widths = headers.map((header, i) => Math.max(header.length, ...cells.map((row) => (row[i] ?? "").length)));
-  const numeric = headers.map((_, i) => rows.every((row) => typeof row[i] !== "string"));
-  const line = (row: string[]) =>
-    row
-      .map((cell, i) => (numeric[i] ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
-}
-
-function formatNumber(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  if (Math.abs(value) >= 100) return value.toFixed(0);
-  if (Math.abs(value) >= 10) return value.toFixed(1);
-  return value.toFixed(2);
-}
-
-function verdict(pass: boolean | null): string {
-  return pass === null ? "n/a" : pass ? "PASS" : "FAIL";
-}
-
-/** Spread of the repetitions around the reported median, as ±% of it ("—" for a single repetition). */
-function spread(entry: { repetitions: number[] }, median: number): string {
-  if (entry.repetitions.length < 2 || median <= 0) return "—";
-  const half = (Math.max(...entry.repetitions) - Math.min(...entry.repetitions)) / 2;
-  return `±${Math.round((100 * half) / median)}%`;
-}
+export { formatTable, type Cell } from "./text-table.js";
 
 export function renderReport(report: BenchReport, jsonPath: string): string {
   const m = report.machine;
@@ -41,9 +11,26 @@ export function renderReport(report: BenchReport, jsonPath: string): string {
       `onnxruntime-node ${m.onnxruntime_node_version}; load ${m.load_average_1m} → ${m.load_average_1m_end}; ` +
       `median of ${String(report.parameters["repetitions"])} interleaved repetitions`,
     "others = cores' worth of CPU other processes used during the pass (≈ 0 on a quiet machine)",
-    "",
-    "1. VAD in process (Silero v5, 512-sample chunks; latency = enqueue → resolved)",
   ];
+  if (report.parts.includes("vad") || report.parts.includes("asr")) out.push(...audioTables(report));
+  if (report.face !== null) out.push(...faceTables(report.face));
+  out.push(
+    "",
+    "Targets",
+    formatTable(
+      ["target", "min", "max", "actual", "result"],
+      report.targets.map((t) => [t.id, t.min, t.max, t.actual, verdict(t.pass)]),
+    ),
+  );
+  for (const error of report.phase_errors) out.push(`phase ${error.phase} failed: ${error.message}`);
+  if (report.observations.length > 0) out.push("", "Observations", ...report.observations.map((o) => `- ${o}`));
+  out.push("", `JSON: ${jsonPath} (${(report.duration_ms / 1000).toFixed(1)} s)`);
+  return out.join("\n");
+}
+
+/** Parts 1–3: VAD in process, VAD over gRPC, ASR. */
+function audioTables(report: BenchReport): string[] {
+  const out: string[] = ["", "1. VAD in process (Silero v5, 512-sample chunks; latency = enqueue → resolved)"];
   const vadRows: Cell[][] = [];
   const base = report.vad.baseline;
   if (base !== null) {
@@ -203,15 +190,6 @@ export function renderReport(report: BenchReport, jsonPath: string): string {
       ],
       asrRows,
     ),
-    "",
-    "Targets",
-    formatTable(
-      ["target", "min", "actual", "result"],
-      report.targets.map((t) => [t.id, t.min, t.actual, verdict(t.pass)]),
-    ),
   );
-  for (const error of report.phase_errors) out.push(`phase ${error.phase} failed: ${error.message}`);
-  if (report.observations.length > 0) out.push("", "Observations", ...report.observations.map((o) => `- ${o}`));
-  out.push("", `JSON: ${jsonPath} (${(report.duration_ms / 1000).toFixed(1)} s)`);
-  return out.join("\n");
+  return out;
 }

@@ -28,7 +28,7 @@ import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { SegmenterEvent, SegmenterOptions } from "./vad/segmenter.js";
 import { VadBatcher } from "./vad/vad-batcher.js";
-import { FacePipeline } from "./video/face-pipeline.js";
+import { FacePipeline, type FacePipelineOptions } from "./video/face-pipeline.js";
 import type { VadBatcherOptions } from "./vad/vad-batcher-contract.js";
 
 export interface InferencePoolOptions {
@@ -56,6 +56,8 @@ export interface InferencePoolOptions {
   maxStreamsPerCall: number;
   /** The optional stages before the VAD (noise suppression); `maxHeldMs` defaults to `maxBacklogMs`. */
   stages: Partial<AudioStagesOptions>;
+  /** The face pipeline of StreamVideo: its batcher, frame limits, decoding threads (`video.decoder.threads`). */
+  video: Partial<FacePipelineOptions>;
 }
 
 export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsDir" | "logger"> = {
@@ -72,6 +74,7 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   maxBacklogMs: 30_000,
   maxStreamsPerCall: 128,
   stages: {},
+  video: {},
 };
 
 /** Chunks of one stream handed to the VAD batcher at once (below its per-stream pending bound). */
@@ -159,7 +162,7 @@ export class InferencePool implements InferencePoolService {
   #facePipeline(): Promise<FacePipeline> {
     this.#faces ??= Promise.all([this.#registry.whenLoaded("face_detect"), this.#registry.whenLoaded("face_expression")]).then(
       ([detect, expression]) => {
-        const pipeline = new FacePipeline(detect, expression, this.#log);
+        const pipeline = new FacePipeline(detect, expression, this.#log, this.#options.video);
         // One batcher serves both models: a batch is the detector's run, then the expression model's.
         this.#registry.attach("face_detect", () => dynamicBatcherServing(pipeline.stats()));
         this.#registry.attach("face_expression", () => dynamicBatcherServing(pipeline.stats()));

@@ -1,4 +1,4 @@
-import { parentPort } from "node:worker_threads";
+import { serveRequests } from "../request-thread-port.js";
 import { isAudioError } from "./audio-error.js";
 import { float32ToPcm16 } from "./pcm.js";
 import { resample } from "./resample.js";
@@ -9,31 +9,22 @@ import { parseWav } from "./wav.js";
  * cost CPU in proportion to the recording, so they run here, never on the pool's event loop.
  */
 export interface DecodeRequest {
-  id: number;
   wav: Uint8Array;
   toRate: number;
 }
 
 export type DecodeReply =
-  | { id: number; ok: true; pcm16: Uint8Array }
+  | { ok: true; pcm16: Uint8Array }
   /** `invalid_audio`: the bytes are not audio we read; `internal`: anything else (logged by the pool). */
-  | { id: number; ok: false; code: "invalid_audio" | "internal"; message: string };
+  | { ok: false; code: "invalid_audio" | "internal"; message: string };
 
-function decode(request: DecodeRequest): DecodeReply {
+serveRequests<DecodeRequest, DecodeReply>((request) => {
   try {
     const wav = parseWav(request.wav);
     const pcm16 = float32ToPcm16(resample(wav.samples, wav.sampleRate, request.toRate));
-    return { id: request.id, ok: true, pcm16 };
+    return { reply: { ok: true, pcm16 }, transfer: [pcm16.buffer as ArrayBuffer] };
   } catch (error) {
     const message = error instanceof Error ? error.message : "the WAV file could not be decoded";
-    return { id: request.id, ok: false, code: isAudioError(error) ? "invalid_audio" : "internal", message };
+    return { reply: { ok: false, code: isAudioError(error) ? "invalid_audio" : "internal", message } };
   }
-}
-
-const port = parentPort;
-if (port !== null) {
-  port.on("message", (request: DecodeRequest) => {
-    const reply = decode(request);
-    port.postMessage(reply, reply.ok ? [reply.pcm16.buffer as ArrayBuffer] : []);
-  });
-}
+});

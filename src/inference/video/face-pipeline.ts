@@ -3,7 +3,8 @@ import type { FrameFace, FrameTimings } from "../pool-types.js";
 import type { FaceDetectModel, FaceExpressionModel } from "../registry/model-module.js";
 import { FaceAnalyzer } from "./face-analysis.js";
 import type { Logger } from "../../logger.js";
-import { JpegDecoder } from "./jpeg-decoder.js";
+import type { RequestThreadsStats } from "../request-threads.js";
+import { DEFAULT_JPEG_DECODER_OPTIONS, JpegDecoder, type JpegDecoderOptions } from "./jpeg-decoder.js";
 import { checkJpegFrame, VIDEO_FRAME_LIMITS, type JpegFrameLimits } from "./jpeg-frame.js";
 import type { RgbImage } from "./rgb-image.js";
 import { VideoError } from "./video-error.js";
@@ -12,12 +13,15 @@ export interface FacePipelineOptions {
   /** One batch decodes its frames, runs the detector on all of them, then the expression model on every face. */
   batcher: DynamicBatcherConfig<"live">;
   limits: JpegFrameLimits;
+  /** The decoding threads (`threads`: default by the machine's cores, `defaultJpegDecoderThreads`). */
+  decoder: Partial<JpegDecoderOptions>;
 }
 
 export const DEFAULT_FACE_PIPELINE_OPTIONS: FacePipelineOptions = {
   // Frames of many streams share a run; a frame waits at most 10 ms for company (2 fps cameras rarely coincide).
   batcher: { maxBatchSize: 16, maxQueueDelayMs: 10, maxQueueSize: 256, lanes: ["live"] },
   limits: VIDEO_FRAME_LIMITS,
+  decoder: DEFAULT_JPEG_DECODER_OPTIONS,
 };
 
 interface FrameInput {
@@ -33,6 +37,7 @@ type FrameAnalysis =
 
 type Decoded = { ok: true; image: RgbImage; decodeMs: number } | { ok: false; error: VideoError };
 
+/** A frame's answer; `timings.decodeMs` is its own decode on its thread, the other stages are its batch's. */
 export type FrameResult = { kind: "faces"; faces: FrameFace[]; timings: FrameTimings } | { kind: "dropped" };
 
 /**
@@ -43,8 +48,9 @@ export type FrameResult = { kind: "faces"; faces: FrameFace[]; timings: FrameTim
  * here, the models ≈ 10 ms each), and a frame decoded on arrival would hold the pool's event loop before any newer
  * frame could replace it. A frame not started when a newer one of its stream comes is `dropped` (the batcher's
  * `dropped_stale`). Sizes and dimensions are checked from the header on arrival (a header scan, no pixels); a frame
- * that then fails to decode is refused alone, not its batch. Decoding runs on a thread of its own (`JpegDecoder`), so
- * the pool's event loop, which carries every room's audio, never waits for it.
+ * that then fails to decode is refused alone, not its batch. Decoding runs on threads of its own (`JpegDecoder`), so
+ * the pool's event loop, which carries every room's audio, never waits for it; a batch's frames are spread over
+ * them (`decoder.threads`) and decode side by side.
  */
 export class FacePipeline {
   readonly #analyzer: FaceAnalyzer<FaceDetectModel, FaceExpressionModel>;
@@ -58,10 +64,15 @@ export class FacePipeline {
     logger: Logger,
     options: Partial<FacePipelineOptions> = {},
   ) {
-    const merged = { ...DEFAULT_FACE_PIPELINE_OPTIONS, ...options, batcher: { ...DEFAULT_FACE_PIPELINE_OPTIONS.batcher, ...options.batcher } };
+    const merged: FacePipelineOptions = {
+      ...DEFAULT_FACE_PIPELINE_OPTIONS,
+      ...options,
+      batcher: { ...DEFAULT_FACE_PIPELINE_OPTIONS.batcher, ...options.batcher },
+      decoder: { ...DEFAULT_FACE_PIPELINE_OPTIONS.decoder, ...options.decoder },
+    };
     this.#limits = merged.limits;
     this.#analyzer = new FaceAnalyzer(detect, expression);
-    this.#decoder = new JpegDecoder(logger);
+    this.#decoder = new JpegDecoder(logger, merged.decoder);
     this.#batcher = new DynamicBatcher<FrameInput, FrameAnalysis, "live">((inputs) => this.#run(inputs), merged.batcher);
   }
 
@@ -95,6 +106,11 @@ export class FacePipeline {
     return this.#batcher.stats();
   }
 
+  /** The decoding threads: how many run, what each has answered, restarts. */
+  decoderStats(): RequestThreadsStats {
+    return this.#decoder.stats();
+  }
+
   async close(): Promise<void> {
     await this.#batcher.close();
     await this.#decoder.close();
@@ -102,19 +118,12 @@ export class FacePipeline {
 
   async #run(inputs: FrameInput[]): Promise<FrameAnalysis[]> {
     const startedAtMs = performance.now();
-    // One thread decodes the batch's frames one after another; each frame's time is its own decode there.
-    let decodeStartMs = startedAtMs;
+    // The frames spread over the decoding threads; each frame's time is its own decode on its thread.
     const decoded = await Promise.all(
       inputs.map((input) =>
-        this.#decoder.decode(input.jpeg, this.#limits).then(
-          (image): Decoded => {
-            const doneAtMs = performance.now();
-            const decodeMs = doneAtMs - decodeStartMs;
-            decodeStartMs = doneAtMs;
-            return { ok: true, image, decodeMs };
-          },
+        this.#decoder.decodeTimed(input.jpeg, this.#limits).then(
+          ({ image, decodeMs }): Decoded => ({ ok: true, image, decodeMs }),
           (error: unknown): Decoded => {
-            decodeStartMs = performance.now();
             if (error instanceof VideoError) return { ok: false, error };
             throw error;
           },

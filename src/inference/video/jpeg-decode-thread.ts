@@ -1,36 +1,34 @@
-import { parentPort } from "node:worker_threads";
+import { threadId } from "node:worker_threads";
+import { serveRequests } from "../request-thread-port.js";
 import { decodeJpegFrame, type JpegFrameLimits } from "./jpeg-frame.js";
 import { isVideoError } from "./video-error.js";
 
 /**
- * The JPEG decoding thread (`JpegDecoder` starts it): camera frame → RGB. jpeg-js is plain JavaScript (≈ 50 ms for a
- * 512×512 frame), so it runs here, beside the pool's event loop instead of on it.
+ * A JPEG decoding thread (`JpegDecoder` starts one or more): camera frame → RGB. jpeg-js is plain JavaScript
+ * (≈ 40–50 ms for a 512×512 frame here), so it runs here, beside the pool's event loop instead of on it.
  */
 export interface JpegDecodeRequest {
-  id: number;
   jpeg: Uint8Array;
   limits: JpegFrameLimits;
 }
 
 export type JpegDecodeReply =
-  | { id: number; ok: true; width: number; height: number; data: Uint8Array }
+  /** `decodeMs`: the decode itself, on this thread (no queueing, no message passing); `thread`: this thread's id. */
+  | { ok: true; width: number; height: number; data: Uint8Array; decodeMs: number; thread: number }
   /** `invalid_video`: not a frame the decoder reads; `internal`: anything else (logged by the pool). */
-  | { id: number; ok: false; code: "invalid_video" | "internal"; message: string };
+  | { ok: false; code: "invalid_video" | "internal"; message: string; thread: number };
 
-function decode(request: JpegDecodeRequest): JpegDecodeReply {
+serveRequests<JpegDecodeRequest, JpegDecodeReply>((request) => {
+  const startedAtMs = performance.now();
   try {
     const image = decodeJpegFrame(request.jpeg, request.limits);
-    return { id: request.id, ok: true, width: image.width, height: image.height, data: image.data };
+    const decodeMs = performance.now() - startedAtMs;
+    return {
+      reply: { ok: true, width: image.width, height: image.height, data: image.data, decodeMs, thread: threadId },
+      transfer: [image.data.buffer as ArrayBuffer],
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : "the frame could not be decoded";
-    return { id: request.id, ok: false, code: isVideoError(error) ? "invalid_video" : "internal", message };
+    return { reply: { ok: false, code: isVideoError(error) ? "invalid_video" : "internal", message, thread: threadId } };
   }
-}
-
-const port = parentPort;
-if (port !== null) {
-  port.on("message", (request: JpegDecodeRequest) => {
-    const reply = decode(request);
-    port.postMessage(reply, reply.ok ? [reply.data.buffer as ArrayBuffer] : []);
-  });
-}
+});
