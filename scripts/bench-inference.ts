@@ -34,6 +34,8 @@ import { benchNotes, benchObservations } from "./bench/observations.js";
 import { createPhaseRunner } from "./bench/phase-runner.js";
 import { renderReport } from "./bench/report-table.js";
 import { benchVad } from "./bench/vad-phase.js";
+import { measureDenoiseStage, noisySpeech, type DenoiseStageReport } from "./bench/denoise-stage.js";
+import { measureStreamedWer, type StreamedWerReport } from "./bench/streamed-wer.js";
 import { NEVER_CONFIRM_SPEECH_MS } from "./bench/vad-pool-stream.js";
 
 function parameters(options: BenchOptions): Record<string, unknown> {
@@ -134,6 +136,16 @@ async function main(): Promise<number> {
   };
   const faceFigures = runs("face") ? await runner.run("face", () => benchFace(options, logger, runner)) : null;
   const face = faceFigures === null ? null : faceSection(faceFigures);
+  // RNNoise's cost per stream through the pool (20 s of noisy speech, 1 and 8 streams), and streamed vs whole WER on
+  // recorded speech; the WER table in noise takes ≈ 12 min: scripts/bench/denoise-bench.ts.
+  const denoise: DenoiseStageReport | null = runs("denoise")
+    ? await runner.run("denoise", async () =>
+        measureDenoiseStage({ modelsDir: options.modelsDir, logger, audio16k: await noisySpeech(20), streamCounts: [1, 8], repetitions: options.repetitions }),
+      )
+    : null;
+  const wer: StreamedWerReport | null = runs("wer")
+    ? await runner.run("wer", () => measureStreamedWer({ modelsDir: options.modelsDir }))
+    : null;
 
   const sections = { ...vadSections(vad), asr: asrSection(asr) };
   const targets = [...(runs("vad") || runs("asr") ? evaluateTargets(sections) : []), ...(runs("face") ? evaluateFaceTargets(face) : [])];
@@ -152,6 +164,8 @@ async function main(): Promise<number> {
     targets,
     ...sections,
     face,
+    denoise,
+    streamed_wer: wer,
     phase_errors: runner.errors,
     notes: [...(runs("vad") || runs("asr") ? benchNotes(options) : []), ...(runs("face") ? faceNotes() : [])],
     observations: [],

@@ -8,6 +8,8 @@ import type { WithRepetitions } from "./repetitions.js";
 import type { VadFigures } from "./vad-phase.js";
 import type { VadBaselineResult, VadBatchedResult } from "./vad-in-process.js";
 import type { PoolStreamResult } from "./vad-pool-stream.js";
+import type { DenoiseStageReport } from "./denoise-stage.js";
+import type { StreamedWerReport } from "./streamed-wer.js";
 
 /** The targets the pool was built to meet. */
 export const BENCH_TARGETS = {
@@ -74,6 +76,10 @@ export interface BenchReport {
   };
   /** The face pipeline (decode, BlazeFace, expression): null when the part did not run or failed. */
   face: FaceSection | null;
+  /** RNNoise's cost per stream through the pool (scripts/bench/denoise-stage.ts); null when it did not run. */
+  denoise: DenoiseStageReport | null;
+  /** Streamed vs whole-file WER on recorded speech (scripts/bench/streamed-wer.ts); null when it did not run. */
+  streamed_wer: StreamedWerReport | null;
   phase_errors: { phase: string; message: string }[];
   notes: string[];
   observations: string[];

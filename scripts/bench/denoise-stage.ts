@@ -176,6 +176,17 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
+/** Speech in 5 dB white noise from the test support (eSpeak NG, seeded noise), cut or looped to `seconds`. */
+export async function noisySpeech(seconds: number): Promise<Float32Array> {
+  const { mixAtSnr, speechTrack, whiteNoise } = await import("../../test/support/noisy-speech.js");
+  const { createSpeechSynthesizer } = await import("../../test/support/speech.js");
+  const track = await speechTrack(createSpeechSynthesizer());
+  const length = Math.round(seconds * MODEL_SAMPLE_RATE);
+  const speech = new Float32Array(length);
+  for (let i = 0; i < length; i++) speech[i] = track.samples[i % track.samples.length] ?? 0;
+  return mixAtSnr(speech, whiteNoise(length, 1), 5);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -192,14 +203,7 @@ async function main(): Promise<void> {
   if (streamCounts.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(repetitions) || repetitions < 1 || !(seconds > 0)) {
     throw new Error("--streams takes whole numbers ≥ 1 (comma-separated), --repetitions a whole number ≥ 1, --seconds a positive number");
   }
-  // Speech in 5 dB white noise from the test support (eSpeak NG, seeded noise), cut or looped to `seconds`.
-  const { mixAtSnr, speechTrack, whiteNoise } = await import("../../test/support/noisy-speech.js");
-  const { createSpeechSynthesizer } = await import("../../test/support/speech.js");
-  const track = await speechTrack(createSpeechSynthesizer());
-  const length = Math.round(seconds * MODEL_SAMPLE_RATE);
-  const speech = new Float32Array(length);
-  for (let i = 0; i < length; i++) speech[i] = track.samples[i % track.samples.length] ?? 0;
-  const audio16k = mixAtSnr(speech, whiteNoise(length, 1), 5);
+  const audio16k = await noisySpeech(seconds);
   const report = await measureDenoiseStage({
     modelsDir: process.env["MODELS_DIR"] ?? join(tmpdir(), "engine-bench-models"),
     logger: createLogger(process.env["LOG_LEVEL"] ?? "warn"),

@@ -1,5 +1,6 @@
 import type { BenchReport } from "./bench-report.js";
 import { faceTables } from "./face-report.js";
+import { streamedWerTable } from "./streamed-wer.js";
 import { formatTable, spread, verdict, type Cell } from "./text-table.js";
 
 export { formatTable, type Cell } from "./text-table.js";
@@ -14,6 +15,23 @@ export function renderReport(report: BenchReport, jsonPath: string): string {
   ];
   if (report.parts.includes("vad") || report.parts.includes("asr")) out.push(...audioTables(report));
   if (report.face !== null) out.push(...faceTables(report.face));
+  if (report.denoise !== null) {
+    out.push(
+      "",
+      `Noise suppression (${report.denoise.model}): cost per stream, ${report.denoise.audio_s_per_stream} s of noisy speech in ${report.denoise.chunk_ms} ms chunks`,
+      formatTable(
+        ["streams", "stage CPU ms per audio s", "stage run ms per audio s", "% of a core", "states open / opened / freed"],
+        report.denoise.entries.map((e) => [
+          e.streams,
+          e.stage_cpu_ms_per_audio_s,
+          e.stage_self_ms_per_audio_s,
+          e.stage_core_percent,
+          `${e.states_after.open} / ${e.states_after.opened} / ${e.states_after.freed_on_close + e.states_after.freed_idle}`,
+        ]),
+      ),
+    );
+  }
+  if (report.streamed_wer !== null) out.push("", "Streamed vs whole-file WER (recorded speech)", streamedWerTable(report.streamed_wer));
   out.push(
     "",
     "Targets",
