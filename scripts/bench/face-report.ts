@@ -193,7 +193,7 @@ export function faceTables(face: FaceSection): string[] {
   ]);
   return [
     "",
-    `4a. JPEG decoding alone (jpeg-js on JpegDecoder threads, ${p.width}×${p.height}; decode ms = each frame on its thread)`,
+    `4a. JPEG decoding alone (libjpeg-turbo wasm on JpegDecoder threads, ${p.width}×${p.height}; decode ms = each frame on its thread)`,
     formatTable(["threads", "in flight", "frames", "frames/s", "spread", "decode ms", "cpu ms/frame", "cpu/wall", "others", "load"], decodeRows),
     "",
     `4b. Face pipeline in process (${p.name} ${p.width}×${p.height}, ${Math.round(p.jpeg_bytes / 1024)} KB JPEG, ${p.faces} face; ` +

@@ -110,7 +110,9 @@ export function jpegOf(spec: JpegSpec, photos: PhotoBytes): Uint8Array {
     return spec.sof === undefined ? jpeg : patchSof(jpeg, spec.sof);
   }
   const photo = photos[spec.photo];
-  let bytes = spec.keep === undefined ? photo.slice() : photo.slice(0, Math.min(spec.keep, photo.byteLength - 1));
+  // Copies (Uint8Array.prototype.slice, whatever the photo's class): a flip must never reach the shared photo.
+  const copy = (end: number) => Uint8Array.prototype.slice.call(photo, 0, end);
+  let bytes = copy(spec.keep === undefined ? photo.byteLength : Math.min(spec.keep, photo.byteLength - 1));
   if (spec.flip !== undefined) {
     const at = spec.flip % bytes.byteLength;
     bytes[at] = (bytes[at] ?? 0) ^ 0xff;

@@ -53,9 +53,10 @@ async function loadPhoto(dir: string, name: TestPhotoName): Promise<TestPhoto> {
   const jpegPath = join(dir, `${name}.q${JPEG_QUALITY}.jpg`);
   let jpeg: Uint8Array;
   if (await fileExists(jpegPath)) {
-    jpeg = await readFile(jpegPath);
+    // A copy as a plain Uint8Array: a Buffer's slice() shares its memory, and callers slice to corrupt a copy.
+    jpeg = new Uint8Array(await readFile(jpegPath));
   } else {
-    jpeg = encode({ width: png.width, height: png.height, data: png.data }, JPEG_QUALITY).data;
+    jpeg = new Uint8Array(encode({ width: png.width, height: png.height, data: png.data }, JPEG_QUALITY).data);
     await writeFileAtomically(jpegPath, jpeg);
   }
   return { name, width: png.width, height: png.height, jpeg };

@@ -42,15 +42,15 @@ export type FrameResult = { kind: "faces"; faces: FrameFace[]; timings: FrameTim
 
 /**
  * A camera frame → its faces with their expression, through one dynamic batch across every stream's frames: decode
- * (jpeg-js, bounded), the detector on the batch, the expression model on every face of it in one execution.
+ * (libjpeg-turbo, bounded), the detector on the batch, the expression model on every face of it in one execution.
  *
- * Frames queue undecoded, so keep-newest works where the cost is: decoding is the dearest step (≈ 50 ms for 512×512
- * here, the models ≈ 10 ms each), and a frame decoded on arrival would hold the pool's event loop before any newer
- * frame could replace it. A frame not started when a newer one of its stream comes is `dropped` (the batcher's
- * `dropped_stale`). Sizes and dimensions are checked from the header on arrival (a header scan, no pixels); a frame
- * that then fails to decode is refused alone, not its batch. Decoding runs on threads of its own (`JpegDecoder`), so
- * the pool's event loop, which carries every room's audio, never waits for it; a batch's frames are spread over
- * them (`decoder.threads`) and decode side by side.
+ * Frames queue undecoded, so keep-newest works where the cost is: decoding is a step of its own (≈ 4 ms for 512×512
+ * here with libjpeg-turbo, the models ≈ 10 ms each), and a frame decoded on arrival would hold the pool's event loop
+ * before any newer frame could replace it. A frame not started when a newer one of its stream comes is `dropped` (the
+ * batcher's `dropped_stale`). Sizes and dimensions are checked from the header on arrival (a header scan, no pixels); a
+ * frame that then fails to decode is refused alone, not its batch. Decoding runs on threads of its own (`JpegDecoder`),
+ * so the pool's event loop, which carries every room's audio, never waits for it; a batch's frames are spread over them
+ * (`decoder.threads`) and decode side by side.
  */
 export class FacePipeline {
   readonly #analyzer: FaceAnalyzer<FaceDetectModel, FaceExpressionModel>;
