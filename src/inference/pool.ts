@@ -162,7 +162,10 @@ export class InferencePool implements InferencePoolService {
   #facePipeline(): Promise<FacePipeline> {
     this.#faces ??= Promise.all([this.#registry.whenLoaded("face_detect"), this.#registry.whenLoaded("face_expression")]).then(
       ([detect, expression]) => {
-        const pipeline = new FacePipeline(detect, expression, this.#log, this.#options.video);
+        // Live speech first: a due batch of frames waits (≤ 1 s, newest frames kept) while utterances queue for Whisper.
+        const yieldTo = { busy: () => this.#queue.stats().queued.live > 0, maxHoldMs: 1_000, recheckMs: 20 };
+        const video = { ...this.#options.video, batcher: { yieldTo, ...this.#options.video.batcher } };
+        const pipeline = new FacePipeline(detect, expression, this.#log, video);
         // One batcher serves both models: a batch is the detector's run, then the expression model's.
         this.#registry.attach("face_detect", () => dynamicBatcherServing(pipeline.stats()));
         this.#registry.attach("face_expression", () => dynamicBatcherServing(pipeline.stats()));

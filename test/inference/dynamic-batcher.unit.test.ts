@@ -116,6 +116,35 @@ describe("DynamicBatcher", () => {
     expect((await Promise.all(burst)).map((o) => (o.kind === "done" ? o.output : -1))).toEqual([20, 30, 40]);
   });
 
+  it("holds a due batch back while the work it yields to is busy, keeping the newest frames, at most maxHoldMs", async () => {
+    let audioBusy = true;
+    const { batcher, batches } = makeBatcher({ yieldTo: { busy: () => audioBusy, maxHoldMs: 100, recheckMs: 10 } });
+    batcher.openStream("cam");
+    const first = track(batcher.submit(1, { lane: "live", streamKey: "cam", keepNewest: true }));
+    await settle();
+    expect(batches).toHaveLength(0);
+    // A newer frame of the stream replaces the held one.
+    ignore(batcher.submit(2, { lane: "live", streamKey: "cam", keepNewest: true }));
+    await settle();
+    expect(first.settled).toEqual([{ kind: "dropped_stale" }]);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(batches).toHaveLength(0);
+    // Free again: the next re-check starts it, with the newest frame.
+    audioBusy = false;
+    await vi.advanceTimersByTimeAsync(10);
+    expect(batches.map((b) => b.inputs)).toEqual([[2]]);
+    batchAt(batches, 0).finish();
+    await settle();
+    // Busy for ever: the hold runs out and the batch starts anyway.
+    audioBusy = true;
+    ignore(batcher.submit(3, { lane: "live", streamKey: "cam", keepNewest: true }));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(batches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(11);
+    expect(batches.map((b) => b.inputs)).toEqual([[2], [3]]);
+    expect(batcher.stats().held).toBe(2);
+  });
+
   it("waits for an open stream that has not sent yet, until it does or maxQueueDelayMs passes", async () => {
     const { batcher, batches } = makeBatcher({ maxQueueDelayMs: 10 });
     batcher.openStream("a");

@@ -43,7 +43,7 @@ describe("the pool's status view", () => {
     expect(asrServing).toEqual({ batch: null, queue: { queuedLive: 2, queuedFile: 1, running: 1, completed: 7, rejectedOverloaded: 0, rejectedDeadline: 3 } });
     const dynamic = dynamicBatcherServing({
       batchesRun: 2, failedBatches: 0, itemsRun: 6, batchSizes: [{ le: 4, count: 2 }], batchSizeSum: 6, runMsTotal: 3, runMs: [], queueDepth: 4,
-      queueDepthByLane: { live: 3, file: 1 }, inFlight: 2, openStreams: 2, droppedStale: 1, meanQueueWaitMs: 1, rejected: { overloaded: 2 },
+      queueDepthByLane: { live: 3, file: 1 }, inFlight: 2, openStreams: 2, droppedStale: 1, held: 0, meanQueueWaitMs: 1, rejected: { overloaded: 2 },
     });
     expect(dynamic.batch).toMatchObject({ batches: 2, items: 6, meanBatchSize: 3, maxBatchSize: 4 });
     expect(dynamic.queue).toEqual({ queuedLive: 3, queuedFile: 1, running: 2, completed: 6, rejectedOverloaded: 2, rejectedDeadline: 0 });

@@ -16,6 +16,7 @@ export class BatchCounters {
   #started = 0;
   #queueWaitMsTotal = 0;
   #droppedStale = 0;
+  #held = 0;
   readonly #rejected: Partial<Record<PoolErrorCode, number>> = {};
 
   constructor(maxBatchSize: number) {
@@ -40,6 +41,11 @@ export class BatchCounters {
     this.#batchSizes.observe(batchSize);
   }
 
+  /** A batch due to start was held back for the work this batcher yields to. */
+  held(): void {
+    this.#held += 1;
+  }
+
   droppedStale(): void {
     this.#droppedStale += 1;
   }
@@ -58,6 +64,7 @@ export class BatchCounters {
       runMsTotal: this.#runMsTotal,
       runMs: this.#runMs.buckets(),
       droppedStale: this.#droppedStale,
+      held: this.#held,
       meanQueueWaitMs: this.#started === 0 ? 0 : this.#queueWaitMsTotal / this.#started,
       rejected: { ...this.#rejected },
     };

@@ -14,6 +14,12 @@ export interface DynamicBatcherOptions<L extends string = BatchLane> {
   maxQueueSize: number;
   /** Priority order, highest first: a batch takes every queued request of a lane before the next lane's. */
   lanes: readonly L[];
+  /**
+   * Work of another model that goes first (the pool's live speech recognition before camera frames): while `busy()`
+   * says so, a batch due to start is held back, re-checked every `recheckMs`, for at most `maxHoldMs`. Keep-newest
+   * requests keep replacing their stream's queued one meanwhile, so a held batch starts with the newest frames.
+   */
+  yieldTo?: { busy: () => boolean; maxHoldMs: number; recheckMs: number };
 }
 
 export const DYNAMIC_BATCHER_DEFAULTS: DynamicBatcherOptions = {
@@ -61,6 +67,8 @@ export interface DynamicBatcherStats {
   inFlight: number;
   openStreams: number;
   droppedStale: number;
+  /** Batches held back for the work this batcher yields to (`yieldTo`), each counted once. */
+  held: number;
   /** Submit → batch start, over every request that started. */
   meanQueueWaitMs: number;
   /** Rejections by code: overloaded, deadline_exceeded, the run's failures, model_unavailable. */

@@ -63,6 +63,8 @@ export class DynamicBatcher<I, O, L extends string = BatchLane> {
   #present = 0;
   #busy = false;
   #running: Promise<void> | undefined;
+  /** When the batch now due was first held back for the work it yields to (undefined: not held). */
+  #heldSinceMs: number | undefined;
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #checkQueued = false;
@@ -266,6 +268,29 @@ export class DynamicBatcher<I, O, L extends string = BatchLane> {
     this.#timer.unref();
   }
 
+  /** True (and a re-check armed) while the work this batcher yields to is busy and the hold has not run out. */
+  #holdBack(nowMs: number): boolean {
+    const yieldTo = this.options.yieldTo;
+    if (yieldTo === undefined || !yieldTo.busy()) {
+      this.#heldSinceMs = undefined;
+      return false;
+    }
+    if (this.#heldSinceMs === undefined) {
+      this.#heldSinceMs = nowMs;
+      this.#counters.held();
+    }
+    if (nowMs - this.#heldSinceMs >= yieldTo.maxHoldMs) {
+      this.#heldSinceMs = undefined;
+      return false;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#busy && !this.#closed && this.#queue.size > 0) this.#startBatch();
+    }, yieldTo.recheckMs);
+    this.#timer.unref();
+    return true;
+  }
+
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -274,6 +299,7 @@ export class DynamicBatcher<I, O, L extends string = BatchLane> {
   #startBatch(): void {
     this.#clearTimer();
     const nowMs = performance.now();
+    if (this.#holdBack(nowMs)) return;
     const batch: Request<I, O, L>[] = [];
     while (batch.length < this.options.maxBatchSize) {
       const request = this.#queue.shift();
