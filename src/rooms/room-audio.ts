@@ -4,6 +4,7 @@ import type { AudioStage, PoolOutput, SampleRate } from "../inference/pool-types
 import type { Logger } from "../logger.js";
 import { ClosingStreams } from "./closing-streams.js";
 import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
+import type { RoomMediaInput } from "./room-media.js";
 
 export type RoomAudioErrorCode = MediaErrorCode;
 
@@ -67,14 +68,7 @@ export class RoomAudio {
   #book: StreamBook | undefined;
   #generation = 0;
 
-  constructor(input: {
-    gateway: InferenceGateway;
-    sessionId: string;
-    startedAtMs: number;
-    logger: Logger;
-    listener: RoomAudioListener;
-    options?: Partial<RoomAudioOptions>;
-  }) {
+  constructor(input: RoomMediaInput<RoomAudioListener, RoomAudioOptions>) {
     this.#sessionId = input.sessionId;
     this.#startedAtMs = input.startedAtMs;
     this.#listener = input.listener;

@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import { ClosingStreams } from "./closing-streams.js";
 import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
 import { ExpressionTracker, type ExpressionTrackerOptions } from "./expression-tracker.js";
+import type { RoomMediaInput } from "./room-media.js";
 
 /** Who hears of a room's video: the room itself. Called on gRPC callbacks: the listener guards its work. */
 export interface RoomVideoListener {
@@ -55,14 +56,7 @@ export class RoomVideo {
   #book: CameraBook | undefined;
   #generation = 0;
 
-  constructor(input: {
-    gateway: InferenceGateway;
-    sessionId: string;
-    startedAtMs: number;
-    logger: Logger;
-    listener: RoomVideoListener;
-    options?: Partial<RoomVideoOptions>;
-  }) {
+  constructor(input: RoomMediaInput<RoomVideoListener, RoomVideoOptions>) {
     this.#gateway = input.gateway;
     this.#logger = input.logger;
     this.#sessionId = input.sessionId;
