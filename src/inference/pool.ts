@@ -9,7 +9,7 @@ import { pcm16ToFloat32 } from "./audio/pcm.js";
 import type { ExecutionDevice } from "./models/model-files.js";
 import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { asUnavailable as unavailable, type PoolError } from "./pool-error.js";
-import { dynamicBatcherServing, poolStatusView, priorityQueueServing, sequenceBatcherServing, streamStageServing } from "./pool-status.js";
+import { poolStatusView, priorityQueueServing, sequenceBatcherServing, streamStageServing } from "./pool-status.js";
 import { concat, newAudioStream, padToChunks, type AudioStream } from "./pool-stream.js";
 import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
@@ -28,7 +28,8 @@ import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { SegmenterEvent, SegmenterOptions } from "./vad/segmenter.js";
 import { VadBatcher } from "./vad/vad-batcher.js";
-import { FacePipeline, type FacePipelineOptions } from "./video/face-pipeline.js";
+import type { FacePipeline, FacePipelineOptions } from "./video/face-pipeline.js";
+import { loadPoolFacePipeline } from "./video/pool-face-pipeline.js";
 import type { VadBatcherOptions } from "./vad/vad-batcher-contract.js";
 
 export interface InferencePoolOptions {
@@ -158,21 +159,9 @@ export class InferencePool implements InferencePoolService {
     return videoSessionHandle(`v${this.#sessions}:`, () => this.#facePipeline(), { maxStreamsPerCall: this.#options.maxStreamsPerCall }, emit);
   }
 
-  /** Made with the first video call, once both face models are loaded; `model_unavailable` when either is not. */
+  /** Made with the first video call (`loadPoolFacePipeline`): live speech queued for Whisper goes first. */
   #facePipeline(): Promise<FacePipeline> {
-    this.#faces ??= Promise.all([this.#registry.whenLoaded("face_detect"), this.#registry.whenLoaded("face_expression")]).then(
-      ([detect, expression]) => {
-        // Live speech first: a due batch of frames waits (≤ 1 s, newest frames kept) while utterances queue for Whisper.
-        const yieldTo = { busy: () => this.#queue.stats().queued.live > 0, maxHoldMs: 1_000, recheckMs: 20 };
-        const video = { ...this.#options.video, batcher: { yieldTo, ...this.#options.video.batcher } };
-        const pipeline = new FacePipeline(detect, expression, this.#log, video);
-        // One batcher serves both models: a batch is the detector's run, then the expression model's.
-        this.#registry.attach("face_detect", () => dynamicBatcherServing(pipeline.stats()));
-        this.#registry.attach("face_expression", () => dynamicBatcherServing(pipeline.stats()));
-        return pipeline;
-      },
-      (error: unknown) => Promise.reject(unavailable(error)),
-    );
+    this.#faces ??= loadPoolFacePipeline(this.#registry, this.#options.video, this.#log, () => this.#queue.stats().queued.live > 0);
     return this.#faces;
   }
 
