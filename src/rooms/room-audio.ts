@@ -1,10 +1,9 @@
 import type { AudioLinkHandle, InferenceGateway } from "../inference/inference-gateway.js";
-import type { ParticipantResult } from "../actors/session-machine.js";
 import type { AudioStage, PoolOutput, SampleRate } from "../inference/pool-types.js";
 import type { Logger } from "../logger.js";
 import { ClosingStreams } from "./closing-streams.js";
 import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
-import type { RoomMediaInput } from "./room-media.js";
+import type { MediaResultListener, RoomMediaInput } from "./room-media.js";
 
 export type RoomAudioErrorCode = MediaErrorCode;
 
@@ -12,9 +11,7 @@ export type RoomAudioErrorCode = MediaErrorCode;
 const DENOISE: readonly AudioStage[] = ["denoise"];
 
 /** Who hears of a room's audio: the room itself (an object it already is, not a bag of closures per session). */
-export interface RoomAudioListener {
-  /** A result for a participant. Called on gRPC callbacks, outside any Colyseus hook: the listener guards its work. */
-  audioResult(result: ParticipantResult): void;
+export interface RoomAudioListener extends MediaResultListener {
   /** Every pool error, before the per-participant throttling (metrics count them all). */
   audioError(code: RoomAudioErrorCode): void;
 }
@@ -115,7 +112,7 @@ export class RoomAudio {
     book.byParticipant.delete(participantId);
     book.closing.add(stream.streamId);
     book.link.close(stream.streamId);
-    this.#listener.audioResult({ kind: "speech", participantId, speaking: false });
+    this.#listener.mediaResult({ kind: "speech", participantId, speaking: false });
   }
 
   /** Closes every stream and waits (bounded) until the pool has delivered their last transcripts. */
@@ -156,10 +153,10 @@ export class RoomAudio {
       case "speech":
         // A closing stream's late events would show a participant who is gone (or on a newer stream) as speaking.
         if (book.byParticipant.get(participantId) !== stream) return;
-        this.#listener.audioResult({ kind: "speech", participantId, speaking: output.event === "started" });
+        this.#listener.mediaResult({ kind: "speech", participantId, speaking: output.event === "started" });
         return;
       case "transcript":
-        this.#listener.audioResult({
+        this.#listener.mediaResult({
           kind: "transcript",
           participantId,
           segmentId: `${output.streamId}/${output.segmentId}`,
@@ -196,6 +193,6 @@ export class RoomAudio {
   #notify(participantId: string, code: RoomAudioErrorCode, message: string): void {
     this.#listener.audioError(code);
     if (!this.#opened().notices.allow(participantId, code, Date.now())) return;
-    this.#listener.audioResult({ kind: "error", participantId, media: "audio", code: participantCode(code), message });
+    this.#listener.mediaResult({ kind: "error", participantId, media: "audio", code: participantCode(code), message });
   }
 }

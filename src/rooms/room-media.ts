@@ -1,3 +1,4 @@
+import type { ParticipantResult } from "../actors/session-machine.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
 import type { Logger } from "../logger.js";
 
@@ -10,4 +11,10 @@ export interface RoomMediaInput<Listener, Options> {
   logger: Logger;
   listener: Listener;
   options?: Partial<Options>;
+}
+
+/** Who hears a media part's results: the room, which hands them to its session machine (`inference.result`). */
+export interface MediaResultListener {
+  /** A result for a participant. Called on gRPC callbacks, outside any Colyseus hook: the listener guards its work. */
+  mediaResult(result: ParticipantResult): void;
 }

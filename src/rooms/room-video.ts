@@ -1,15 +1,13 @@
-import type { ParticipantResult } from "../actors/session-machine.js";
 import type { InferenceGateway, VideoLinkHandle } from "../inference/inference-gateway.js";
 import type { VideoOutput } from "../inference/pool-types.js";
 import type { Logger } from "../logger.js";
 import { ClosingStreams } from "./closing-streams.js";
 import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
 import { ExpressionTracker, type ExpressionTrackerOptions } from "./expression-tracker.js";
-import type { RoomMediaInput } from "./room-media.js";
+import type { MediaResultListener, RoomMediaInput } from "./room-media.js";
 
 /** Who hears of a room's video: the room itself. Called on gRPC callbacks: the listener guards its work. */
-export interface RoomVideoListener {
-  videoResult(result: ParticipantResult): void;
+export interface RoomVideoListener extends MediaResultListener {
   /** Every frame's fate in the pool, and every error before the per-participant throttling (for metrics). */
   videoOutcome(outcome: "analysed" | "dropped_stale" | MediaErrorCode): void;
 }
@@ -136,7 +134,7 @@ export class RoomVideo {
         this.#listener.videoOutcome("analysed");
         // A closing stream's last answer is stale: the participant is gone, or films on a newer stream.
         if (book.byParticipant.get(participantId) !== stream) return;
-        this.#listener.videoResult({
+        this.#listener.mediaResult({
           kind: "faces",
           participantId,
           atMs: Math.max(0, output.atMs - this.#startedAtMs),
@@ -163,6 +161,6 @@ export class RoomVideo {
   #notify(participantId: string, code: MediaErrorCode, message: string): void {
     this.#listener.videoOutcome(code);
     if (!this.#opened().notices.allow(participantId, code, Date.now())) return;
-    this.#listener.videoResult({ kind: "error", participantId, media: "video", code: participantCode(code), message });
+    this.#listener.mediaResult({ kind: "error", participantId, media: "video", code: participantCode(code), message });
   }
 }

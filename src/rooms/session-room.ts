@@ -246,8 +246,8 @@ export abstract class SessionRoom extends MachineRoom {
     this.sendToMachine({ type: "audio.chunk", participantId, pcm16 });
   }
 
-  /** A pool result (`RoomAudioListener`): it arrives on a gRPC callback, outside every hook and handler. */
-  audioResult(result: ParticipantResult): void {
+  /** A pool result of audio or video (`MediaResultListener`): it arrives on a gRPC callback, outside every hook and handler. */
+  mediaResult(result: ParticipantResult): void {
     this.guarded("inference.result", () => this.sendToMachine({ type: "inference.result", result }));
   }
 
@@ -258,11 +258,6 @@ export abstract class SessionRoom extends MachineRoom {
   /** A camera frame the inbox accepted: the machine decides whether it goes to the pool. */
   videoAccepted(participantId: string, jpeg: Uint8Array): void {
     this.sendToMachine({ type: "video.frame", participantId, jpeg });
-  }
-
-  /** A pool answer to a camera frame (`RoomVideoListener`), on a gRPC callback. */
-  videoResult(result: ParticipantResult): void {
-    this.guarded("inference.result", () => this.sendToMachine({ type: "inference.result", result }));
   }
 
   videoOutcome(outcome: "analysed" | "dropped_stale" | MediaErrorCode): void {

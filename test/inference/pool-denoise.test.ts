@@ -137,7 +137,7 @@ describe("a room's audio", () => {
       sessionId: "session-1",
       startedAtMs: Date.now(),
       logger: pool.logger,
-      listener: { audioResult: (result) => results.push(result), audioError: () => undefined },
+      listener: { mediaResult: (result) => results.push(result), audioError: () => undefined },
       options: { noiseSuppression: true },
     });
     try {
