@@ -6,6 +6,7 @@
  *   3. Whisper ASR: `WhisperAsr.transcribe` in a loop vs the pool (gRPC Transcribe and in-process `transcribe`).
  *   4–7. The face pipeline (JPEG decode, BlazeFace, expression): one frame at a time vs the dynamic batcher, the
  *      expression model batched vs one at a time, BlazeFace's shipped vs opened graph, live cameras over StreamVideo.
+ *   Then RNNoise's cost (`denoise`), streamed vs whole WER (`wer`), and speech synthesis (`tts`: gRPC Synthesize).
  * Writes JSON (default bench-results/inference.json) and prints a table. Every loop is bounded in count and time.
  * Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] (see --help)
  */
@@ -37,6 +38,7 @@ import { benchVad } from "./bench/vad-phase.js";
 import { measureDenoiseStage, noisySpeech, type DenoiseStageReport } from "./bench/denoise-stage.js";
 import { measureStreamedWer, type StreamedWerReport } from "./bench/streamed-wer.js";
 import { NEVER_CONFIRM_SPEECH_MS } from "./bench/vad-pool-stream.js";
+import { benchTts, type TtsReport } from "./bench/tts-phase.js";
 
 function parameters(options: BenchOptions): Record<string, unknown> {
   return {
@@ -76,6 +78,7 @@ function parameters(options: BenchOptions): Record<string, unknown> {
       pool_in_flight: options.asrPoolConcurrency,
       model: "Whisper tiny.en int8, greedy, intraOpNumThreads = available parallelism (WhisperAsr defaults)",
     },
+    tts: { sentences_per_case: options.ttsSentences, in_flight: options.ttsInFlight, model: "eSpeak NG (espeak_ng), its threads as sized for this machine" },
     targets: BENCH_TARGETS,
     models_dir: resolve(options.modelsDir),
   };
@@ -147,6 +150,10 @@ async function main(): Promise<number> {
     ? await runner.run("wer", () => measureStreamedWer({ modelsDir: options.modelsDir }))
     : null;
 
+  const tts: TtsReport | null = runs("tts")
+    ? await runner.run("tts", () => benchTts({ modelsDir: options.modelsDir, logger, sentences: options.ttsSentences, inFlight: options.ttsInFlight }))
+    : null;
+
   const sections = { ...vadSections(vad), asr: asrSection(asr) };
   const targets = [...(runs("vad") || runs("asr") ? evaluateTargets(sections) : []), ...(runs("face") ? evaluateFaceTargets(face) : [])];
   const report: BenchReport = {
@@ -166,6 +173,7 @@ async function main(): Promise<number> {
     face,
     denoise,
     streamed_wer: wer,
+    tts,
     phase_errors: runner.errors,
     notes: [...(runs("vad") || runs("asr") ? benchNotes(options) : []), ...(runs("face") ? faceNotes() : [])],
     observations: [],

@@ -2,11 +2,16 @@ import { join } from "node:path";
 import { z } from "zod";
 import { intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { KNOWN_MODEL_NAMES } from "./inference/registry/model-names.js";
+import { llmConfigDefaults, type LlmConfig } from "./tutor/llm/llm-config.js";
+import { DEFAULT_TUTOR_INSTANCES_OPTIONS } from "./tutor/tutor-instances.js";
+import { defaultTutorProfile, type TutorSettingsOverrides } from "./tutor/tutor-profile.js";
 
-export { ConfigError } from "./env-fields.js";
+import { ConfigError } from "./env-fields.js";
+
+export { ConfigError };
 
 /** Engine settings. Every time value is in milliseconds. */
-export interface EngineConfig {
+export interface EngineConfig extends LlmConfig {
   host: string;
   port: number;
   /** Base URL clients use to reach this engine (REST and WebSocket on one port). */
@@ -51,6 +56,12 @@ export interface EngineConfig {
   metricsToken: string | null;
   /** CORS_ORIGINS: exact origins (`https://app.example.com`) whose pages may call the API and matchmaking; empty → no CORS headers. */
   corsOrigins: string[];
+  /** TUTOR_IDLE_MS: a tutor's instance without sessions is evicted after this long. */
+  tutorIdleMs: number;
+  /** TUTOR_MAX_INSTANCES: past this many, the least recently used instance without sessions is evicted. */
+  tutorMaxInstances: number;
+  /** TUTOR_*: the default tutor profile's settings, over the built-in ones (sessions whose tutor has no profile). */
+  defaultTutor: TutorSettingsOverrides;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -82,6 +93,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
   asrThreads: null,
   metricsToken: null,
   corsOrigins: [],
+  ...llmConfigDefaults,
+  tutorIdleMs: DEFAULT_TUTOR_INSTANCES_OPTIONS.idleMs,
+  tutorMaxInstances: DEFAULT_TUTOR_INSTANCES_OPTIONS.maxInstances,
+  defaultTutor: {},
 };
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -102,6 +117,8 @@ const envSchema = z.object({
   SESSION_TIMEOUT_MS: intFrom(1_000, 7 * DAY_MS),
   /** Seed-compatible alias of SESSION_TIMEOUT_MS, in seconds. */
   SESSION_TIMEOUT: intFrom(1, 7 * 24 * 3600),
+  /** The virtual tutor server's name for the same, in seconds. */
+  SESSION_TIMEOUT_SECONDS: intFrom(1, 7 * 24 * 3600),
   RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
   NO_FACE_AFTER_MS: intFrom(1_000, 10 * 60_000),
   TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
@@ -130,8 +147,29 @@ const envSchema = z.object({
       .optional(),
   ),
   INFERENCE_TOKEN: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  LLM_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "an http(s) base URL, /v1 included (e.g. http://localhost:11434/v1)" }).optional()),
+  LLM_MODEL: optionalText,
+  LLM_API_KEY: optionalText,
+  LLM_FIRST_TOKEN_TIMEOUT_MS: intFrom(100, 10 * 60_000),
+  LLM_TIMEOUT_MS: intFrom(1_000, 60 * 60_000),
+  TUTOR_IDLE_MS: intFrom(1_000, DAY_MS),
+  TUTOR_MAX_INSTANCES: intFrom(1, 100_000),
+  TUTOR_NAME: optionalText,
+  TUTOR_SYSTEM_PROMPT: optionalText,
+  TUTOR_GREETING: z.string().optional(),
+  TUTOR_VOICE: optionalText,
+  TUTOR_RATE_WPM: intFrom(1, 10_000),
+  TUTOR_TEMPERATURE: optionalText.pipe(z.string().regex(/^\d+(\.\d+)?$/, "must be a number").transform(Number).optional()),
+  TUTOR_MAX_TOKENS: intFrom(1, 1_000_000),
+  TUTOR_VAD_THRESHOLD: optionalText.pipe(z.string().regex(/^\d+(\.\d+)?$/, "must be a number").transform(Number).optional()),
+  TUTOR_END_OF_TURN_SILENCE_MS: intFrom(1, 1_000_000),
+  TUTOR_MIN_INTERRUPTION_MS: intFrom(1, 1_000_000),
 }).superRefine((e, ctx) => {
   // Remote pools check the token; an engine that cannot present one would only ever be refused.
+  // Every OpenAI-compatible server needs a model name; a profile's `llm.model` overrides this one.
+  if (e.LLM_URL !== undefined && e.LLM_MODEL === undefined) {
+    ctx.addIssue({ code: "custom", path: ["LLM_MODEL"], message: "required when LLM_URL is set (the model the endpoint serves, e.g. llama3.2:3b)" });
+  }
   if (e.INFERENCE_URLS !== undefined && e.INFERENCE_TOKEN === undefined) {
     ctx.addIssue({ code: "custom", path: ["INFERENCE_TOKEN"], message: "required when INFERENCE_URLS is set (the pools' INFERENCE_TOKEN)" });
   }
@@ -159,7 +197,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     tokenSecret: e.TOKEN_SECRET,
     maxSessions: e.MAX_SESSIONS,
     idleTimeoutMs: e.IDLE_TIMEOUT_MS,
-    maxDurationMs: e.SESSION_TIMEOUT_MS ?? (e.SESSION_TIMEOUT === undefined ? undefined : e.SESSION_TIMEOUT * 1000),
+    maxDurationMs: e.SESSION_TIMEOUT_MS ?? secondsToMs(e.SESSION_TIMEOUT ?? e.SESSION_TIMEOUT_SECONDS),
     reconnectWindowMs: e.RECONNECT_WINDOW_MS,
     noFaceAfterMs: e.NO_FACE_AFTER_MS,
     tokenTtlMs: e.TOKEN_TTL_MS,
@@ -176,8 +214,63 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     asrThreads: e.ASR_THREADS,
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: e.CORS_ORIGINS,
+    llmUrl: e.LLM_URL,
+    llmModel: e.LLM_MODEL,
+    llmApiKey: e.LLM_API_KEY,
+    llmFirstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+    llmTimeoutMs: e.LLM_TIMEOUT_MS,
+    tutorIdleMs: e.TUTOR_IDLE_MS,
+    tutorMaxInstances: e.TUTOR_MAX_INSTANCES,
+    defaultTutor: {
+      name: e.TUTOR_NAME,
+      system_prompt: e.TUTOR_SYSTEM_PROMPT,
+      // Set to an empty value, the default tutor does not greet.
+      greeting: e.TUTOR_GREETING,
+      voice: { name: e.TUTOR_VOICE, rate_wpm: e.TUTOR_RATE_WPM },
+      llm: { temperature: e.TUTOR_TEMPERATURE, max_tokens: e.TUTOR_MAX_TOKENS },
+      turn: {
+        vad_threshold: e.TUTOR_VAD_THRESHOLD,
+        end_of_turn_silence_ms: e.TUTOR_END_OF_TURN_SILENCE_MS,
+        min_interruption_ms: e.TUTOR_MIN_INTERRUPTION_MS,
+      },
+    },
   };
-  return withDefaults(overrides);
+  const config = withDefaults(overrides);
+  checkDefaultTutor(config.defaultTutor);
+  return config;
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** The variable each default-tutor field comes from, for errors. */
+const TUTOR_VARIABLES: Record<string, string> = {
+  name: "TUTOR_NAME",
+  system_prompt: "TUTOR_SYSTEM_PROMPT",
+  greeting: "TUTOR_GREETING",
+  "voice.name": "TUTOR_VOICE",
+  "voice.rate_wpm": "TUTOR_RATE_WPM",
+  "llm.temperature": "TUTOR_TEMPERATURE",
+  "llm.max_tokens": "TUTOR_MAX_TOKENS",
+  "turn.vad_threshold": "TUTOR_VAD_THRESHOLD",
+  "turn.end_of_turn_silence_ms": "TUTOR_END_OF_TURN_SILENCE_MS",
+  "turn.min_interruption_ms": "TUTOR_MIN_INTERRUPTION_MS",
+};
+
+/** The default tutor is checked like a profile sent over the API, at start-up: a bad one names its variable. */
+function checkDefaultTutor(overrides: TutorSettingsOverrides): void {
+  try {
+    defaultTutorProfile(overrides);
+    return;
+  } catch (error) {
+    if (!(error instanceof z.ZodError)) throw error;
+    const problems = error.issues.map((issue) => {
+      const path = issue.path.join(".");
+      return `${TUTOR_VARIABLES[path] ?? path}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
 }
 
 export function modelsDirOf(config: EngineConfig): string {

@@ -3,7 +3,6 @@ import { createServer } from "node:http";
 import { LocalDriver, LocalPresence, Server, type MatchMakerDriver, type Presence } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { WebSocketTransport } from "@colyseus/ws-transport";
 import { answerClientErrors } from "./api/client-errors.js";
 import { applyCorsPolicy } from "./api/cors.js";
 import { mountApi } from "./api/mount-api.js";
@@ -15,6 +14,10 @@ import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inferen
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
 import { DrizzleAnalysisStore } from "./persistence/drizzle-analysis-store.js";
+import { DrizzleKnowledgeBaseStore } from "./persistence/drizzle-knowledge-base-store.js";
+import { DrizzleTutorStore } from "./persistence/drizzle-tutor-store.js";
+import type { KnowledgeBaseStore } from "./persistence/knowledge-base-store.js";
+import type { TutorStore } from "./persistence/tutor-store.js";
 import type { AnalysisStore } from "./persistence/analysis-store.js";
 import type { TranscriptStore } from "./persistence/transcript-store.js";
 import type { Logger } from "./logger.js";
@@ -28,6 +31,14 @@ import { explainMissingRooms } from "./rooms/missing-room-answers.js";
 import { assertBindable, listenOrFail, probeRedis } from "./startup-checks.js";
 import { MAX_FRAME_BYTES } from "./protocol/client-messages.js";
 import { MatchMakerRoomDirectory } from "./rooms/room-directory.js";
+import { bridgedTransport } from "./bridge/bridge-upgrades.js";
+import { TutorBridge } from "./bridge/tutor-bridge.js";
+import { DrizzleTurnStore } from "./persistence/drizzle-turn-store.js";
+import type { TurnStore } from "./persistence/turn-store.js";
+import { createLlmClient } from "./tutor/llm/llm-config.js";
+import { poolSpeech } from "./tutor/pool-speech.js";
+import { TutorInstances } from "./tutor/tutor-instances.js";
+import { defaultTutorProfile } from "./tutor/tutor-profile.js";
 
 export const ENGINE_VERSION = "0.1.0";
 
@@ -47,6 +58,10 @@ export interface RunningEngine {
   store: SessionStore;
   transcripts: TranscriptStore;
   analyses: AnalysisStore;
+  tutors: TutorStore;
+  knowledge: KnowledgeBaseStore;
+  turns: TurnStore;
+  tutorInstances: TutorInstances;
   service: SessionsService;
   inference: InferenceGateway;
   metrics: EngineMetrics;
@@ -117,6 +132,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const store = new DrizzleSessionStore(database.db, { onClose: () => database.close() });
   const transcripts = new DrizzleTranscriptStore(database.db);
   const analyses = new DrizzleAnalysisStore(database.db);
+  const tutors = new DrizzleTutorStore(database.db);
+  const knowledge = new DrizzleKnowledgeBaseStore(database.db);
+  const turns = new DrizzleTurnStore(database.db);
   const inference = await startInference(config, logger, secrets.inferenceToken);
   logger.info({ database: database.kind }, "database ready");
 
@@ -129,11 +147,25 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
   const service = new SessionsService({ store, rooms, tokens, config, logger });
+  const speech = poolSpeech(inference.gateway);
+  const tutorInstances = new TutorInstances(
+    {
+      profiles: tutors,
+      defaultProfile: defaultTutorProfile(config.defaultTutor),
+      defaultModel: config.llmModel,
+      createLlm: () => createLlmClient(config, logger),
+      speech,
+      logger,
+      counters: metrics.tutor,
+    },
+    { idleMs: config.tutorIdleMs, maxInstances: config.tutorMaxInstances },
+  );
+  const bridge = new TutorBridge({ tokens, engineUrl: () => urls.engineUrl, logger });
   const httpServer = createServer();
   answerClientErrors(httpServer, (code) => metrics.error("api", code));
   applyCorsPolicy(config.corsOrigins);
   const restoreJoinAnswers = explainMissingRooms(store);
-  const transport = new WebSocketTransport({ server: httpServer, maxPayload: MAX_FRAME_BYTES });
+  const { transport, attach: attachBridge } = bridgedTransport(httpServer, { maxPayload: MAX_FRAME_BYTES });
   const { presence, driver } = scaleOutBackends(config.redisUrl);
   const server = new Server({
     transport,
@@ -149,8 +181,13 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         store,
         transcripts,
         analyses,
+        tutors,
+        knowledge,
+        tutorInstances,
+        turns,
         inference: inference.gateway,
         adminApiKey: secrets.adminApiKey,
+        maxSessions: config.maxSessions,
         engineUrl: () => urls.engineUrl,
         version: ENGINE_VERSION,
         logger,
@@ -159,7 +196,21 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
       });
     },
   });
-  const roomClasses = bindRooms({ store, transcripts, analyses, inference: inference.gateway, tokens, config, logger, metrics });
+  const roomClasses = bindRooms({
+    store,
+    transcripts,
+    analyses,
+    inference: inference.gateway,
+    tokens,
+    config,
+    logger,
+    metrics,
+    tutors: tutorInstances,
+    speech,
+    searchKnowledge: (kbId, query, limit) => knowledge.search(kbId, query, limit),
+    turns,
+  });
+  attachBridge(bridge);
   server.define("meeting", roomClasses.meeting);
   server.define("tutoring", roomClasses.tutoring);
 
@@ -187,6 +238,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     store,
     transcripts,
     analyses,
+    tutors,
+    knowledge,
+    turns,
+    tutorInstances,
     service,
     inference: inference.gateway,
     metrics,
@@ -194,7 +249,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         logger.info("engine stopping: draining sessions");
+        await bridge.close();
         await server.gracefullyShutdown(false);
+        tutorInstances.close();
         restoreJoinAnswers();
         inference.gateway.close();
         await inference.pool?.close();

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { defaultJpegDecoderThreads } from "../../src/inference/video/jpeg-decoder.js";
 
 /** The bench's parts: `--only` runs some of them. */
-export const BENCH_PARTS = ["vad", "asr", "face", "denoise", "wer"] as const;
+export const BENCH_PARTS = ["vad", "asr", "face", "denoise", "wer", "tts"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Everything the inference bench can be told; quick mode is the same shape with smaller bounds. */
@@ -58,6 +58,10 @@ export interface BenchOptions {
   faceLiveWarmUpMs: number;
   /** The measured window of each live step. */
   faceLiveMs: number;
+  /** Sentences measured per TTS case (short, long, longest × each in-flight count). */
+  ttsSentences: number;
+  /** Synthesize requests kept in flight, one case each. */
+  ttsInFlight: number[];
 }
 
 const FULL_OPTIONS: Omit<BenchOptions, "jsonPath" | "modelsDir" | "logLevel"> = {
@@ -89,6 +93,8 @@ const FULL_OPTIONS: Omit<BenchOptions, "jsonPath" | "modelsDir" | "logLevel"> = 
   faceStreamsPerCall: 4,
   faceLiveWarmUpMs: 2_000,
   faceLiveMs: 6_000,
+  ttsSentences: 24,
+  ttsInFlight: [1, 4],
 };
 
 /** About 20 s on 2 cores: same passes, shorter bounds. */
@@ -107,13 +113,15 @@ const QUICK_OVERRIDES: Partial<BenchOptions> = {
   faceWarmUpMs: 200,
   faceLiveWarmUpMs: 1_000,
   faceLiveMs: 3_000,
+  ttsSentences: 8,
 };
 
 export const DEFAULT_JSON_PATH = "bench-results/inference.json";
 
 export const USAGE = `Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] [--models-dir DIR]
   --quick         ~20 s smoke run (same passes, shorter bounds)
-  --only LIST     parts to run: vad, asr, face, denoise (RNNoise stage cost), wer (streamed vs whole WER) (default all)
+  --only LIST     parts to run: vad, asr, face, denoise (RNNoise stage cost), wer (streamed vs whole WER),
+                  tts (Synthesize: ms per sentence, real-time factor, 1 and 4 in flight) (default all)
   --json PATH     where the JSON report goes (default ${DEFAULT_JSON_PATH})
   --models-dir    prepared Whisper cache (default $MODELS_DIR or \${DATA_DIR:-./data}/models)
   --streams LIST  stream counts of the VAD passes (default 1,16,64,128,256)

@@ -10,6 +10,7 @@ import type { VadBaselineResult, VadBatchedResult } from "./vad-in-process.js";
 import type { PoolStreamResult } from "./vad-pool-stream.js";
 import type { DenoiseStageReport } from "./denoise-stage.js";
 import type { StreamedWerReport } from "./streamed-wer.js";
+import type { TtsReport } from "./tts-phase.js";
 
 /** The targets the pool was built to meet. */
 export const BENCH_TARGETS = {
@@ -80,6 +81,8 @@ export interface BenchReport {
   denoise: DenoiseStageReport | null;
   /** Streamed vs whole-file WER on recorded speech (scripts/bench/streamed-wer.ts); null when it did not run. */
   streamed_wer: StreamedWerReport | null;
+  /** Speech synthesis through gRPC Synthesize (scripts/bench/tts-phase.ts); null when it did not run. */
+  tts: TtsReport | null;
   phase_errors: { phase: string; message: string }[];
   notes: string[];
   observations: string[];

@@ -1,6 +1,7 @@
 import type { BenchReport } from "./bench-report.js";
 import { faceTables } from "./face-report.js";
 import { streamedWerTable } from "./streamed-wer.js";
+import { ttsTable } from "./tts-phase.js";
 import { formatTable, spread, verdict, type Cell } from "./text-table.js";
 
 export { formatTable, type Cell } from "./text-table.js";
@@ -32,6 +33,10 @@ export function renderReport(report: BenchReport, jsonPath: string): string {
     );
   }
   if (report.streamed_wer !== null) out.push("", "Streamed vs whole-file WER (recorded speech)", streamedWerTable(report.streamed_wer));
+  if (report.tts !== null) {
+    const { model, threads, idle_event_loop: idle } = report.tts;
+    out.push("", `Speech synthesis (${model}, ${threads} thread(s), gRPC Synthesize; idle loop p99 ${idle.p99_ms} ms)`, ttsTable(report.tts));
+  }
   out.push(
     "",
     "Targets",

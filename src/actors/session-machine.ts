@@ -1,75 +1,68 @@
 import { assertEvent, assign, emit, setup, type SnapshotFrom } from "xstate";
-import type { EndReason, ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
-import type { FrameFace, FrameTimings, PoolOutput } from "../inference/pool-types.js";
-import type { RoomErrorCode } from "../protocol/error-codes.js";
+import type { SessionStatus } from "../domain.js";
+import type {
+  ParticipantResult,
+  ReplyStopReason,
+  SessionMachineContext,
+  SessionMachineEmitted,
+  SessionMachineEvent,
+  SessionMachineInput,
+} from "./session-events.js";
 
-/** A result of the pool, resolved to the participant whose media it concerns; offsets are session-relative ms. */
-export type ParticipantResult =
-  | { kind: "speech"; participantId: string; speaking: boolean }
-  /** The pool's transcript with session-relative times, and when (`performance.now()`) the engine received it. */
-  | (Omit<Extract<PoolOutput, { kind: "transcript" }>, "streamId"> & { participantId: string; receivedAtMs: number })
-  /**
-   * One camera frame's faces, best first; `atMs` is its capture time (session-relative), `ageMs` how long after it the
-   * answer reached the room, `receivedAtMs` (`performance.now()`) when that was.
-   */
-  | { kind: "faces"; participantId: string; atMs: number; faces: FrameFace[]; timings: FrameTimings; ageMs: number; receivedAtMs: number }
-  /** A refusal of the participant's audio or video, for their connection. */
-  | { kind: "error"; participantId: string; media: "audio" | "video"; code: RoomErrorCode; message: string };
+export type * from "./session-events.js";
 
-export interface SessionMachineInput {
-  sessionId: string;
-  kind: SessionKind;
-  idleTimeoutMs: number;
-  maxDurationMs: number;
+/** The tutor turn loop's states, as the room state and the database show them. */
+export const TURN_STATES = ["listening", "thinking", "speaking"] as const;
+export type TurnState = (typeof TURN_STATES)[number];
+
+const TUTOR_LISTENING = "#session.open.phase.live.tutor.listening";
+
+/** The pool result an event carries, as the room applies it. */
+function resultOf(event: SessionMachineEvent): ParticipantResult | null {
+  switch (event.type) {
+    case "speech.started":
+    case "speech.ended":
+      return { kind: "speech", participantId: event.participantId, speaking: event.type === "speech.started" };
+    case "transcript.final":
+    case "transcript.interim":
+      return { kind: "transcript", ...event.transcript };
+    case "video.faces":
+      return { kind: "faces", ...event.faces };
+    case "media.error":
+      return { kind: "error", ...event.error };
+    default:
+      return null;
+  }
 }
 
-export interface SessionMachineContext extends SessionMachineInput {
-  /** Participant ids with a live connection (a dropped client waiting to reconnect is not connected). */
-  connected: string[];
-  endReason: EndReason | null;
-  /** Set when flushing writes failed while draining; the session still ends. */
-  flushError: string | null;
+/** Who an event is from, for the events a participant causes. */
+function senderOf(event: SessionMachineEvent): string | null {
+  switch (event.type) {
+    case "speech.started":
+    case "speech.ended":
+    case "text.received":
+      return event.participantId;
+    case "transcript.final":
+      return event.transcript.participantId;
+    default:
+      return null;
+  }
 }
 
-export type SessionMachineEvent =
-  | { type: "session.open" }
-  | { type: "session.end"; reason: EndReason }
-  | { type: "client.join"; participantId: string; role: ParticipantRole }
-  | { type: "client.drop"; participantId: string }
-  | { type: "client.reconnect"; participantId: string }
-  | { type: "client.leave"; participantId: string }
-  /** A participant's audio message (16-bit PCM), already validated by the room. */
-  | { type: "audio.chunk"; participantId: string; pcm16: Uint8Array }
-  /** A participant's camera frame (a JPEG the room has size-checked). */
-  | { type: "video.frame"; participantId: string; jpeg: Uint8Array }
-  /** A result of the inference pool for one participant's audio or video. */
-  | { type: "inference.result"; result: ParticipantResult }
-  /** The room's answer to `writes.flush`: every pending write was attempted. */
-  | { type: "writes.flushed" }
-  | { type: "writes.flush_failed"; message: string };
-
-/**
- * What the machine asks of its room, through `actor.on`: one machine serves every room (a per-room `provide` copies
- * the whole machine, ≈ 16 KB a session), and the room answers with events.
- */
-export type SessionMachineEmitted =
-  /** Hand the chunk to the inference pool. */
-  | { type: "audio.forward"; participantId: string; pcm16: Uint8Array }
-  /** Tell the sender its audio was not taken (the session is not open). */
-  | { type: "audio.refused"; participantId: string }
-  /** Hand the frame to the inference pool. */
-  | { type: "video.forward"; participantId: string; jpeg: Uint8Array }
-  /** Tell the sender its frame was not taken (the session is not open). */
-  | { type: "video.refused"; participantId: string }
-  /** Broadcast, persist, or report a pool result. */
-  | { type: "result.deliver"; result: ParticipantResult }
-  /** Persist every pending write, then answer `writes.flushed` (or `writes.flush_failed`). */
-  | { type: "writes.flush" };
+/** Why leaving `replying` stopped the turn, from the event that left it. */
+function stopReasonOf(event: SessionMachineEvent): ReplyStopReason {
+  if (event.type === "text.received") return "text";
+  // The barge-in delay fires as `xstate.after.<delay>.<state>`.
+  if (event.type.startsWith("xstate.after")) return "barge_in";
+  return "ended";
+}
 
 /**
  * A session's lifecycle: created → waiting → live → draining → ended.
  * `open` is parallel: `phase` (waiting/live) and `presence` (empty/occupied) so the idle timer runs only while
- * nobody is connected, in both phases. A tutoring turn sub-machine will nest under `phase.live`.
+ * nobody is connected, in both phases. A tutoring session's `live` holds the tutor's turn loop (`tutor`): listening →
+ * replying (thinking → speaking) → listening, with barge-in as a parallel region of `replying`; a meeting's `live` has
+ * none.
  */
 export const sessionMachine = setup({
   types: {
@@ -86,12 +79,28 @@ export const sessionMachine = setup({
     },
     anyoneConnected: ({ context }) => context.connected.length > 0,
     nobodyConnected: ({ context }) => context.connected.length === 0,
+    hasTutor: ({ context }) => context.tutor !== null,
+    tutorGreets: ({ context }) => context.tutor?.greets === true,
+    fromStudent: ({ context, event }) => context.studentId !== null && senderOf(event) === context.studentId,
+    /** The student's final transcript with words in it (Whisper hears nothing in some segments). */
+    studentSaidWords: ({ context, event }) =>
+      event.type === "transcript.final" && event.transcript.participantId === context.studentId && event.transcript.text.trim() !== "",
+    currentTurn: ({ context, event }) => {
+      assertEvent(event, ["reply.speaking", "reply.finished", "reply.failed"]);
+      return event.turnId === context.turnId;
+    },
   },
   actions: {
     markConnected: assign({
       connected: ({ context, event }) => {
         assertEvent(event, ["client.join", "client.reconnect"]);
         return context.connected.includes(event.participantId) ? context.connected : [...context.connected, event.participantId];
+      },
+    }),
+    recordStudent: assign({
+      studentId: ({ context, event }) => {
+        assertEvent(event, "client.join");
+        return context.studentId ?? (event.role === "student" ? event.participantId : null);
       },
     }),
     markDisconnected: assign({
@@ -125,9 +134,19 @@ export const sessionMachine = setup({
       return { type: "video.refused" as const, participantId: event.participantId };
     }),
     deliverResult: emit(({ event }) => {
-      assertEvent(event, "inference.result");
-      return { type: "result.deliver" as const, result: event.result };
+      const result = resultOf(event);
+      if (result === null) throw new Error(`${event.type} carries no pool result`);
+      return { type: "result.deliver" as const, result };
     }),
+    nextTurn: assign({ turnId: ({ context }) => context.turnId + 1 }),
+    startGreeting: emit(({ context }) => ({ type: "reply.start" as const, turnId: context.turnId, kind: "greeting" as const, text: "", cause: null })),
+    startAnswer: emit(({ context, event }) => {
+      assertEvent(event, ["transcript.final", "text.received"]);
+      const text = event.type === "text.received" ? event.text : event.transcript.text;
+      const cause = event.type === "text.received" ? ("text" as const) : ("audio" as const);
+      return { type: "reply.start" as const, turnId: context.turnId, kind: "answer" as const, text: text.trim(), cause };
+    }),
+    stopReply: emit(({ context, event }) => ({ type: "reply.stop" as const, turnId: context.turnId, reason: stopReasonOf(event) })),
     requestFlush: emit({ type: "writes.flush" as const }),
     recordFlushError: assign({
       flushError: ({ event }) => {
@@ -139,16 +158,33 @@ export const sessionMachine = setup({
   delays: {
     idleTimeout: ({ context }) => context.idleTimeoutMs,
     maxDuration: ({ context }) => context.maxDurationMs,
+    minInterruption: ({ context }) => context.tutor?.minInterruptionMs ?? 0,
   },
 }).createMachine({
   id: "session",
   initial: "created",
-  context: ({ input }) => ({ ...input, connected: [], endReason: null, flushError: null }),
+  context: ({ input }) => ({
+    sessionId: input.sessionId,
+    kind: input.kind,
+    idleTimeoutMs: input.idleTimeoutMs,
+    maxDurationMs: input.maxDurationMs,
+    tutor: input.tutor ?? null,
+    connected: [],
+    studentId: null,
+    turnId: 0,
+    endReason: null,
+    flushError: null,
+  }),
   on: {
     "audio.chunk": { actions: "refuseAudio" },
     "video.frame": { actions: "refuseVideo" },
     // Results keep arriving while draining: in-flight utterances finish then.
-    "inference.result": { actions: "deliverResult" },
+    "speech.started": { actions: "deliverResult" },
+    "speech.ended": { actions: "deliverResult" },
+    "transcript.final": { actions: "deliverResult" },
+    "transcript.interim": { actions: "deliverResult" },
+    "video.faces": { actions: "deliverResult" },
+    "media.error": { actions: "deliverResult" },
   },
   states: {
     created: {
@@ -162,7 +198,7 @@ export const sessionMachine = setup({
       after: { maxDuration: { target: "draining", actions: "recordMaxDuration" } },
       on: {
         "session.end": { target: "draining", actions: "recordEndRequest" },
-        "client.join": { actions: "markConnected" },
+        "client.join": { actions: ["markConnected", "recordStudent"] },
         "client.reconnect": { actions: "markConnected" },
         "client.drop": { actions: "markDisconnected" },
         "client.leave": { actions: "markDisconnected" },
@@ -174,9 +210,70 @@ export const sessionMachine = setup({
           initial: "waiting",
           states: {
             waiting: {
-              on: { "client.join": { guard: "startsSession", target: "live", actions: "markConnected" } },
+              on: { "client.join": { guard: "startsSession", target: "live", actions: ["markConnected", "recordStudent"] } },
             },
-            live: {},
+            live: {
+              initial: "entering",
+              states: {
+                entering: { always: [{ guard: "hasTutor", target: "tutor" }, { target: "meeting" }] },
+                meeting: {},
+                tutor: {
+                  initial: "starting",
+                  states: {
+                    starting: {
+                      always: [
+                        { guard: "tutorGreets", target: "replying", actions: ["nextTurn", "startGreeting"] },
+                        { target: "listening" },
+                      ],
+                    },
+                    listening: {
+                      on: {
+                        // Each nested transition also delivers: an enabled one here shadows the root's handler.
+                        "transcript.final": {
+                          guard: "studentSaidWords",
+                          target: "replying",
+                          actions: ["deliverResult", "nextTurn", "startAnswer"],
+                        },
+                        "text.received": { guard: "fromStudent", target: "replying", actions: ["nextTurn", "startAnswer"] },
+                      },
+                    },
+                    replying: {
+                      type: "parallel",
+                      // Whatever leaves the turn stops it (the room ignores a stop of a turn that already ended).
+                      exit: "stopReply",
+                      on: {
+                        "reply.finished": { guard: "currentTurn", target: "listening" },
+                        "reply.failed": { guard: "currentTurn", target: "listening" },
+                        // Typing while the tutor answers replaces the answer.
+                        "text.received": { guard: "fromStudent", target: "replying", reenter: true, actions: ["nextTurn", "startAnswer"] },
+                      },
+                      states: {
+                        progress: {
+                          initial: "thinking",
+                          states: {
+                            thinking: { on: { "reply.speaking": { guard: "currentTurn", target: "speaking" } } },
+                            speaking: {},
+                          },
+                        },
+                        bargeIn: {
+                          initial: "quiet",
+                          states: {
+                            quiet: {
+                              on: { "speech.started": { guard: "fromStudent", target: "hearing", actions: "deliverResult" } },
+                            },
+                            // Speech shorter than `minInterruptionMs` (a cough, "uh-huh") does not interrupt.
+                            hearing: {
+                              after: { minInterruption: { target: TUTOR_LISTENING } },
+                              on: { "speech.ended": { guard: "fromStudent", target: "quiet", actions: "deliverResult" } },
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
           },
         },
         presence: {
@@ -212,4 +309,12 @@ export function lifecycleStatus(snapshot: SessionMachineSnapshot): SessionStatus
   if (snapshot.matches("draining")) return "draining";
   if (snapshot.matches("ended")) return "ended";
   return snapshot.matches({ open: { phase: "live" } }) ? "live" : "waiting";
+}
+
+/** The tutor's turn state a snapshot stands for; null outside a live tutoring session. */
+export function turnState(snapshot: SessionMachineSnapshot): TurnState | null {
+  if (!snapshot.matches({ open: { phase: { live: "tutor" } } })) return null;
+  if (snapshot.matches({ open: { phase: { live: { tutor: { replying: { progress: "speaking" } } } } } })) return "speaking";
+  if (snapshot.matches({ open: { phase: { live: { tutor: "replying" } } } })) return "thinking";
+  return "listening";
 }

@@ -9,6 +9,13 @@ import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { analysisRoutes } from "./analysis-routes.js";
 import type { AnalysisStore } from "../persistence/analysis-store.js";
+import type { KnowledgeBaseStore } from "../persistence/knowledge-base-store.js";
+import type { TutorStore } from "../persistence/tutor-store.js";
+import { knowledgeRoutes } from "./knowledge-routes.js";
+import { tutorRoutes } from "./tutor-routes.js";
+import { turnRoutes } from "./turn-routes.js";
+import type { TurnStore } from "../persistence/turn-store.js";
+import type { TutorInstances } from "../tutor/tutor-instances.js";
 import { requireAdminKey } from "./admin-auth.js";
 import { refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
@@ -22,6 +29,8 @@ import type { SessionsService } from "./sessions-service.js";
 /** The bundled browser client (`npm run build:web`); the same path from src/api and dist/api. */
 const WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
+const SERVICE_NAME = "realtime-session-engine";
+
 /** JSON bodies above this are refused with 413 `payload_too_large`. */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -30,8 +39,14 @@ export interface ApiDeps {
   store: SessionStore;
   transcripts: TranscriptStore;
   analyses: AnalysisStore;
+  tutors: TutorStore;
+  knowledge: KnowledgeBaseStore;
+  tutorInstances: TutorInstances;
+  turns: TurnStore;
   inference: InferenceGateway;
   adminApiKey: string;
+  /** MAX_SESSIONS, as `/health` reports it. */
+  maxSessions: number;
   /** Read per request: with PORT=0 it is known only once the server listens. */
   engineUrl: () => string;
   version: string;
@@ -52,8 +67,10 @@ export function mountApi(app: Application, deps: ApiDeps): void {
     sendError(res, error);
   };
 
-  app.get("/health", (_req, res) => {
-    res.json({ status: "ok" });
+  // Liveness, in the virtual tutor server's shape: it answers while the database does not (`active_sessions` null).
+  app.get("/health", async (_req, res) => {
+    const active = await deps.store.countOpenSessions().catch(() => null);
+    res.json({ status: "healthy", service: SERVICE_NAME, version: deps.version, active_sessions: active, max_sessions: deps.maxSessions });
   });
   app.get("/ready", async (_req, res) => {
     const accepting = matchMaker.state === matchMaker.MatchMakerState.READY;
@@ -86,7 +103,11 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   const json = [refuseDeclaredOver(MAX_BODY_BYTES), express.json({ limit: MAX_BODY_BYTES, strict: false })];
   const own = sessionRoutes(deps.service, deps.engineUrl);
   const seed = seedSessionRoutes(deps.service, deps.engineUrl);
-  app.use("/api/v1", management, speech, analyses, json, own);
+  // Knowledge documents (up to 512 KB) are parsed by their own routes too.
+  const knowledge = knowledgeRoutes({ knowledge: deps.knowledge });
+  const tutors = tutorRoutes({ tutors: deps.tutors, instances: deps.tutorInstances });
+  const turns = turnRoutes({ store: deps.store, turns: deps.turns });
+  app.use("/api/v1", management, speech, analyses, turns, knowledge, json, own, tutors);
   app.use("/v1", management, json, seed);
   app.use("/mgmt/v1", management, json, seed);
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {

@@ -11,6 +11,8 @@ import {
   sessionDetail,
   sessionList,
 } from "./schemas.js";
+import { tutorApiPaths } from "./tutor-openapi.js";
+import { turnList } from "./turn-routes.js";
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -80,9 +82,34 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": { description: "a page", ...json(analysisList) }, ...standardErrors, "404": error("session_not_found") },
         },
       },
+      "/api/v1/sessions/{id}/turns": {
+        get: {
+          summary: "A tutoring session's conversation by turn: the student's words, then the tutor's reply (completed, interrupted with what was said, or failed), with timings and sources",
+          parameters: [
+            ...idParam,
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+          ],
+          responses: { "200": { description: "a page", ...json(turnList) }, ...standardErrors, "404": error("session_not_found") },
+        },
+      },
+      ...tutorApiPaths({ json, schema, error, standardErrors }),
+      "/api/v1/tutors/{tutor_id}/prewarm": {
+        post: {
+          summary: "Make the tutor's instance ready before its first session: synthesize with its voice once, ask its LLM endpoint for its models (a tutor without a profile is prewarmed with the default one)",
+          parameters: [{ name: "tutor_id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9._:@-]+$", maxLength: 128 } }],
+          responses: { "200": { description: "what answered: `voice` and `llm`, each `{ok, ms, ...}` or `{ok: false, code, message}`; `ready` when both did", content: { "application/json": { schema: { type: "object" } } } }, ...standardErrors },
+        },
+      },
       ...sessionPaths("/v1", true),
       ...sessionPaths("/mgmt/v1", true),
-      "/health": { get: { summary: "Process up", security: [], responses: { "200": { description: "ok" } } } },
+      "/health": {
+        get: {
+          summary: "Process up, in the virtual tutor server's shape: {status: \"healthy\", service, version, active_sessions (null when the database does not answer), max_sessions}",
+          security: [],
+          responses: { "200": { description: "healthy" } },
+        },
+      },
       "/ready": { get: { summary: "Database reachable and rooms accepting", security: [], responses: { "200": { description: "ready" }, "503": error("not_ready") } } },
       "/metrics": {
         get: {

@@ -31,11 +31,14 @@ export const createSessionBody = z.strictObject({
 });
 export type CreateSessionBody = z.infer<typeof createSessionBody>;
 
+/** The virtual tutor server's ids: integers or strings, stored as text. */
+const seedId = z.union([z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform(String), z.string()]).pipe(id);
+
 /** Seed-compatible create: always a tutoring session. */
 export const seedCreateSessionBody = z.object({
-  tutor_id: id,
-  student_id: id,
-  kb_id: id.optional(),
+  tutor_id: seedId,
+  student_id: seedId,
+  kb_id: seedId.optional(),
 });
 
 export const issueTokenBody = z.strictObject({

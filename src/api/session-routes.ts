@@ -77,7 +77,8 @@ export function seedSessionRoutes(service: SessionsService, engineUrl: () => str
     const created = await service.create({ kind: "tutoring", tutorId: body.tutor_id, studentId: body.student_id, kbId: body.kb_id });
     res.status(201).json({
       session_id: created.session.id,
-      engine_url: engineUrl(),
+      // That server's clients open `${engine_url}?token=${engine_token}`: the bridge's path for this session.
+      engine_url: `${engineUrl()}/ws/${encodeURIComponent(created.session.id)}`,
       engine_token: created.engineToken,
       status: "active",
     });

@@ -88,6 +88,8 @@ export class SessionsService {
         maxParticipants: session.maxParticipants,
         idleTimeoutMs: session.idleTimeoutMs,
         maxDurationMs: session.maxDurationMs,
+        tutorId: session.tutorId,
+        kbId: session.kbId,
         // Not stored with the session: they matter only to its room, which lives as long as the session does (a
         // session whose process dies is ended, never re-created from its record). Unset ones take the room's defaults.
         ...(input.noiseSuppression === undefined ? {} : { noiseSuppression: input.noiseSuppression }),

@@ -3,7 +3,7 @@ import { AudioLink, type AudioLinkEvents } from "./grpc/audio-link.js";
 import { PoolClient } from "./grpc/pool-client.js";
 import { VideoLink, type VideoLinkEvents } from "./grpc/video-link.js";
 import type { PoolStatusView } from "./pool-service.js";
-import type { StreamOpen, TranscribeResult, VideoStreamOpen } from "./pool-types.js";
+import type { StreamOpen, SynthesisOptions, SynthesisRequest, SynthesisResult, TranscribeResult, VideoStreamOpen } from "./pool-types.js";
 
 /** What a room holds to stream its participants' audio: survives pool restarts, never throws at the room. */
 export interface AudioLinkHandle {
@@ -26,13 +26,22 @@ export interface VideoLinkHandle {
   end(): void;
 }
 
-/** The engine's way to the inference pool(s): rooms open audio and video links, the API transcribes recordings. */
+/**
+ * The engine's way to the inference pool(s): rooms open audio and video links, the API transcribes recordings, and
+ * spoken replies are synthesized one sentence at a time.
+ */
 export interface InferenceGateway {
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle;
   openVideoLink(events: VideoLinkEvents, logger: Logger): VideoLinkHandle;
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
   /** A WAV file as it came: the pool decodes it (the engine's event loop never does). */
   transcribeWav(wav: Uint8Array): Promise<TranscribeResult>;
+  /**
+   * One sentence → 16-bit mono speech. Rejects `PoolError` (`invalid_text`, `model_unavailable`, `overloaded`,
+   * `deadline_exceeded`), or `AbortedError` (code `ABORT_ERR`) once `options.signal` aborts: the pool then drops the
+   * request (never run if still queued, its result discarded if running).
+   */
+  synthesize(request: SynthesisRequest, options?: SynthesisOptions): Promise<SynthesisResult>;
   status(): Promise<PoolStatusView>;
   /** Every pool's status, in configuration order (metrics keep one series per pool). */
   statusOfEach(): Promise<PoolStatusView>[];
@@ -73,6 +82,10 @@ export class GrpcInferenceGateway implements InferenceGateway {
 
   transcribeWav(wav: Uint8Array): Promise<TranscribeResult> {
     return this.#pick().transcribeWav(wav);
+  }
+
+  synthesize(request: SynthesisRequest, options?: SynthesisOptions): Promise<SynthesisResult> {
+    return this.#pick().synthesize(request, options);
   }
 
   status(): Promise<PoolStatusView> {

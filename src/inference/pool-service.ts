@@ -1,5 +1,6 @@
 import type { BatchingKind, ModelRuntime, ModelTask } from "./registry/model-module.js";
-import type { PoolOutput, StreamOpen, TranscribeResult, VideoOutput, VideoStreamOpen } from "./pool-types.js";
+import type { PoolOutput, StreamOpen, SynthesisRequest, SynthesisResult, TranscribeResult, VideoOutput, VideoStreamOpen } from "./pool-types.js";
+import type { PoolSynthesisCall } from "./tts/pool-synthesis.js";
 
 /** One StreamAudio call: the participant streams of one room. Problems come back as `error` outputs, never throws. */
 export interface AudioSessionHandle {
@@ -114,6 +115,11 @@ export interface InferencePoolService {
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult>;
   /** A whole WAV file, decoded by the pool: `invalid_audio` when it is not one it reads, else as `transcribe`. */
   transcribeWav(wav: Uint8Array): Promise<TranscribeResult>;
+  /**
+   * One sentence → speech (the `tts` model); throws `PoolError` (invalid_text, model_unavailable, overloaded,
+   * deadline_exceeded) or, once `call.signal` aborts, `AbortedError`.
+   */
+  synthesize(request: SynthesisRequest, call?: PoolSynthesisCall): Promise<SynthesisResult>;
   status(): PoolStatusView;
   close(): Promise<void>;
 }

@@ -93,6 +93,33 @@ export interface TranscribeResult {
   timings: { vadMs: number; asrMs: number; totalMs: number };
 }
 
+/** Speech synthesis (the pool's `tts` model): what a request may ask for. One sentence a request: it does not stream. */
+export const SYNTHESIS_LIMITS = { maxTextChars: 1_000, minRateWpm: 80, maxRateWpm: 450 } as const;
+export const SYNTHESIS_DEFAULTS = { voice: "en-us", rateWpm: 175 } as const;
+
+export interface SynthesisRequest {
+  /** 1–1,000 characters once trimmed (`invalid_text` otherwise): one sentence; split longer replies. */
+  text: string;
+  /** A voice id of the synthesizer (`en-us`, `en-gb`, `en-gb-x-rp`), a variant after `+` (`en-us+f3`); default en-us. */
+  voice?: string;
+  /** Speaking rate in words a minute, 80–450; default 175. */
+  rateWpm?: number;
+}
+
+export interface SynthesisResult {
+  /** 16-bit mono samples at `sampleRate`. */
+  pcm16: Int16Array;
+  sampleRate: number;
+  durationMs: number;
+  /** Request received → synthesis started (queue wait); the synthesis itself; received → answered. */
+  timings: { queueMs: number; synthMs: number; totalMs: number };
+}
+
+export interface SynthesisOptions {
+  /** Aborting drops the request: still queued, it never runs; running, its result is discarded (`AbortedError`). */
+  signal?: AbortSignal;
+}
+
 /** The 7 classes of the facial-expression model, in its output order (named once, in the wire protocol). */
 export { EXPRESSION_NAMES as EXPRESSIONS, type ExpressionName as Expression } from "../protocol/server-messages.js";
 import type { ExpressionName as Expression } from "../protocol/server-messages.js";

@@ -14,15 +14,9 @@ import { concat, newAudioStream, padToChunks, type AudioStream } from "./pool-st
 import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView, VideoSessionHandle } from "./pool-service.js";
-import {
-  MAX_RECORDING_MS,
-  MODEL_SAMPLE_RATE,
-  poolErrorCodeOf,
-  type PoolOutput,
-  type StreamOpen,
-  type TranscribeResult,
-  type VideoOutput,
-} from "./pool-types.js";
+import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf } from "./pool-types.js";
+import type { PoolOutput, StreamOpen, SynthesisRequest, SynthesisResult, TranscribeResult, VideoOutput } from "./pool-types.js";
+import { PoolSynthesis, type PoolSynthesisCall, type PoolSynthesisOptions } from "./tts/pool-synthesis.js";
 import { videoSessionHandle } from "./pool-video-session.js";
 import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
 import { ModelRegistry } from "./registry/model-registry.js";
@@ -59,6 +53,8 @@ export interface InferencePoolOptions {
   stages: Partial<AudioStagesOptions>;
   /** The face pipeline of StreamVideo: its batcher, frame limits, decoding threads (`video.decoder.threads`). */
   video: Partial<FacePipelineOptions>;
+  /** Synthesize's queue bound and deadline (its concurrency is the `tts` model's threads). */
+  tts: Partial<Omit<PoolSynthesisOptions, "concurrency">>;
 }
 
 export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsDir" | "logger"> = {
@@ -76,6 +72,7 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   maxStreamsPerCall: 128,
   stages: {},
   video: {},
+  tts: {},
 };
 
 /** Chunks of one stream handed to the VAD batcher at once (below its per-stream pending bound). */
@@ -87,7 +84,8 @@ const OVERLOAD_NOTICE_MS = 1_000;
 
 /**
  * The shared inference pool of one process: the `vad` model with sequence batching across every stream it serves,
- * per-stream segmentation, and the `asr` model behind a bounded priority queue (live before files). Which models
+ * per-stream segmentation, the `asr` model behind a bounded priority queue (live before files), and the `tts`
+ * model's threads behind their own (tts/pool-synthesis.ts). Which models
  * serve those tasks is the registry's: they load in the background at start, work waits for them, and a task whose
  * model failed to load or is not configured answers `model_unavailable`.
  */
@@ -100,6 +98,7 @@ export class InferencePool implements InferencePoolService {
   readonly #queue: AsrQueue<string>;
   readonly #wav: WavDecoder;
   readonly #stages: AudioStages;
+  readonly #tts: PoolSynthesis;
   #faces: Promise<FacePipeline> | undefined;
   readonly #streams = new Map<string, AudioStream>();
   /** Set once settled, for synchronous reads. */
@@ -131,6 +130,9 @@ export class InferencePool implements InferencePoolService {
     const stageOptions = { maxHeldMs: this.#options.maxBacklogMs, ...this.#options.stages };
     this.#stages = new AudioStages({ denoise: () => this.#registry.whenLoaded("denoise") }, this.#log, stageOptions);
     this.#registry.attach("denoise", () => streamStageServing(this.#stages.stats()));
+    const ttsConcurrency = this.#registry.placement("tts")?.instances ?? 1;
+    this.#tts = new PoolSynthesis(() => this.#registry.whenLoaded("tts"), { ...this.#options.tts, concurrency: ttsConcurrency });
+    this.#registry.attach("tts", () => priorityQueueServing(this.#tts.stats()));
     this.#vad = this.#registry.whenLoaded("vad").then(
       (model) => {
         const batcher = new VadBatcher(model, {
@@ -375,6 +377,10 @@ export class InferencePool implements InferencePoolService {
     return transcribeRecording(transcriber, `file:${this.#files}`, samples, started);
   }
 
+  synthesize(request: SynthesisRequest, call?: PoolSynthesisCall): Promise<SynthesisResult> {
+    return this.#tts.synthesize(request, call);
+  }
+
   status(): PoolStatusView {
     return poolStatusView({ models: this.#registry.status(), device: this.#options.device, openStreams: this.#streams.size });
   }
@@ -384,7 +390,7 @@ export class InferencePool implements InferencePoolService {
     await this.#wav.close();
     this.#stages.close();
     await this.#faces?.then((pipeline) => pipeline.close(), () => undefined);
-    await this.#queue.close();
+    await Promise.all([this.#queue.close(), this.#tts.close()]);
     await (await this.#vad)?.close();
     await this.#registry.close();
   }

@@ -27,9 +27,24 @@ export interface ThreadAnswer<Rep> {
 export function serveRequests<Req, Rep>(handle: (request: Req) => ThreadAnswer<Rep>): void {
   const port = parentPort;
   if (port === null) return;
+  port.on("message", (envelope: ThreadRequestEnvelope<Req>) => answer(port, envelope.id, handle(envelope.body)));
+}
+
+/**
+ * As `serveRequests` for a handler that awaits (a wasm program's instantiation is asynchronous): one request at a
+ * time, in arrival order, so a thread never runs two at once and its caller sizes the work by threads. `handle` must
+ * not reject, for the same reason (a rejection ends the thread).
+ */
+export function serveRequestsInOrder<Req, Rep>(handle: (request: Req) => Promise<ThreadAnswer<Rep>>): void {
+  const port = parentPort;
+  if (port === null) return;
+  let previous: Promise<void> = Promise.resolve();
   port.on("message", (envelope: ThreadRequestEnvelope<Req>) => {
-    const { reply, transfer = [] } = handle(envelope.body);
-    const answer: ThreadReplyEnvelope<Rep> = { id: envelope.id, body: reply };
-    port.postMessage(answer, transfer);
+    previous = previous.then(async () => answer(port, envelope.id, await handle(envelope.body)));
   });
+}
+
+function answer<Rep>(port: NonNullable<typeof parentPort>, id: number, { reply, transfer = [] }: ThreadAnswer<Rep>): void {
+  const envelope: ThreadReplyEnvelope<Rep> = { id, body: reply };
+  port.postMessage(envelope, transfer);
 }

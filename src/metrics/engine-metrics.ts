@@ -3,6 +3,7 @@ import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domai
 import type { PoolStatusView } from "../inference/pool-service.js";
 import type { FrameTimings, StageTimings } from "../inference/pool-types.js";
 import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
+import { TutorMetrics } from "./tutor-metrics.js";
 
 export interface EngineMetricsOptions {
   /** How long a scrape waits for each pool's status; a pool slower than this is reported down for that scrape. */
@@ -58,6 +59,8 @@ export class EngineMetrics {
   readonly #errors: Counter<"source" | "code">;
   readonly #poolStatusFailures: Counter<"pool">;
   readonly #repliesSuppressed: Counter;
+  /** Tutor instances and turns, in the same registry. */
+  readonly tutor: TutorMetrics;
 
   constructor(sources: MetricsSources, options: Partial<EngineMetricsOptions> = {}) {
     this.#sources = sources;
@@ -93,6 +96,7 @@ export class EngineMetrics {
       help: "Refused client messages not answered because the connection spent its error-reply budget.",
       registers,
     });
+    this.tutor = new TutorMetrics(this.#registry);
     // Known label values start at zero so dashboards and rate() see the series before the first event.
     for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
     for (const stage of STAGES) this.#stageLatency.zero({ stage });

@@ -17,6 +17,7 @@ import type {
   SessionRecord,
   SessionStore,
   TransitionInput,
+  TurnStateInput,
 } from "./store.js";
 
 type EngineTx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
@@ -122,6 +123,14 @@ export class DrizzleSessionStore implements SessionStore {
         ...(status === "ended" ? { endedAt: at } : {}),
       });
       await insertEvent(tx, { sessionId, type: `lifecycle.${status}`, participantId: null, data: { reason }, at });
+    });
+  }
+
+  async recordTurnState(input: TurnStateInput): Promise<void> {
+    const { sessionId, state, turnId, at } = input;
+    await this.db.transaction(async (tx) => {
+      await touchSession(tx, sessionId, at, { snapshot: input.snapshot ?? null });
+      await insertEvent(tx, { sessionId, type: `turn.${state}`, participantId: null, data: { turn_id: turnId }, at });
     });
   }
 

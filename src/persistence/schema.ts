@@ -1,11 +1,13 @@
 /**
  * Drizzle table definitions for the engine's own data. The SQL they generate (see `drizzle/`) must run on both
- * PostgreSQL 15+ and PGlite, so it sticks to plain types: text, integer, bigint, boolean, jsonb, timestamptz.
+ * PostgreSQL 15+ and PGlite, so it sticks to plain types: text, integer, bigint, boolean, jsonb, timestamptz (and
+ * `tsvector`, built into both, for knowledge-base search).
  * New result kinds (transcripts, summaries, ...) get their own tables keyed by `session_id` rather than columns here.
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, customType, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import type { ParticipantRole, SessionKind, SessionStatus } from "../domain.js";
+import type { DocumentFormat } from "../tutor/knowledge/chunking.js";
 
 /** Every time column is a `timestamptz` read back as a JS `Date`. */
 const timestampTz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -121,3 +123,92 @@ export const analyses = pgTable(
 );
 
 export type AnalysisRow = typeof analyses.$inferSelect;
+
+/** Tutor profiles (`PUT /api/v1/tutors/{id}`): the settings as validated, one JSON document per tutor. */
+export const tutors = pgTable("tutors", {
+  id: text("id").primaryKey(),
+  /** `TutorSettings` (name, prompt, llm, voice, turn, greeting); read back through the same zod schema. */
+  settings: jsonb("settings").$type<Record<string, unknown>>().notNull(),
+  createdAt: timestampTz("created_at").notNull(),
+  updatedAt: timestampTz("updated_at").notNull(),
+});
+
+export type TutorRow = typeof tutors.$inferSelect;
+
+/** Documents of knowledge bases, as sent; a knowledge base exists by having documents. */
+export const kbDocuments = pgTable(
+  "kb_documents",
+  {
+    kbId: text("kb_id").notNull(),
+    docId: text("doc_id").notNull(),
+    title: text("title"),
+    format: text("format").$type<DocumentFormat>().notNull(),
+    content: text("content").notNull(),
+    /** UTF-8 length of `content`. */
+    bytes: integer("bytes").notNull(),
+    chunkCount: integer("chunk_count").notNull(),
+    createdAt: timestampTz("created_at").notNull(),
+    updatedAt: timestampTz("updated_at").notNull(),
+  },
+  (table) => [primaryKey({ name: "kb_documents_pk", columns: [table.kbId, table.docId] })],
+);
+
+export type KbDocumentRow = typeof kbDocuments.$inferSelect;
+
+/** PostgreSQL's full-text document type; drizzle has no built-in column for it. */
+const tsvector = customType<{ data: string; driverData: string }>({
+  dataType: () => "tsvector",
+});
+
+/**
+ * Passages of documents, searched with PostgreSQL's own full-text search: `search` is computed by the database from
+ * the passage (weight A) and its title context (weight B), indexed with GIN. Searching in the database already there
+ * keeps one truth (no second index to keep in step), runs the same on PGlite and PostgreSQL, and every engine process
+ * sharing a PostgreSQL sees the same index at once.
+ */
+export const kbChunks = pgTable(
+  "kb_chunks",
+  {
+    kbId: text("kb_id").notNull(),
+    docId: text("doc_id").notNull(),
+    chunkIndex: integer("chunk_index").notNull(),
+    /** Document title and heading path, `Biology › Cells › Mitochondria`; null when there are neither. */
+    title: text("title"),
+    text: text("text").notNull(),
+    search: tsvector("search")
+      .notNull()
+      .generatedAlwaysAs(sql`setweight(to_tsvector('english', coalesce("title", '')), 'B') || setweight(to_tsvector('english', "text"), 'A')`),
+  },
+  (table) => [
+    primaryKey({ name: "kb_chunks_pk", columns: [table.kbId, table.docId, table.chunkIndex] }),
+    foreignKey({ name: "kb_chunks_document_fk", columns: [table.kbId, table.docId], foreignColumns: [kbDocuments.kbId, kbDocuments.docId] }).onDelete("cascade"),
+    index("kb_chunks_search_idx").using("gin", table.search),
+  ],
+);
+
+/**
+ * Tutoring conversations turn by turn (`TurnStore`): the student's words and the tutor's reply share a `turn_id`;
+ * `role_order` sorts the student's first. Saving is idempotent on (session, turn, role).
+ */
+export const tutorTurns = pgTable(
+  "tutor_turns",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    turnId: integer("turn_id").notNull(),
+    role: text("role").$type<"student" | "tutor">().notNull(),
+    roleOrder: integer("role_order").notNull(),
+    kind: text("kind").$type<"greeting" | "answer" | "question">().notNull(),
+    text: text("text").notNull(),
+    outcome: text("outcome").$type<"completed" | "interrupted" | "failed">().notNull(),
+    errorCode: text("error_code"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull(),
+    startedAt: timestampTz("started_at").notNull(),
+    endedAt: timestampTz("ended_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ name: "tutor_turns_pk", columns: [table.sessionId, table.turnId, table.role] }),
+    index("tutor_turns_session_order_idx").on(table.sessionId, table.turnId, table.roleOrder),
+  ],
+);

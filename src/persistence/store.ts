@@ -56,6 +56,15 @@ export interface TransitionInput {
   at: Date;
 }
 
+/** A tutoring session's turn loop moved (`listening`, `thinking`, `speaking`) in its current (or last) turn. */
+export interface TurnStateInput {
+  sessionId: string;
+  state: string;
+  turnId: number;
+  snapshot: unknown;
+  at: Date;
+}
+
 export interface ParticipantChange {
   sessionId: string;
   participantId: string;
@@ -91,6 +100,8 @@ export interface SessionStore {
   listOpenSessions(): Promise<SessionRecord[]>;
   /** Set status + snapshot (+ end reason and `endedAt` when `ended`); event `lifecycle.<status>` with `{reason}`. */
   recordTransition(input: TransitionInput): Promise<void>;
+  /** Set the snapshot (status unchanged); event `turn.<state>` with `{turn_id}`. */
+  recordTurnState(input: TurnStateInput): Promise<void>;
   /** First join inserts, a later join updates name/role; sets connected, clears leftAt; event `participant.joined`. */
   recordJoin(input: ParticipantJoin): Promise<void>;
   /** Connection lost, seat kept for reconnection: connected=false; event `participant.dropped`. */

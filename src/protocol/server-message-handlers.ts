@@ -1,7 +1,18 @@
-import { SERVER_MESSAGES, type ServerMessages, type ServerMessageType } from "./server-messages.js";
+import {
+  SERVER_BINARY_MESSAGE_TYPES,
+  SERVER_MESSAGES,
+  type ServerBinaryMessageType,
+  type ServerMessages,
+  type ServerMessageType,
+} from "./server-messages.js";
 
-/** Handlers a client passes for the server messages it acts on; the rest are received and ignored. */
-export type ServerMessageHandlers = { [K in ServerMessageType]?: (message: ServerMessages[K]) => void };
+/**
+ * Handlers a client passes for the server messages it acts on; the rest are received and ignored. Binary messages
+ * (`tutor.audio`) come as the bytes the server sent.
+ */
+export type ServerMessageHandlers = { [K in ServerMessageType]?: (message: ServerMessages[K]) => void } & {
+  [K in ServerBinaryMessageType]?: (bytes: Uint8Array) => void;
+};
 
 /** The one method of a Colyseus SDK `Room` this needs (structural, so the protocol module stays SDK-free). */
 export interface ServerMessageSource {
@@ -17,7 +28,7 @@ export const SERVER_MESSAGE_TYPES = Object.keys(SERVER_MESSAGES) as ServerMessag
  * More handlers for the same type may be added later with `room.onMessage`: the SDK calls them all.
  */
 export function onServerMessages(room: ServerMessageSource, handlers: ServerMessageHandlers = {}): void {
-  for (const type of SERVER_MESSAGE_TYPES) {
+  for (const type of [...SERVER_MESSAGE_TYPES, ...SERVER_BINARY_MESSAGE_TYPES]) {
     // The SDK hands each handler the messages of its own type (decoded by MessagePack, not validated).
     const handler = handlers[type] as ((message: unknown) => void) | undefined;
     room.onMessage(type, handler ?? (() => {}));

@@ -63,6 +63,36 @@ export const noFaceMessage = z.object({
   absent_ms: z.number(),
 });
 
+/** What the tutor was given from the session's knowledge base for a reply. */
+export const replySource = z.object({ doc_id: z.string(), chunk_index: z.number().int(), title: z.string().nullable() });
+
+/**
+ * The tutor's reply as it streams: each `delta` once, in order, then one message with `final: true` and the whole
+ * `text` (and the passages it was given, `sources`). `sample_rate` is the rate of this turn's binary `tutor.audio`
+ * messages (16-bit mono PCM), null until its first sentence is synthesized: a message stating it always precedes the
+ * turn's first audio. A greeting comes as one final message.
+ */
+export const tutorReplyMessage = z.object({
+  turn_id: z.number().int(),
+  kind: z.enum(["greeting", "answer"]),
+  delta: z.string().optional(),
+  text: z.string().optional(),
+  final: z.boolean(),
+  sample_rate: z.number().int().nullable(),
+  sources: z.array(replySource).optional(),
+});
+
+/**
+ * The tutor stopped mid-turn: flush its queued audio now. `played_ms`: how much of the turn's audio the engine
+ * reckons was played (it paces audio at playback speed, at most a few hundred ms ahead). `reason`: the student spoke
+ * (`barge_in`), typed (`text`), or the session ended (`ended`).
+ */
+export const tutorInterruptedMessage = z.object({
+  turn_id: z.number().int(),
+  played_ms: z.number().int().min(0),
+  reason: z.enum(["barge_in", "text", "ended"]),
+});
+
 export const sessionEndedMessage = z.object({ session_id: z.string(), reason: z.string().nullable() });
 export const sessionReplacedMessage = z.object({ reason: z.string() });
 
@@ -85,6 +115,8 @@ export const SERVER_MESSAGES = {
   transcript: transcriptMessage,
   expression: expressionMessage,
   no_face: noFaceMessage,
+  "tutor.reply": tutorReplyMessage,
+  "tutor.interrupted": tutorInterruptedMessage,
   error: errorMessage,
 } as const;
 
@@ -98,3 +130,9 @@ export type ExpressionMessage = ServerMessages["expression"];
 export type NoFaceMessage = ServerMessages["no_face"];
 export type SessionEndedMessage = ServerMessages["session.ended"];
 export type ErrorMessage = ServerMessages["error"];
+export type TutorReplyMessage = ServerMessages["tutor.reply"];
+export type TutorInterruptedMessage = ServerMessages["tutor.interrupted"];
+
+/** Binary messages a room sends (`client.sendBytes`): `tutor.audio`, the tutor's speech as 16-bit mono PCM. */
+export const SERVER_BINARY_MESSAGE_TYPES = ["tutor.audio"] as const;
+export type ServerBinaryMessageType = (typeof SERVER_BINARY_MESSAGE_TYPES)[number];

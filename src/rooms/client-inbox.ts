@@ -23,6 +23,8 @@ export interface InboxRoom {
   sendToAll<T extends ServerMessageType>(type: T, message: ServerMessages[T]): void;
   /** Accepted audio, for the session machine (`audio.chunk`). */
   audioAccepted(participantId: string, pcm16: Uint8Array): void;
+  /** An accepted text message, for the session machine (`text.received`: a tutor answers it). */
+  textAccepted(participantId: string, text: string): void;
   /** An accepted camera frame, for the session machine (`video.frame`). */
   videoAccepted(participantId: string, jpeg: Uint8Array): void;
 }
@@ -108,6 +110,7 @@ export class ClientInbox {
     if (message === null) return;
     const { participantId, name } = this.#connections.authOf(client);
     this.#room.sendToAll("text", { from: participantId, name, content: message.content, at: Date.now() });
+    this.#room.textAccepted(participantId, message.content);
   }
 
   /** Binary `audio`: 16-bit mono PCM at the participant's join `sample_rate`, 10–100 ms per message. */

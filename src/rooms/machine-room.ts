@@ -4,6 +4,7 @@ import type { z } from "zod";
 import {
   lifecycleStatus,
   sessionMachine,
+  turnState,
   type SessionMachineEmitted,
   type SessionMachineInput,
   type SessionMachineSnapshot,
@@ -19,6 +20,7 @@ import { deliverResult, type ResultTarget } from "./result-delivery.js";
 import type { AnalysisWrites } from "./analysis-writes.js";
 import type { RoomAudio } from "./room-audio.js";
 import type { RoomVideo } from "./room-video.js";
+import type { RoomTutor } from "./room-tutor.js";
 import type { RoomConnections, SessionClient } from "./room-connections.js";
 import type { SessionRoomMetadata } from "./room-options.js";
 
@@ -33,6 +35,8 @@ export interface SessionParts {
   video: RoomVideo;
   writes: OrderedWrites;
   analyses: AnalysisWrites;
+  /** A tutoring session's tutor; null for a meeting. */
+  tutor: RoomTutor | null;
 }
 
 /** How long `requestEnd` waits for the session to reach `ended` before answering. */
@@ -77,6 +81,10 @@ export abstract class MachineRoom extends GuardedRoom {
 
   protected get inbox(): ClientInbox {
     return this.#parts.inbox;
+  }
+
+  protected get tutor(): RoomTutor | null {
+    return this.#parts.tutor;
   }
 
 
@@ -185,6 +193,10 @@ export abstract class MachineRoom extends GuardedRoom {
       case "result.deliver":
         deliverResult(this.resultTarget(), emitted.result);
         return;
+      case "reply.start":
+      case "reply.stop":
+        this.#parts.tutor?.onMachine(emitted);
+        return;
       case "writes.flush":
         this.flushBeforeEnd().then(
           () => this.sendToMachine({ type: "writes.flushed" }),
@@ -205,6 +217,7 @@ export abstract class MachineRoom extends GuardedRoom {
   }
 
   private onMachineSnapshot(snapshot: SessionMachineSnapshot): void {
+    this.mirrorTurn(snapshot);
     const status = lifecycleStatus(snapshot);
     // The room state mirrors the machine's status: it is also the status last seen here.
     if (status === this.state.status) return;
@@ -225,6 +238,21 @@ export abstract class MachineRoom extends GuardedRoom {
         this.log.error({ err: error }, "session end failed");
       });
     }
+  }
+
+  /** A tutoring session's turn state, mirrored into the room state and persisted with the snapshot at each change. */
+  private mirrorTurn(snapshot: SessionMachineSnapshot): void {
+    if (this.#parts.tutor === null) return;
+    const state = turnState(snapshot) ?? "";
+    const { turnId } = snapshot.context;
+    if (state === this.state.tutorState && turnId === this.state.turnId) return;
+    this.state.tutorState = state;
+    this.state.turnId = turnId;
+    if (state === "") return;
+    const persisted = this.actor.getPersistedSnapshot();
+    this.writes.enqueue(`turn.${state}`, () =>
+      this.deps.store.recordTurnState({ sessionId: this.roomId, state, turnId, snapshot: persisted, at: new Date() }),
+    );
   }
 
   /** After `ended`: tell every client, persist the last writes, disconnect, dispose. */

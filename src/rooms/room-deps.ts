@@ -6,6 +6,9 @@ import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import type { AnalysisStore } from "../persistence/analysis-store.js";
+import type { TurnStore } from "../persistence/turn-store.js";
+import type { RetrievedPassage } from "../tutor/reply-runner.js";
+import type { TutorInstances, TutorSpeech } from "../tutor/tutor-instances.js";
 
 /** What a room needs from the engine; handed to room classes by `bindRoom`, never through module state. */
 export interface RoomDeps {
@@ -17,4 +20,11 @@ export interface RoomDeps {
   config: EngineConfig;
   logger: Logger;
   metrics: EngineMetrics;
+  /** Per-tutor instances, shared by the tutoring rooms of one tutor. */
+  tutors: TutorInstances;
+  /** The tutor's speech (the pool's `tts` model). */
+  speech: TutorSpeech;
+  /** Knowledge-base retrieval for tutor turns. */
+  searchKnowledge(kbId: string, query: string, limit: number): Promise<RetrievedPassage[]>;
+  turns: TurnStore;
 }

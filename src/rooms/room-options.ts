@@ -13,6 +13,10 @@ export const roomCreateOptionsSchema = z.object({
   maxDurationMs: z.number().int().positive(),
   /** Noise suppression of every participant's audio unless their join says otherwise (session option `noise_suppression`). */
   noiseSuppression: z.boolean().default(false),
+  /** A tutoring session's tutor (its profile and shared instance); null → the default tutor. Unused by meetings. */
+  tutorId: z.string().min(1).nullable().default(null),
+  /** A tutoring session's knowledge base; null → none. */
+  kbId: z.string().min(1).nullable().default(null),
   /** Camera frames a second each participant may send (session option `video_fps`). */
   videoFps: z.number().int().min(1).max(MAX_VIDEO_FPS).default(DEFAULT_VIDEO_FPS),
 });

@@ -1,6 +1,6 @@
 import { CloseCode, ServerError } from "@colyseus/core";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
-import type { ParticipantResult } from "../actors/session-machine.js";
+import { resultEvent, type ParticipantResult } from "../actors/session-events.js";
 import { ClientInbox } from "./client-inbox.js";
 import { joinAuthSchema, withSharedStrings } from "./join-authorization.js";
 import { MachineRoom } from "./machine-room.js";
@@ -10,6 +10,8 @@ import { AnalysisWrites } from "./analysis-writes.js";
 import type { MediaErrorCode } from "./error-notices.js";
 import { RoomAudio, type RoomAudioErrorCode } from "./room-audio.js";
 import { RoomVideo } from "./room-video.js";
+import { RoomTutor } from "./room-tutor.js";
+import { DEFAULT_TUTOR_ID } from "../tutor/tutor-profile.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import { createSessionState, ParticipantState, stateBufferBytes, withStateBufferSize } from "./session-state.js";
 
@@ -54,6 +56,7 @@ export abstract class SessionRoom extends MachineRoom {
     await this.setMetadata({ kind: options.kind, status: "created", participants: 0 });
 
     // The room is its parts' listener: an idle session carries no bag of closures per part.
+    const tutor = options.kind === "tutoring" ? await this.openTutor(options.sessionId, options.tutorId, options.kbId, writes) : null;
     const startedAtMs = Date.now();
     const media = { gateway: this.deps.inference, sessionId: options.sessionId, startedAtMs, logger: this.log, listener: this };
     this.assemble({
@@ -67,11 +70,13 @@ export abstract class SessionRoom extends MachineRoom {
         messagesPerSecond: this.deps.config.messagesPerSecond,
         videoFps: options.videoFps,
       }),
+      tutor,
       actor: this.createMachine({
         sessionId: options.sessionId,
         kind: options.kind,
         idleTimeoutMs: options.idleTimeoutMs,
         maxDurationMs: options.maxDurationMs,
+        tutor: tutor?.turnSettings ?? null,
       }),
     });
     this.registerHandlers();
@@ -80,6 +85,36 @@ export abstract class SessionRoom extends MachineRoom {
     // The creator's response says `waiting`: make that true in the database before answering.
     await this.writes.flush();
     this.log.info("session room created");
+  }
+
+  /** A tutoring session's tutor, on the tutor's shared instance (a session without `tutor_id` gets the default tutor). */
+  private openTutor(sessionId: string, tutorId: string | null, kbId: string | null, writes: OrderedWrites): Promise<RoomTutor> {
+    const { deps } = this;
+    return RoomTutor.open({
+      sessionId,
+      tutorId: tutorId ?? DEFAULT_TUTOR_ID,
+      kbId,
+      tutors: deps.tutors,
+      speech: deps.speech,
+      search: (kb, query, limit) => deps.searchKnowledge(kb, query, limit),
+      turns: deps.turns,
+      writes,
+      logger: this.log,
+      metrics: deps.metrics.tutor,
+      room: {
+        sendToAll: (type, message) => this.sendToAll(type, message),
+        sendAudioToAll: (pcm16) => {
+          this.broadcastBytes("tutor.audio", pcm16, {});
+          deps.metrics.messagesSent("tutor.audio", this.clients.length);
+        },
+        rejectStudent: (code, message, type) => {
+          const studentId = this.actor.getSnapshot().context.studentId;
+          const client = studentId === null ? undefined : this.clientOf(studentId);
+          if (client !== undefined) this.reject(client, type, code, message);
+        },
+        sendToMachine: (event) => this.sendToMachine(event),
+      },
+    });
   }
 
   /** Handlers made here, not in `onCreate`: their closures keep only `this`, not `onCreate`'s locals. */
@@ -100,6 +135,7 @@ export abstract class SessionRoom extends MachineRoom {
 
   /** What draining waits for before the session may end; kinds add their in-flight work. */
   protected async flushBeforeEnd(): Promise<void> {
+    this.tutor?.close();
     await Promise.all([this.audio.drain(), this.video.drain()]);
     this.analyses.flush();
     await this.writes.flush();
@@ -233,6 +269,7 @@ export abstract class SessionRoom extends MachineRoom {
       if (this.actor.getSnapshot().status === "active") this.actor.stop();
       this.audio.close();
       this.video.close();
+      this.tutor?.close();
       this.analyses.flush();
       await this.writes.flush();
       this.log.info({ failed_writes: this.writes.failed }, "session room disposed");
@@ -248,11 +285,16 @@ export abstract class SessionRoom extends MachineRoom {
 
   /** A pool result of audio or video (`MediaResultListener`): it arrives on a gRPC callback, outside every hook and handler. */
   mediaResult(result: ParticipantResult): void {
-    this.guarded("inference.result", () => this.sendToMachine({ type: "inference.result", result }));
+    this.guarded("inference.result", () => this.sendToMachine(resultEvent(result)));
   }
 
   audioError(code: RoomAudioErrorCode): void {
     this.deps.metrics.error("pool", code);
+  }
+
+  /** A text message the inbox accepted and broadcast: the machine decides whether the tutor answers it. */
+  textAccepted(participantId: string, text: string): void {
+    this.sendToMachine({ type: "text.received", participantId, text });
   }
 
   /** A camera frame the inbox accepted: the machine decides whether it goes to the pool. */

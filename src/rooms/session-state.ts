@@ -31,6 +31,10 @@ export const SessionState = schema(
     /** Why the session is draining or ended; empty while open. */
     endReason: t.string(),
     participants: t.map(ParticipantState),
+    /** A tutoring session's turn state while live (`listening`, `thinking`, `speaking`); empty otherwise. */
+    tutorState: t.string(),
+    /** The tutor's current or last turn (0 before the first). */
+    turnId: t.number(),
   },
   "SessionState",
 );
@@ -44,6 +48,8 @@ export function createSessionState(sessionId: string, kind: string, title: strin
   state.status = "created";
   state.endReason = "";
   state.participants = new MapSchema<ParticipantState>();
+  state.tutorState = "";
+  state.turnId = 0;
   return state;
 }
 

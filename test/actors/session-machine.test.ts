@@ -160,8 +160,8 @@ describe("session machine: audio and results", () => {
     // While draining, in-flight utterances still arrive and are delivered.
     const timings = { queueMs: 0, asrMs: 0, totalMs: 0 };
     actor.send({
-      type: "inference.result",
-      result: { kind: "transcript", participantId: "h", segmentId: "1", text: "hi", startMs: 0, endMs: 1, final: true, timings, receivedAtMs: 0 },
+      type: "transcript.final",
+      transcript: { participantId: "h", segmentId: "1", text: "hi", startMs: 0, endMs: 1, final: true, timings, receivedAtMs: 0 },
     });
     release();
     await vi.waitFor(() => expect(lifecycleStatus(actor.getSnapshot())).toBe("ended"));

@@ -85,8 +85,9 @@ describe("management API — seed-compatible aliases", () => {
     it(`${prefix}: create, get, list, delete a tutoring session`, async () => {
       const created = await t.api("POST", `${prefix}/sessions`, { tutor_id: "tutor-1", student_id: "student-1", kb_id: "kb-9" });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ status: "active", engine_url: t.engine.engineUrl });
       const id = (created.body as { session_id: string }).session_id;
+      // The virtual tutor server's clients connect to engine_url itself: the bridge's path for the session.
+      expect(created.body).toMatchObject({ status: "active", engine_url: `${t.engine.engineUrl}/ws/${id}` });
 
       const got = await t.api("GET", `${prefix}/sessions/${id}`);
       expect(got.status).toBe(200);
@@ -159,7 +160,9 @@ describe("management API — bad input", () => {
 
 describe("probes and docs", () => {
   it("/health and /ready need no key", async () => {
-    expect(await t.api("GET", "/health", undefined, null)).toEqual({ status: 200, body: { status: "ok" } });
+    const health = await t.api("GET", "/health", undefined, null);
+    expect(health).toMatchObject({ status: 200, body: { status: "healthy", service: "realtime-session-engine", max_sessions: 100 } });
+    expect((health.body as { active_sessions: unknown }).active_sessions).toEqual(expect.any(Number));
     const ready = await t.api("GET", "/ready", undefined, null);
     expect(ready).toMatchObject({ status: 200, body: { status: "ready", database: "ok" } });
   });

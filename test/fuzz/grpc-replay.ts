@@ -147,6 +147,11 @@ export class GrpcReplayer {
       const request = "raw" in entry.request ? bytesOf(entry.request.raw) : { pcm16: bytesOf(entry.request.pcm16), sample_rate: entry.request.sample_rate };
       return this.#unary(this.#service.Transcribe, request, metadata);
     }
+    if (entry.rpc === "Synthesize") {
+      const { request } = entry;
+      const message = "raw" in request ? bytesOf(request.raw) : { text: textOf(request.text), voice: textOf(request.voice), rate_wpm: request.rate_wpm };
+      return this.#unary(this.#service.Synthesize, message, metadata);
+    }
     return this.#unary(this.#service.GetStatus, entry.raw === undefined ? {} : bytesOf(entry.raw), metadata);
   }
 

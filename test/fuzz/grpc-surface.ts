@@ -1,18 +1,20 @@
 import fc from "fast-check";
 import { z } from "zod";
 import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
+import type { SynthesizeRequest } from "../../src/inference/grpc/generated/engine/inference/v1/SynthesizeRequest.js";
 import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
 import type { FuzzSurface } from "./corpus.js";
-import { authSpec, bytesSpec, exact, hostileId, MAX_SAFE, mediaStep, otherId, rawMessages, seq, textSpec, UINT32_MAX, wrongAuth, type BytesSpec } from "./grpc-values.js";
-import { sampleSeeded } from "./hostile-values.js";
+import { authSpec, bytesSpec, exact, hostileId, MAX_SAFE, mediaStep, otherId, rawMessages, seq, textSpec, UINT32_MAX, wrongAuth, type BytesSpec, type TextSpec } from "./grpc-values.js";
+import { hostileString, sampleSeeded } from "./hostile-values.js";
 import { videoDraft, videoFuzzEntry } from "./grpc-video-surface.js";
 
 /**
  * The inference pool's gRPC service: StreamAudio step sequences (opens with bad rates and ids, chunks before open,
  * to unknown streams, giant, odd-sized, out of order; closes without open; AudioIn with nothing set; raw bytes that
  * are not protobuf; floods of opens; cancels mid-call), StreamVideo's (`grpc-video-surface.ts`), Transcribe with
- * hostile audio or raw bytes, GetStatus with garbage, and every RPC with a missing, wrong or malformed token. Large
- * values are stored as recipes.
+ * hostile audio or raw bytes, Synthesize with text that looks like the synthesizer's options, empty or over 1,000
+ * characters, odd voices and rates, or raw bytes, GetStatus with garbage, and every RPC with a missing, wrong or
+ * malformed token. Large values are stored as recipes.
  */
 
 export const grpcStep = z.discriminatedUnion("op", [
@@ -46,6 +48,13 @@ export const grpcFuzzEntry = z.discriminatedUnion("rpc", [
     rpc: z.literal("Transcribe"),
     auth: authSpec,
     request: z.union([z.strictObject({ pcm16: bytesSpec, sample_rate: z.number().int().min(0).max(UINT32_MAX) }), z.strictObject({ raw: bytesSpec })]),
+  }),
+  z.strictObject({
+    id: z.string(),
+    note: z.string(),
+    rpc: z.literal("Synthesize"),
+    auth: authSpec,
+    request: z.union([z.strictObject({ text: textSpec, voice: textSpec, rate_wpm: z.number().int().min(0).max(UINT32_MAX) }), z.strictObject({ raw: bytesSpec })]),
   }),
   z.strictObject({ id: z.string(), note: z.string(), rpc: z.literal("GetStatus"), auth: authSpec, raw: bytesSpec.optional() }),
 ]);
@@ -122,6 +131,40 @@ const transcribe: fc.Arbitrary<Draft> = fc.oneof(
     arbitrary: auth.map((how) => ({ note: "transcribe without the token", rpc: "Transcribe" as const, auth: how, request: { pcm16: { fill: 0, length: 3_200 }, sample_rate: 16_000 } })),
   },
 );
+/** Text eSpeak could read as its own options, markup or format strings; hostile strings; empty; at and over 1,000. */
+const synthesisText: fc.Arbitrary<TextSpec> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom("Hello there.", "--help", "-v xx-yy hello", "-w /etc/passwd", "--stdin", "-f /dev/stdin", "-", "--", "-q -x", "<speak>hi</speak>", "%s%n%x") },
+  { weight: 2, arbitrary: hostileString.filter((text) => text.length <= 200) },
+  { weight: 1, arbitrary: fc.constantFrom(999, 1_000, 1_001, 100_000).map((times) => ({ repeat: "a1", times: Math.ceil(times / 2) })) },
+  { weight: 1, arbitrary: fc.constantFrom("", "   ", "\n\t") },
+);
+const synthesisVoice: fc.Arbitrary<TextSpec> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom("", "en-us", "en-gb", "en-gb-x-rp", "en-us+f3") },
+  { weight: 2, arbitrary: fc.constantFrom("xx-yy", "en-us+nope", "EN-US", "-v", "--voices", "../espeak-ng-data/voices", "en-us -s 900", "en-us+f3+m1", "mb-en1") },
+  { weight: 1, arbitrary: hostileString.filter((voice) => voice.length <= 64) },
+  { weight: 1, arbitrary: fc.constantFrom(49, 100_000).map((times) => ({ repeat: "e", times })) },
+);
+const synthesisRate = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(0, 80, 175, 450) },
+  { weight: 2, arbitrary: fc.constantFrom(1, 79, 451, 2 ** 31, UINT32_MAX) },
+  { weight: 1, arbitrary: fc.nat({ max: UINT32_MAX }) },
+);
+const synthesizeMethod = loadInferenceProto().engine.inference.v1.Inference.service.Synthesize;
+const encodedSynthesis = (message: SynthesizeRequest) => new Uint8Array(synthesizeMethod.requestSerialize(message));
+const synthesisRaw = rawMessages([encodedSynthesis({ text: "Hello there.", voice: "en-us", rate_wpm: 175 })]);
+const synthesize: fc.Arbitrary<Draft> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({ text: synthesisText, voice: synthesisVoice, rate_wpm: synthesisRate })
+      .map((request) => ({ note: "synthesize", rpc: "Synthesize" as const, auth: "token" as const, request })),
+  },
+  { weight: 2, arbitrary: synthesisRaw.map((bytes) => ({ note: "synthesize raw bytes", rpc: "Synthesize" as const, auth: "token" as const, request: { raw: bytes } })) },
+  {
+    weight: 1,
+    arbitrary: auth.map((how) => ({ note: "synthesize without the token", rpc: "Synthesize" as const, auth: how, request: { text: "Hello there.", voice: "", rate_wpm: 0 } })),
+  },
+);
 const status: fc.Arbitrary<Draft> = fc.oneof(
   raw.map((bytes) => ({ note: "status raw bytes", rpc: "GetStatus" as const, auth: "token" as const, raw: bytes })),
   auth.map((how) => ({ note: "status without the token", rpc: "GetStatus" as const, auth: how })),
@@ -133,6 +176,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 1, arbitrary: manyOpens },
   { weight: 2, arbitrary: unauthenticatedStream },
   { weight: 3, arbitrary: transcribe },
+  { weight: 2, arbitrary: synthesize },
   { weight: 1, arbitrary: status },
   { weight: 8, arbitrary: videoDraft },
 );

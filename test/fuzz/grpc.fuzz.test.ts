@@ -22,7 +22,8 @@ import { startVideoWatcher, type VideoWatcher } from "./video-watcher.js";
 /** Answers an authenticated input may get: the pool's codes (never `internal`) or a documented gRPC status. */
 const AUTHENTICATED = new RegExp(
   "^(error:(model_unavailable|overloaded|deadline_exceeded|invalid_audio|unknown_stream|stream_exists|too_many_streams)|speech|transcript|closed|" +
-    "status:OK|status:CANCELLED|status:INVALID_ARGUMENT:(invalid_audio|recording_too_long)|status:RESOURCE_EXHAUSTED:overloaded|status:UNAVAILABLE:model_unavailable)$",
+    "status:OK|status:CANCELLED|status:INVALID_ARGUMENT:(invalid_audio|recording_too_long|invalid_text)|status:RESOURCE_EXHAUSTED:overloaded|" +
+    "status:DEADLINE_EXCEEDED:deadline_exceeded|status:UNAVAILABLE:model_unavailable)$",
 );
 /** StreamVideo's: the pool's codes for a frame or stream (never `internal`), faces, a dropped frame, a close. */
 const VIDEO = /^(error:(overloaded|invalid_video|unknown_stream|stream_exists|too_many_streams)|faces:\d+|dropped|closed|status:OK|status:CANCELLED)$/;

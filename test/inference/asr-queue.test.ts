@@ -214,4 +214,37 @@ describe("AsrQueue", () => {
     // The closed file job's deadline timer was cleared: nothing fires later.
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it("an aborted job: refused at submit, never run while waiting, answered at once while running (its slot kept)", async () => {
+    const queue = new AsrQueue<string>({ name: "speech synthesis" });
+    const started: string[] = [];
+    const blocker = controlled("blocker", started, "blocker");
+    const blocking = new AbortController();
+    const running = queue.submit({ priority: "live", signal: blocking.signal, run: blocker.run });
+    const waitingAbort = new AbortController();
+    const waiting = rejection(queue.submit({ priority: "live", deadlineMs: Date.now() + 1_000, signal: waitingAbort.signal, run: async () => (started.push("waiting"), "w") }));
+    const next = queue.submit({ priority: "live", run: async () => (started.push("next"), "n") });
+
+    waitingAbort.abort();
+    expect(await waiting).toMatchObject({ code: "ABORT_ERR", name: "AbortError" });
+    expect(queue.stats().queued.live).toBe(1);
+    blocking.abort();
+    expect(await rejection(running)).toMatchObject({ code: "ABORT_ERR" });
+    // Still running: the slot is taken until the job ends, and its result goes nowhere.
+    expect(queue.stats()).toMatchObject({ running: 1, queued: { live: 1 } });
+    blocker.finish();
+    expect((await next).value).toBe("n");
+    expect(started).toEqual(["blocker", "next"]);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await rejection(queue.submit({ priority: "live", signal: aborted.signal, run: async () => "never" }))).toMatchObject({ code: "ABORT_ERR" });
+    expect(queue.stats()).toMatchObject({ cancelled: 3, completed: 2, rejected: {} });
+    // The waiting job's deadline timer was cleared with it.
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("names what it queues for in its refusals", async () => {
+    const queue = new AsrQueue<string>({ name: "speech synthesis", maxQueued: 0 });
+    expect(await rejection(queue.submit({ priority: "live", run: async () => "x" }))).toMatchObject({ code: "overloaded", message: "speech synthesis queue is full (0 waiting)" });
+  });
 });

@@ -4,12 +4,14 @@
  * models on real synthesized speech: every wait is on the gateway's own outputs, never on the clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
+import { float32ToPcm16, int16ToPcm16, pcm16ToFloat32 } from "../../src/inference/audio/pcm.js";
+import { resample } from "../../src/inference/audio/resample.js";
 import { encodeWav } from "../../src/inference/audio/wav.js";
 import type { AudioLinkHandle, InferenceGateway } from "../../src/inference/inference-gateway.js";
 import { PoolError } from "../../src/inference/pool-error.js";
 import type { ModelStatusView, PoolStatusView } from "../../src/inference/pool-service.js";
-import type { PoolOutput } from "../../src/inference/pool-types.js";
+import type { PoolOutput, SynthesisRequest, SynthesisResult } from "../../src/inference/pool-types.js";
+import { combineWordErrorRates, wordErrorRate } from "../../src/inference/quality/word-error-rate.js";
 import { createLogger } from "../../src/logger.js";
 import { eventually } from "../support/engine.js";
 import { waitFor } from "../support/pool-audio-call.js";
@@ -37,6 +39,14 @@ interface Utterance {
 const MEETING: Utterance = { text: "hello world, this is a test of the meeting engine", key: ["hello", "world", "test", "meeting", "engine"], leadMs: 800, tailMs: 1_500 };
 /** A second speaker's sentence sharing no key word with the first, so a transcript sent to the wrong stream shows. */
 const MORNING: Utterance = { text: "good morning everyone", key: ["morning", "everyone"], leadMs: 300, tailMs: 1_000 };
+
+/** The sentence synthesized and heard back: every letter of the alphabet. */
+const FOX = "The quick brown fox jumps over the lazy dog";
+/**
+ * Sentences heard back with it, for a word error rate over more than one pangram: on eSpeak's default voice Whisper
+ * tiny hears FOX as "The quick round-fark jump over the lazy dog." (3 errors in 9 words, 0.33) every time.
+ */
+const HEARD_BACK = [FOX, "The quarterly numbers look good to me.", "Please open the window before the meeting starts."];
 
 /** Model loads and Whisper runs share two cores with the other test file: generous, as vitest.config.ts explains. */
 const READY_TIMEOUT_MS = 90_000;
@@ -110,6 +120,12 @@ async function roundTrip(watched: WatchedLink, streamId: string): Promise<void> 
   open(watched.link, streamId);
   watched.link.close(streamId);
   await watched.closed(streamId);
+}
+
+/** Synthesized speech as a recording the pool's ASR takes: 16 kHz PCM16, silence around it for the VAD to close it. */
+function asRecording(result: SynthesisResult): Uint8Array {
+  const samples16k = resample(pcm16ToFloat32(int16ToPcm16(result.pcm16)), result.sampleRate, 16_000);
+  return float32ToPcm16(padWithSilence(samples16k, 300, 1_000));
 }
 
 /** The `vad` and `asr` models of a status, for asserting both are there and loaded. */
@@ -278,6 +294,73 @@ export function describeGatewayContract(name: string, setup: () => Promise<Gatew
       const refused = await rejection(gateway().transcribeWav(new TextEncoder().encode("not a wav file at all")));
       expect(refused).toBeInstanceOf(PoolError);
       expect(refused).toMatchObject({ code: "invalid_audio", retryable: false });
+    }, CASE_TIMEOUT_MS);
+
+    it("synthesize: a sentence comes back as 22,050 Hz speech of plausible length that the pool's own ASR hears", async () => {
+      const tts = (await gateway().status()).models.find((m) => m.task === "tts");
+      expect(tts).toMatchObject({ name: "espeak_ng", state: "loaded", runtime: "wasm", batching: "none" });
+      const result = await gateway().synthesize({ text: FOX });
+      expect(result.sampleRate).toBe(22_050);
+      expect(result.pcm16.length).toBeGreaterThan(0);
+      expect(result.durationMs).toBeCloseTo((result.pcm16.length / 22_050) * 1000, 3);
+      expect(result.durationMs).toBeGreaterThan(1_000);
+      expect(result.durationMs).toBeLessThan(5_000);
+      expect(result.timings.synthMs).toBeGreaterThan(0);
+      expect(result.timings.totalMs).toBeGreaterThanOrEqual(result.timings.synthMs);
+      // Speech, not silence: a spoken sentence peaks well above the noise floor.
+      expect(result.pcm16.reduce((peak, s) => Math.max(peak, Math.abs(s)), 0)).toBeGreaterThan(3_000);
+      const heard = await Promise.all(
+        HEARD_BACK.map(async (text) => (await gateway().transcribe(asRecording(text === FOX ? result : await gateway().synthesize({ text })), 16_000)).text),
+      );
+      expect(words(heard[0] ?? "")).toEqual(expect.arrayContaining(["quick", "over", "lazy", "dog"]));
+      expect(combineWordErrorRates(HEARD_BACK.map((text, i) => wordErrorRate(text, heard[i] ?? ""))).wer).toBeLessThanOrEqual(0.3);
+    }, CASE_TIMEOUT_MS);
+
+    it("synthesize: another voice and rate change the speech; text that starts like an option is spoken, not parsed", async () => {
+      const [plain, slow, british, help] = await Promise.all([
+        gateway().synthesize({ text: FOX }),
+        gateway().synthesize({ text: FOX, rateWpm: 100 }),
+        gateway().synthesize({ text: FOX, voice: "en-gb-x-rp+f3" }),
+        gateway().synthesize({ text: "--help -v xx-yy" }),
+      ]);
+      expect(slow.durationMs).toBeGreaterThan((plain.durationMs * 175) / 100 / 1.5);
+      expect(british.pcm16).not.toEqual(plain.pcm16);
+      // Parsed as options it would print eSpeak's usage and write no audio (or fail on the voice).
+      expect(help.durationMs).toBeGreaterThan(500);
+      expect(words((await gateway().transcribe(asRecording(help), 16_000)).text)).toContain("help");
+    }, CASE_TIMEOUT_MS);
+
+    it("synthesize: empty, 1,001 characters, an unknown voice or variant, a rate outside 80–450 are invalid_text", async () => {
+      const bad: SynthesisRequest[] = [
+        { text: "" },
+        { text: "   " },
+        { text: "a".repeat(1_001) },
+        { text: FOX, voice: "xx-yy" },
+        { text: FOX, voice: "en-us+no-such-variant" },
+        { text: FOX, rateWpm: 79 },
+        { text: FOX, rateWpm: 451 },
+      ];
+      for (const request of bad) {
+        const refused = await rejection(gateway().synthesize(request));
+        expect(refused, JSON.stringify(request).slice(0, 80)).toBeInstanceOf(PoolError);
+        expect(refused).toMatchObject({ code: "invalid_text", retryable: false });
+      }
+      expect((await gateway().synthesize({ text: ` ${"a".repeat(1_000)} ` })).pcm16.length).toBeGreaterThan(0);
+    }, CASE_TIMEOUT_MS);
+
+    it("synthesize: a request aborted before it starts is never synthesized; two callers at once are both answered", async () => {
+      const completed = async () => (await gateway().status()).models.find((m) => m.task === "tts")?.queue?.completed ?? -1;
+      const before = await completed();
+      const aborted = new AbortController();
+      aborted.abort();
+      const refused = await rejection(gateway().synthesize({ text: FOX }, { signal: aborted.signal }));
+      expect(refused).toMatchObject({ code: "ABORT_ERR", name: "AbortError" });
+      expect(await completed()).toBe(before);
+
+      const [first, second] = await Promise.all([gateway().synthesize({ text: "Good morning everyone." }), gateway().synthesize({ text: FOX })]);
+      expect(first.pcm16.length).toBeGreaterThan(0);
+      expect(second.pcm16.length).toBeGreaterThan(first.pcm16.length);
+      expect(await completed()).toBe(before + 2);
     }, CASE_TIMEOUT_MS);
 
     it("status reports vad and asr loaded; statusOfEach has one loaded status per pool", async () => {

@@ -10,18 +10,19 @@ describe("the known model modules", () => {
     expect(new Set(tasks).size).toBe(tasks.length);
   });
 
-  it("declare task, runtime and batching: Silero sequence-batched, Whisper unbatched lanes, the face models dynamic, RNNoise per-stream state", () => {
+  it("declare task, runtime and batching: Silero sequence-batched, Whisper unbatched lanes, the face models dynamic, RNNoise per-stream state, eSpeak unbatched threads", () => {
     expect(KNOWN_MODEL_MODULES.map((m) => [m.name, m.task, m.runtime, m.batching])).toEqual([
       ["silero_vad_v5", "vad", "onnxruntime-node", "sequence"],
       ["whisper_tiny_en_int8", "asr", "onnxruntime-node", "none"],
       ["blazeface_front_128", "face_detect", "onnxruntime-node", "dynamic"],
       ["human_emotion", "face_expression", "tfjs-wasm", "dynamic"],
       ["rnnoise", "denoise", "wasm", "sequence"],
+      ["espeak_ng", "tts", "wasm", "none"],
     ]);
   });
 
   it("size their placement: one VAD session of one thread; Whisper lanes from the cores (asr-lanes.ts); one of each face model and of RNNoise", () => {
-    const [silero, whisper, blazeface, emotion, rnnoise] = KNOWN_MODEL_MODULES;
+    const [silero, whisper, blazeface, emotion, rnnoise, espeak] = KNOWN_MODEL_MODULES;
     expect(silero?.placement(8, {})).toEqual({ instances: 1, threads: 1 });
     expect(whisper?.placement(2, {})).toEqual({ instances: 2, threads: 1 });
     expect(whisper?.placement(8, {})).toEqual({ instances: 4, threads: 2 });
@@ -33,9 +34,13 @@ describe("the known model modules", () => {
     expect(emotion?.placement(8, { instances: 2, threads: 4 })).toEqual({ instances: 1, threads: 1 });
     // RNNoise: one wasm heap, each stream's frames run on the calling thread.
     expect(rnnoise?.placement(8, { instances: 2, threads: 4 })).toEqual({ instances: 1, threads: 1 });
+    // eSpeak: one thread per instance; one on 2 cores (the pool's loop and Whisper take the other), two above, 4 at most.
+    expect(espeak?.placement(2, {})).toEqual({ instances: 1, threads: 1 });
+    expect(espeak?.placement(8, {})).toEqual({ instances: 2, threads: 1 });
+    expect(espeak?.placement(8, { instances: 9, threads: 4 })).toEqual({ instances: 4, threads: 1 });
   });
 
   it("can run on this machine: their packages are installed", () => {
-    expect(KNOWN_MODEL_MODULES.map((m) => m.unsupported("cpu"))).toEqual([null, null, null, null, null]);
+    expect(KNOWN_MODEL_MODULES.map((m) => m.unsupported("cpu"))).toEqual([null, null, null, null, null, null]);
   });
 });

@@ -56,6 +56,9 @@ beforeAll(async () => {
     transcribeWav(wav) {
       return real.transcribeWav(wav);
     },
+    synthesize(request, call) {
+      return real.synthesize(request, call);
+    },
     openVideoSession(emit) {
       return real.openVideoSession(emit);
     },

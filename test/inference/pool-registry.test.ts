@@ -38,8 +38,11 @@ describe("GetStatus of a standalone pool worker", () => {
       const s = await client.status();
       return s.models.every((m) => m.state !== "loading") ? s : undefined;
     }, 90_000);
-    const [vad, asr, detect, expression, denoise] = status.models;
-    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion", "rnnoise"]);
+    const [vad, asr, detect, expression, denoise, tts] = status.models;
+    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion", "rnnoise", "espeak_ng"]);
+    expect(tts).toMatchObject({ task: "tts", runtime: "wasm", batching: "none", state: "loaded", loaded: true, error: null, threads: 1, batch: null });
+    expect(tts?.warmupMs).toBeGreaterThan(0);
+    expect(tts?.queue).toMatchObject({ queuedLive: 0, queuedFile: 0, running: 0 });
     expect(denoise).toMatchObject({ task: "denoise", runtime: "wasm", batching: "sequence", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
     expect(denoise?.warmupMs).toBeGreaterThan(0);
     expect(denoise?.streamStates).toEqual({ open: 0, opened: 0, freedOnClose: 0, freedIdle: 0 });
@@ -155,6 +158,6 @@ describe("INFERENCE_MODELS naming an unknown model", () => {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion, rnnoise)']);
+    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion, rnnoise, espeak_ng)']);
   }, 60_000);
 });

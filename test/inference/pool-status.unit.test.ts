@@ -18,7 +18,7 @@ const vadServing = sequenceBatcherServing({
   streamsExpired: 0,
   rejected: { overloaded: 1 },
 });
-const asrServing = priorityQueueServing({ queued: { live: 2, file: 1 }, running: 1, completed: 7, failed: 0, rejected: { deadline_exceeded: 3 }, waitSamplesMs: [] });
+const asrServing = priorityQueueServing({ queued: { live: 2, file: 1 }, running: 1, completed: 7, failed: 0, rejected: { deadline_exceeded: 3 }, cancelled: 0, waitSamplesMs: [] });
 
 const denoiseServing = streamStageServing({
   runs: 6,

@@ -12,6 +12,7 @@ export function notServed(): InferencePoolService {
     },
     transcribe: () => Promise.reject(refusal()),
     transcribeWav: () => Promise.reject(refusal()),
+    synthesize: () => Promise.reject(refusal()),
     status: () => {
       throw refusal();
     },

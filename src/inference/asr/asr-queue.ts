@@ -1,9 +1,11 @@
 import { isRetryable } from "../../protocol/error-codes.js";
+import { AbortedError } from "../pool-error.js";
 import type { PoolErrorCode } from "../pool-types.js";
 
 /**
  * Bounded priority queue in front of the ASR model: live jobs run before file jobs (FIFO within a priority), at most
- * `concurrency` at a time (the pool sets it to its number of Whisper lanes, see `asr-lanes.ts`).
+ * `concurrency` at a time (the pool sets it to its number of Whisper lanes, see `asr-lanes.ts`). The TTS model's
+ * threads have one too (tts/pool-synthesis.ts), live jobs only.
  *
  * - Full queue (`maxQueued` waiting): the new job is rejected at once with `overloaded` (retryable). Exception, when
  *   `liveEvictsFile` is on: a live job takes the place of the newest waiting file job, which is rejected with
@@ -11,6 +13,8 @@ import type { PoolErrorCode } from "../pool-types.js";
  * - Deadline (`deadlineMs`, absolute epoch ms) passing while the job waits: rejected with `deadline_exceeded` at that
  *   moment, without running. The deadline does not interrupt a job once it has started.
  * - A job that throws rejects with its own error, unchanged.
+ * - `signal` aborting: a waiting job leaves the queue and never runs; a running one is answered at once, its result
+ *   discarded when it ends (it keeps its slot until then). Either way `submit` rejects with `AbortedError`.
  * - Timings: `submit` resolves with `{ value, queueMs, runMs }`: queueMs from submit to start, runMs the `run()` call.
  * - `close()` rejects waiting jobs with `model_unavailable` (retryable) and resolves once running jobs have settled.
  */
@@ -21,6 +25,8 @@ export interface AsrJob<T> {
   priority: AsrPriority;
   /** Absolute epoch ms; a job still waiting then is rejected with `deadline_exceeded`. */
   deadlineMs?: number;
+  /** The caller giving up (its call cancelled): see the class comment. */
+  signal?: AbortSignal;
   run: () => Promise<T>;
 }
 
@@ -33,6 +39,8 @@ export interface AsrJobResult<T> {
 }
 
 export interface AsrQueueOptions {
+  /** What it queues for, in its errors: "ASR", "speech synthesis". */
+  name: string;
   concurrency: number;
   /** Jobs waiting (not running), both priorities together. */
   maxQueued: number;
@@ -43,6 +51,7 @@ export interface AsrQueueOptions {
 }
 
 export const DEFAULT_ASR_QUEUE_OPTIONS: AsrQueueOptions = {
+  name: "ASR",
   concurrency: 1,
   maxQueued: 64,
   liveEvictsFile: true,
@@ -68,6 +77,8 @@ export interface AsrQueueStats {
   /** Jobs whose `run()` threw. */
   failed: number;
   rejected: Partial<Record<PoolErrorCode, number>>;
+  /** Jobs whose caller aborted them, waiting (never run) or running (result discarded). */
+  cancelled: number;
   /** Most recent queue waits (ms) of jobs that started, oldest first. */
   waitSamplesMs: number[];
 }
@@ -92,6 +103,7 @@ export class AsrQueue<T> {
   private readonly rejected: Partial<Record<PoolErrorCode, number>> = {};
   private completed = 0;
   private failed = 0;
+  private cancelled = 0;
   private closed = false;
 
   constructor(options: Partial<AsrQueueOptions> = {}) {
@@ -100,23 +112,44 @@ export class AsrQueue<T> {
   }
 
   submit(job: AsrJob<T>): Promise<AsrJobResult<T>> {
-    if (this.closed) return Promise.reject(this.fail("model_unavailable", "ASR queue is closed"));
+    if (this.closed) return Promise.reject(this.fail("model_unavailable", `${this.options.name} queue is closed`));
+    if (job.signal?.aborted === true) {
+      this.cancelled += 1;
+      return Promise.reject(new AbortedError());
+    }
     if (job.deadlineMs !== undefined && job.deadlineMs <= Date.now()) {
       return Promise.reject(this.fail("deadline_exceeded", "deadline passed before the job was queued"));
     }
     if (this.queuedCount() >= this.options.maxQueued && !this.evictForLive(job.priority)) {
-      return Promise.reject(this.fail("overloaded", `ASR queue is full (${this.options.maxQueued} waiting)`));
+      return Promise.reject(this.fail("overloaded", `${this.options.name} queue is full (${this.options.maxQueued} waiting)`));
     }
 
     return new Promise<AsrJobResult<T>>((resolve, reject) => {
+      let state: "waiting" | "running" | "settled" = "waiting";
+      const settle = (answer: () => void) => {
+        if (state === "settled") return;
+        state = "settled";
+        job.signal?.removeEventListener("abort", onAbort);
+        answer();
+      };
       const queued: QueuedJob = {
         priority: job.priority,
         deadlineMs: job.deadlineMs,
         submittedMs: performance.now(),
         deadlineTimer: undefined,
-        start: () => this.execute(job, queued.submittedMs, resolve, reject),
-        reject,
+        start: () => {
+          state = "running";
+          this.execute(job, queued.submittedMs, (result) => settle(() => resolve(result)), (error) => settle(() => reject(error)));
+        },
+        reject: (error) => settle(() => reject(error)),
       };
+      const onAbort = () => {
+        if (state === "settled" || (state === "waiting" && !this.remove(queued))) return;
+        clearTimeout(queued.deadlineTimer);
+        this.cancelled += 1;
+        settle(() => reject(new AbortedError()));
+      };
+      job.signal?.addEventListener("abort", onAbort, { once: true });
       this.queues[job.priority].push(queued);
       if (job.deadlineMs !== undefined) this.armDeadline(queued, job.deadlineMs);
       this.pump();
@@ -132,7 +165,7 @@ export class AsrQueue<T> {
         this.queues[priority] = [];
         for (const job of waiting) {
           clearTimeout(job.deadlineTimer);
-          job.reject(this.fail("model_unavailable", "ASR queue is closed"));
+          job.reject(this.fail("model_unavailable", `${this.options.name} queue is closed`));
         }
       }
     }
@@ -146,6 +179,7 @@ export class AsrQueue<T> {
       completed: this.completed,
       failed: this.failed,
       rejected: { ...this.rejected },
+      cancelled: this.cancelled,
       waitSamplesMs: [...this.waitSamples],
     };
   }
@@ -169,7 +203,7 @@ export class AsrQueue<T> {
     const victim = this.queues.file.pop();
     if (victim === undefined) return false;
     clearTimeout(victim.deadlineTimer);
-    victim.reject(this.fail("overloaded", "evicted from the full ASR queue by live work"));
+    victim.reject(this.fail("overloaded", `evicted from the full ${this.options.name} queue by live work`));
     return true;
   }
 

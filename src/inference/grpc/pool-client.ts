@@ -1,14 +1,16 @@
 import { credentials, status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
-import { PoolError } from "../pool-error.js";
+import { AbortedError, PoolError } from "../pool-error.js";
 import type { PoolStatusView } from "../pool-service.js";
 import type { TranscribeRequest } from "./generated/engine/inference/v1/TranscribeRequest.js";
-import { POOL_ERROR_CODES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
+import { POOL_ERROR_CODES, type PoolOutput, type SynthesisOptions, type SynthesisRequest, type SynthesisResult, type TranscribeResult } from "../pool-types.js";
+import { checkSynthesis } from "../tts/synthesis-check.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
 import { bearerInterceptor } from "./pool-auth.js";
 import { loadInferenceProto } from "./proto.js";
 import { statusFromWire } from "./status-wire.js";
+import { synthesisRequestToWire, synthesisResultFromWire } from "./synthesis-wire.js";
 
 export interface PoolClientOptions {
   /** INFERENCE_TOKEN: sent on every call as `authorization: Bearer <token>`. */
@@ -16,6 +18,8 @@ export interface PoolClientOptions {
   maxMessageBytes: number;
   /** Deadline of unary calls (Transcribe can take a while for a long recording). */
   transcribeTimeoutMs: number;
+  /** Deadline of a Synthesize call; the pool refuses a request not started by then (`deadline_exceeded`). */
+  synthesizeTimeoutMs: number;
   statusTimeoutMs: number;
 }
 
@@ -23,6 +27,8 @@ export const DEFAULT_POOL_CLIENT_OPTIONS: Omit<PoolClientOptions, "token"> = {
   // The largest WAV upload the API takes (64 MiB) and its framing.
   maxMessageBytes: 64 * 1024 * 1024 + 64 * 1024,
   transcribeTimeoutMs: 120_000,
+  // One sentence takes ≈ 0.1 s; past this a spoken reply is too late to be worth playing.
+  synthesizeTimeoutMs: 15_000,
   statusTimeoutMs: 5_000,
 };
 
@@ -109,6 +115,36 @@ export class PoolClient {
           });
         },
       );
+    });
+  }
+
+  /**
+   * One sentence → speech. Checked here first (`invalid_text` without a round trip; the voice itself by the pool).
+   * `signal` aborting cancels the call: the pool drops the request (never run if still queued) and this rejects
+   * with `AbortedError` (code `ABORT_ERR`).
+   */
+  synthesize(request: SynthesisRequest, options: SynthesisOptions = {}): Promise<SynthesisResult> {
+    const { signal } = options;
+    if (signal?.aborted === true) return Promise.reject(new AbortedError());
+    try {
+      checkSynthesis(request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new PoolError("invalid_text", String(error)));
+    }
+    return new Promise((resolve, reject) => {
+      const call = this.grpc.Synthesize(synthesisRequestToWire(request), { deadline: Date.now() + this.#options.synthesizeTimeoutMs }, (error, response) => {
+        signal?.removeEventListener("abort", cancel);
+        if (signal?.aborted === true) return reject(new AbortedError());
+        if (error) return reject(poolErrorFromGrpc(error));
+        if (response === undefined) return reject(new PoolError("internal", "empty Synthesize response"));
+        try {
+          resolve(synthesisResultFromWire(response));
+        } catch (decodeError) {
+          reject(decodeError instanceof Error ? decodeError : new PoolError("internal", String(decodeError)));
+        }
+      });
+      const cancel = () => call.cancel();
+      signal?.addEventListener("abort", cancel, { once: true });
     });
   }
 

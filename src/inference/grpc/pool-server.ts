@@ -1,6 +1,7 @@
 import {
   Server,
   ServerCredentials,
+  status as grpcStatus,
   type sendUnaryData,
   type ServerDuplexStream,
   type ServerUnaryCall,
@@ -8,12 +9,14 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import { ConfigError } from "../../env-fields.js";
 import type { Logger } from "../../logger.js";
-import { PoolError } from "../pool-error.js";
+import { isAborted, PoolError } from "../pool-error.js";
 import type { AudioSessionHandle, InferencePoolService } from "../pool-service.js";
-import { SUPPORTED_SAMPLE_RATES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
+import { poolErrorCodeOf, SUPPORTED_SAMPLE_RATES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
 import type { AudioIn__Output } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
 import type { PoolStatus } from "./generated/engine/inference/v1/PoolStatus.js";
+import type { SynthesizeRequest__Output } from "./generated/engine/inference/v1/SynthesizeRequest.js";
+import type { SynthesizeResponse } from "./generated/engine/inference/v1/SynthesizeResponse.js";
 import type { TranscribeRequest__Output } from "./generated/engine/inference/v1/TranscribeRequest.js";
 import type { TranscribeResponse } from "./generated/engine/inference/v1/TranscribeResponse.js";
 import { isMalformed, malformedReason, withLenientDecoding, type Malformed } from "./lenient-decoding.js";
@@ -22,6 +25,7 @@ import { isSampleRate, openFromWire, serviceError, stagesFromWire, toServiceErro
 import { loadInferenceProto } from "./proto.js";
 import { ServerCounters } from "./server-counters.js";
 import { statusToWire } from "./status-wire.js";
+import { synthesisRequestFromWire, synthesisResultToWire } from "./synthesis-wire.js";
 import { exactUint64, MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
 import { serveMediaCall } from "./media-call.js";
 import { serveVideoCall } from "./video-call.js";
@@ -65,7 +69,7 @@ function streamIdOf(message: AudioIn__Output | Malformed): string {
 }
 
 /**
- * Serves the pool over gRPC: StreamAudio, StreamVideo, Transcribe, GetStatus (each behind the token) and the standard health
+ * Serves the pool over gRPC: StreamAudio, StreamVideo, Transcribe, Synthesize, GetStatus (each behind the token) and the standard health
  * service. No input reaches the process as an exception: bad messages get the pool's stable codes, and anything a
  * handler throws is logged, counted and answered `internal` to that call or stream alone.
  */
@@ -104,7 +108,10 @@ export async function startPoolServer(
       .then(
         (value) => respond(null, value),
         (error: unknown) => {
-          if (error instanceof PoolError) return respond(toServiceError(error));
+          // A queue's refusal (AsrQueueError: overloaded, deadline_exceeded) carries a pool code as a PoolError does.
+          if (error instanceof PoolError || poolErrorCodeOf(error) !== "internal") return respond(toServiceError(error));
+          // The caller cancelled: nobody reads this answer, and it is no fault of the handler.
+          if (isAborted(error)) return respond({ code: grpcStatus.CANCELLED, details: "cancelled by the caller" });
           respond(serviceError("internal", counters.fault(rpc, error)));
         },
       );
@@ -181,6 +188,25 @@ export async function startPoolServer(
           duration_ms: result.durationMs,
           timings: { vad_ms: result.timings.vadMs, asr_ms: result.timings.asrMs, total_ms: result.timings.totalMs },
         };
+      });
+    },
+    Synthesize(call: ServerUnaryCall<SynthesizeRequest__Output | Malformed, SynthesizeResponse>, callback: sendUnaryData<SynthesizeResponse>) {
+      // The call cancelled (by its client, or past its deadline) drops its request: never run if still queued.
+      const cancelled = new AbortController();
+      call.once("cancelled", () => cancelled.abort());
+      answerUnary("Synthesize", callback, async () => {
+        const request = call.request;
+        if (isMalformed(request)) {
+          counters.malformed();
+          throw new PoolError("invalid_text", `the request did not decode as SynthesizeRequest (${malformedReason(request)})`);
+        }
+        const deadline = call.getDeadline();
+        const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+        const result = await pool.synthesize(synthesisRequestFromWire(request), {
+          signal: cancelled.signal,
+          ...(Number.isFinite(deadlineMs) ? { deadlineMs } : {}),
+        });
+        return synthesisResultToWire(result);
       });
     },
     // Its request has no fields, so one that does not decode is answered all the same.

@@ -37,6 +37,11 @@ export function rnnoiseWasmFile(build: "echogarden" | "jitsi"): PackagedFile {
   return build === "echogarden" ? packagedFile("@echogarden/rnnoise-wasm", "rnnoise.wasm") : packagedFile("@jitsi/rnnoise-wasm", "dist/rnnoise-sync.js");
 }
 
+/** eSpeak NG compiled to wasm (`espeak-ng`, GPL-3.0-or-later): its voices and dictionaries are embedded in the .wasm. */
+export function espeakWasmFile(): PackagedFile {
+  return packagedFile("espeak-ng", "dist/espeak-ng.wasm");
+}
+
 /** Why a packaged model file cannot be found on this machine (package not installed, file missing), or null. */
 export function missingPackagedFile(find: () => PackagedFile): string | null {
   try {

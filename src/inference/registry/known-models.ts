@@ -1,4 +1,5 @@
 import { BLAZEFACE_MODULE } from "../models/blazeface.js";
+import { ESPEAK_NG_MODULE } from "../models/espeak-tts.js";
 import { FACE_EXPRESSION_MODULE } from "../models/face-expression.js";
 import { RNNOISE_MODULE } from "../models/rnnoise-model.js";
 import { SILERO_VAD_V5_MODULE } from "../models/silero-vad.js";
@@ -15,4 +16,5 @@ export const KNOWN_MODEL_MODULES: readonly AnyModelModule[] = [
   BLAZEFACE_MODULE,
   FACE_EXPRESSION_MODULE,
   RNNOISE_MODULE,
+  ESPEAK_NG_MODULE,
 ];

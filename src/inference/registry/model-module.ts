@@ -48,6 +48,30 @@ export interface TaskModels {
   face_expression: FaceExpressionModel;
   /** Noise suppression before the VAD: one state per stream, opened and freed by the stream (sequence-style). */
   denoise: DenoiseModel;
+  /** One sentence → speech, off the calling thread; callers run at most `instances` at once (unbatched). */
+  tts: TtsModel;
+}
+
+/** One checked utterance: text trimmed and 1–1,000 characters, a voice the model lists, a rate within bounds. */
+export interface TtsUtterance {
+  text: string;
+  voice: string;
+  rateWpm: number;
+}
+
+export interface SynthesizedSpeech {
+  /** 16-bit mono samples. */
+  pcm16: Int16Array;
+  sampleRate: number;
+  /** The synthesis itself, where it ran (no queueing, no message passing). */
+  synthMs: number;
+}
+
+export interface TtsModel {
+  /** Voice ids it speaks (`en-us`, `en-gb-x-rp`), and the variants a voice may take after `+` (`f3`). */
+  readonly voices: readonly string[];
+  readonly variants: readonly string[];
+  synthesize(utterance: TtsUtterance): Promise<SynthesizedSpeech>;
 }
 
 /**

@@ -23,6 +23,9 @@ import type { StreamClosed as _engine_inference_v1_StreamClosed, StreamClosed__O
 import type { StreamError as _engine_inference_v1_StreamError, StreamError__Output as _engine_inference_v1_StreamError__Output } from './engine/inference/v1/StreamError.js';
 import type { StreamOpen as _engine_inference_v1_StreamOpen, StreamOpen__Output as _engine_inference_v1_StreamOpen__Output } from './engine/inference/v1/StreamOpen.js';
 import type { StreamStates as _engine_inference_v1_StreamStates, StreamStates__Output as _engine_inference_v1_StreamStates__Output } from './engine/inference/v1/StreamStates.js';
+import type { SynthesizeRequest as _engine_inference_v1_SynthesizeRequest, SynthesizeRequest__Output as _engine_inference_v1_SynthesizeRequest__Output } from './engine/inference/v1/SynthesizeRequest.js';
+import type { SynthesizeResponse as _engine_inference_v1_SynthesizeResponse, SynthesizeResponse__Output as _engine_inference_v1_SynthesizeResponse__Output } from './engine/inference/v1/SynthesizeResponse.js';
+import type { SynthesizeTimings as _engine_inference_v1_SynthesizeTimings, SynthesizeTimings__Output as _engine_inference_v1_SynthesizeTimings__Output } from './engine/inference/v1/SynthesizeTimings.js';
 import type { Timings as _engine_inference_v1_Timings, Timings__Output as _engine_inference_v1_Timings__Output } from './engine/inference/v1/Timings.js';
 import type { TranscribeRequest as _engine_inference_v1_TranscribeRequest, TranscribeRequest__Output as _engine_inference_v1_TranscribeRequest__Output } from './engine/inference/v1/TranscribeRequest.js';
 import type { TranscribeResponse as _engine_inference_v1_TranscribeResponse, TranscribeResponse__Output as _engine_inference_v1_TranscribeResponse__Output } from './engine/inference/v1/TranscribeResponse.js';
@@ -63,6 +66,9 @@ export interface ProtoGrpcType {
         StreamError: MessageTypeDefinition<_engine_inference_v1_StreamError, _engine_inference_v1_StreamError__Output>
         StreamOpen: MessageTypeDefinition<_engine_inference_v1_StreamOpen, _engine_inference_v1_StreamOpen__Output>
         StreamStates: MessageTypeDefinition<_engine_inference_v1_StreamStates, _engine_inference_v1_StreamStates__Output>
+        SynthesizeRequest: MessageTypeDefinition<_engine_inference_v1_SynthesizeRequest, _engine_inference_v1_SynthesizeRequest__Output>
+        SynthesizeResponse: MessageTypeDefinition<_engine_inference_v1_SynthesizeResponse, _engine_inference_v1_SynthesizeResponse__Output>
+        SynthesizeTimings: MessageTypeDefinition<_engine_inference_v1_SynthesizeTimings, _engine_inference_v1_SynthesizeTimings__Output>
         Timings: MessageTypeDefinition<_engine_inference_v1_Timings, _engine_inference_v1_Timings__Output>
         TranscribeRequest: MessageTypeDefinition<_engine_inference_v1_TranscribeRequest, _engine_inference_v1_TranscribeRequest__Output>
         TranscribeResponse: MessageTypeDefinition<_engine_inference_v1_TranscribeResponse, _engine_inference_v1_TranscribeResponse__Output>

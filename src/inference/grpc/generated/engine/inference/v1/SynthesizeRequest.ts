@@ -1,0 +1,14 @@
+// Original file: proto/inference.proto
+
+
+export interface SynthesizeRequest {
+  'text'?: (string);
+  'voice'?: (string);
+  'rate_wpm'?: (number);
+}
+
+export interface SynthesizeRequest__Output {
+  'text': (string);
+  'voice': (string);
+  'rate_wpm': (number);
+}
