@@ -62,6 +62,8 @@ export interface RunningEngine {
   knowledge: KnowledgeBaseStore;
   turns: TurnStore;
   tutorInstances: TutorInstances;
+  /** The virtual tutor server's plain-WebSocket clients, bridged into the rooms. */
+  bridge: TutorBridge;
   service: SessionsService;
   inference: InferenceGateway;
   metrics: EngineMetrics;
@@ -242,6 +244,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     knowledge,
     turns,
     tutorInstances,
+    bridge,
     service,
     inference: inference.gateway,
     metrics,

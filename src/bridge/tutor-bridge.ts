@@ -40,7 +40,7 @@ export class TutorBridge {
 
   /** Whether an upgrade request is the bridge's. */
   static handles(req: IncomingMessage): boolean {
-    return BRIDGE_PATH.test(new URL(req.url ?? "/", "http://bridge").pathname);
+    return BRIDGE_PATH.test(pathOf(req));
   }
 
   get size(): number {
@@ -48,9 +48,9 @@ export class TutorBridge {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? "/", "http://bridge");
-    const sessionId = decodeURIComponent(BRIDGE_PATH.exec(url.pathname)?.[1] ?? "");
-    const token = url.searchParams.get("token") ?? undefined;
+    const sessionId = safeDecode(BRIDGE_PATH.exec(pathOf(req))?.[1] ?? "");
+    const query = (req.url ?? "").split("?")[1] ?? "";
+    const token = new URLSearchParams(query).get("token") ?? undefined;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       // Nothing the client sends is read until its token is checked and its seat is taken.
       ws.pause();
@@ -109,4 +109,18 @@ export class TutorBridge {
 function refuse(ws: WebSocket, reason: string): void {
   ws.resume();
   ws.close(BRIDGE_CLOSE.policy, reason);
+}
+
+/** The request's path, read without a URL parser that could throw on what a hostile client sends. */
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? "/").split("?")[0] ?? "/";
+}
+
+/** `%`-decoding that does not throw on a malformed escape (the id then matches no session). */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

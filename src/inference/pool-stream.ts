@@ -1,6 +1,6 @@
 import type { StreamStages } from "./audio-stages.js";
 import { Resampler } from "./audio/resample.js";
-import { MODEL_SAMPLE_RATE, type PoolOutput, type StreamOpen } from "./pool-types.js";
+import { MODEL_SAMPLE_RATE, type PoolOutput, type StreamOpen, type StreamVad } from "./pool-types.js";
 import { SpeechSegmenter, type SegmenterOptions } from "./vad/segmenter.js";
 
 /** One audio stream the pool serves: its call, resampler, VAD backlog and carry, segmenter and ASR jobs. */
@@ -50,6 +50,21 @@ export function newAudioStream(
     utterances: 0,
     inFlight: new Set(),
     reportedUnavailable: false,
+  };
+}
+
+/** Hysteresis kept below a stream's own speech threshold (the pool's defaults: 0.5 → 0.35). */
+const SILENCE_BELOW_SPEECH = 0.15;
+const MIN_SILENCE_THRESHOLD = 0.05;
+
+/** The pool's segmenter settings with a stream's own turn-taking over them. */
+export function streamSegmenter(pool: Partial<SegmenterOptions>, vad: StreamVad | undefined): Partial<SegmenterOptions> {
+  if (vad === undefined) return pool;
+  const threshold = vad.speechThreshold;
+  return {
+    ...pool,
+    ...(threshold === undefined ? {} : { speechThreshold: threshold, silenceThreshold: Math.max(MIN_SILENCE_THRESHOLD, threshold - SILENCE_BELOW_SPEECH) }),
+    ...(vad.endOfTurnSilenceMs === undefined ? {} : { hangoverMs: vad.endOfTurnSilenceMs }),
   };
 }
 

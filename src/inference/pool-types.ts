@@ -51,7 +51,19 @@ export interface StreamOpen {
    * a `model_unavailable` error for it, its audio dropped, its close still answered `closed`.
    */
   stages?: readonly AudioStage[];
+  /** This stream's turn-taking; the pool's defaults where unset. */
+  vad?: StreamVad;
 }
+
+/** A stream's own speech detection settings (a tutor profile's `turn`): the student's turn ends when they stop. */
+export interface StreamVad {
+  /** Speech probability at or above which a chunk starts speech. */
+  speechThreshold?: number;
+  /** Silence that ends an utterance. */
+  endOfTurnSilenceMs?: number;
+}
+
+export const STREAM_VAD_LIMITS = { speechThreshold: { min: 0.1, max: 0.95 }, endOfTurnSilenceMs: { min: 200, max: 3_000 } } as const;
 
 /** Milliseconds spent in each stage of one utterance, end of speech → transcript. */
 export interface StageTimings {

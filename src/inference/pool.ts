@@ -10,7 +10,7 @@ import type { ExecutionDevice } from "./models/model-files.js";
 import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { asUnavailable as unavailable, type PoolError } from "./pool-error.js";
 import { poolStatusView, priorityQueueServing, sequenceBatcherServing, streamStageServing } from "./pool-status.js";
-import { concat, newAudioStream, padToChunks, type AudioStream } from "./pool-stream.js";
+import { concat, newAudioStream, padToChunks, streamSegmenter, type AudioStream } from "./pool-stream.js";
 import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView, VideoSessionHandle } from "./pool-service.js";
@@ -181,7 +181,7 @@ export class InferencePool implements InferencePoolService {
 
   /** A stream whose stage's model is unavailable is refused: model_unavailable, its audio dropped, its close answered. */
   #openStream(key: string, group: string, segmentPrefix: string, open: StreamOpen, emit: (output: PoolOutput) => void): void {
-    const stream = newAudioStream({ key, group, open, segmentPrefix, emit }, this.#options.segmenter);
+    const stream = newAudioStream({ key, group, open, segmentPrefix, emit }, streamSegmenter(this.#options.segmenter, open.vad));
     stream.stages = this.#stages.open(open.stages ?? [], (error) =>
       error.code === "overloaded" ? this.#overloaded(stream, 1) : emit({ kind: "error", streamId: open.streamId, code: error.code, message: error.message }),
     );

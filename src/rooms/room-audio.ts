@@ -1,5 +1,5 @@
 import type { AudioLinkHandle, InferenceGateway } from "../inference/inference-gateway.js";
-import type { AudioStage, PoolOutput, SampleRate } from "../inference/pool-types.js";
+import type { AudioStage, PoolOutput, SampleRate, StreamVad } from "../inference/pool-types.js";
 import type { Logger } from "../logger.js";
 import { ClosingStreams } from "./closing-streams.js";
 import { ErrorNotices, participantCode, type MediaErrorCode } from "./error-notices.js";
@@ -26,9 +26,11 @@ export interface RoomAudioOptions {
    * participant's join option says otherwise.
    */
   noiseSuppression: boolean;
+  /** The streams' turn-taking (a tutoring session's tutor profile); null: the pool's defaults. */
+  vad: StreamVad | null;
 }
 
-export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, errorNoticeMs: 1_000, noiseSuppression: false };
+export const DEFAULT_ROOM_AUDIO_OPTIONS: RoomAudioOptions = { drainTimeoutMs: 30_000, errorNoticeMs: 1_000, noiseSuppression: false, vad: null };
 
 /** A room's streams, made with its link on the first chunk: an idle session holds neither. */
 interface StreamBook {
@@ -93,7 +95,8 @@ export class RoomAudio {
       book.byParticipant.set(participantId, stream);
       book.byStream.set(stream.streamId, stream);
       const stages = (noiseSuppression ?? this.#options.noiseSuppression) ? { stages: DENOISE } : {};
-      book.link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate, ...stages });
+      const vad = this.#options.vad === null ? {} : { vad: this.#options.vad };
+      book.link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate, ...stages, ...vad });
     }
     stream.seq += 1;
     book.link.chunk(stream.streamId, stream.seq, pcm16);

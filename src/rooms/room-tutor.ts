@@ -1,5 +1,6 @@
 import type { SessionMachineEmitted, SessionMachineEvent, TutorTurnSettings } from "../actors/session-events.js";
 import type { Logger } from "../logger.js";
+import type { StreamVad } from "../inference/pool-types.js";
 import type { TurnRecord, TurnStore } from "../persistence/turn-store.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 import type { ServerMessages } from "../protocol/server-messages.js";
@@ -83,6 +84,12 @@ export class RoomTutor {
   get turnSettings(): TutorTurnSettings {
     const { profile } = this.#lease.instance;
     return { minInterruptionMs: profile.turn.min_interruption_ms, greets: profile.greeting.trim() !== "" };
+  }
+
+  /** The student's audio stream's turn-taking, from the profile. */
+  get streamVad(): StreamVad {
+    const { turn } = this.#lease.instance.profile;
+    return { speechThreshold: turn.vad_threshold, endOfTurnSilenceMs: turn.end_of_turn_silence_ms };
   }
 
   /** The machine's `reply.start` / `reply.stop`. */

@@ -8,12 +8,18 @@ import { roomCreateOptionsSchema } from "./room-options.js";
 import { OrderedWrites } from "./ordered-writes.js";
 import { AnalysisWrites } from "./analysis-writes.js";
 import type { MediaErrorCode } from "./error-notices.js";
-import { RoomAudio, type RoomAudioErrorCode } from "./room-audio.js";
+import { RoomAudio, type RoomAudioErrorCode, type RoomAudioOptions } from "./room-audio.js";
 import { RoomVideo } from "./room-video.js";
 import { RoomTutor } from "./room-tutor.js";
 import { DEFAULT_TUTOR_ID } from "../tutor/tutor-profile.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import { createSessionState, ParticipantState, stateBufferBytes, withStateBufferSize } from "./session-state.js";
+
+/** A room's audio options where they differ from the defaults (noise suppression, a tutor's turn-taking), or null. */
+function audioOptions(noiseSuppression: boolean, tutor: RoomTutor | null): Partial<RoomAudioOptions> | null {
+  if (!noiseSuppression && tutor === null) return null;
+  return { ...(noiseSuppression ? { noiseSuppression } : {}), ...(tutor === null ? {} : { vad: tutor.streamVad }) };
+}
 
 /** Close code for a connection replaced by a newer one of the same participant (consented: no auto-reconnect). */
 const REPLACED_CLOSE_CODE = CloseCode.CONSENTED;
@@ -58,13 +64,14 @@ export abstract class SessionRoom extends MachineRoom {
     // The room is its parts' listener: an idle session carries no bag of closures per part.
     const tutor = options.kind === "tutoring" ? await this.openTutor(options.sessionId, options.tutorId, options.kbId, writes) : null;
     const startedAtMs = Date.now();
+    const audio = audioOptions(options.noiseSuppression, tutor);
     const media = { gateway: this.deps.inference, sessionId: options.sessionId, startedAtMs, logger: this.log, listener: this };
     this.assemble({
       connections,
       writes,
       analyses: new AnalysisWrites(writes, this.deps.analyses),
       // Options only where they differ from the defaults: a room's own copy of them costs every session.
-      audio: new RoomAudio(options.noiseSuppression ? { ...media, options: { noiseSuppression: true } } : media),
+      audio: new RoomAudio(audio === null ? media : { ...media, options: audio }),
       video: new RoomVideo({ ...media, options: { expressions: { noFaceAfterMs: this.deps.config.noFaceAfterMs } } }),
       inbox: new ClientInbox(this, connections, this.deps.metrics, {
         messagesPerSecond: this.deps.config.messagesPerSecond,

@@ -50,7 +50,7 @@ export const DEFAULT_TUTOR_PROFILE = {
   system_prompt: DEFAULT_SYSTEM_PROMPT,
   llm: { model: null, temperature: 0.7, max_tokens: 300 },
   voice: { name: "en-us", rate_wpm: 175 },
-  turn: { vad_threshold: 0.5, end_of_turn_silence_ms: 700, min_interruption_ms: 300 },
+  turn: { vad_threshold: 0.5, end_of_turn_silence_ms: 500, min_interruption_ms: 300 },
   greeting: "Hi! I'm your tutor. What would you like to work on today?",
 } as const satisfies TutorSettingsShape;
 

@@ -170,6 +170,8 @@ describe("the pool's gRPC surface under hostile callers", () => {
         { what: "an unsupported rate", send: () => audio.call.write(openMessage("rate0", 0)), streamId: "rate0", code: "invalid_audio" },
         { what: "a participant id over 128 characters", send: () => audio.call.write(openMessage("long-participant", 16_000, { participant_id: "p".repeat(129) })), streamId: "long-participant", code: "invalid_audio" },
         { what: "an empty session id", send: () => audio.call.write(openMessage("no-session", 16_000, { session_id: "" })), streamId: "no-session", code: "invalid_audio" },
+        { what: "a VAD threshold out of range", send: () => audio.call.write(openMessage("vad-threshold", 16_000, { vad: { speech_threshold: 0.99 } })), streamId: "vad-threshold", code: "invalid_audio" },
+        { what: "an end-of-turn silence out of range", send: () => audio.call.write(openMessage("vad-silence", 16_000, { vad: { end_of_turn_silence_ms: 50 } })), streamId: "vad-silence", code: "invalid_audio" },
         // The refusal echoes the id cut to the 160-character bound.
         { what: "a stream id over 160 characters", send: () => audio.call.write(openMessage("i".repeat(100_000))), streamId: "i".repeat(160), code: "invalid_audio" },
       ];

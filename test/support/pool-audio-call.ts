@@ -162,7 +162,7 @@ export function bearer(token: string = TEST_INFERENCE_TOKEN): Metadata {
 export function openMessage(
   streamId: string,
   sampleRate = 16_000,
-  ids: { session_id?: string; participant_id?: string } = {},
+  ids: { session_id?: string; participant_id?: string; vad?: { speech_threshold?: number; end_of_turn_silence_ms?: number } } = {},
 ): AudioIn {
   return {
     open: { stream_id: streamId, session_id: "session-1", participant_id: "participant-1", sample_rate: sampleRate, tutor_id: "", ...ids },

@@ -14,7 +14,7 @@ describe("tutor settings", () => {
       language: "en",
       llm: { model: null, temperature: 0.7, max_tokens: 300 },
       voice: { name: "en-us", rate_wpm: 175 },
-      turn: { vad_threshold: 0.5, end_of_turn_silence_ms: 700, min_interruption_ms: 300 },
+      turn: { vad_threshold: 0.5, end_of_turn_silence_ms: 500, min_interruption_ms: 300 },
     });
     expect(DEFAULT_TUTOR_PROFILE.system_prompt.length).toBeGreaterThan(100);
     expect(DEFAULT_TUTOR_PROFILE.greeting).not.toBe("");

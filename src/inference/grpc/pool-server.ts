@@ -21,7 +21,7 @@ import type { TranscribeRequest__Output } from "./generated/engine/inference/v1/
 import type { TranscribeResponse } from "./generated/engine/inference/v1/TranscribeResponse.js";
 import { isMalformed, malformedReason, withLenientDecoding, type Malformed } from "./lenient-decoding.js";
 import { authServerInterceptor, MIN_INFERENCE_TOKEN_CHARS } from "./pool-auth.js";
-import { isSampleRate, openFromWire, serviceError, stagesFromWire, toServiceError, toWire } from "./pool-wire.js";
+import { isSampleRate, openFromWire, serviceError, stagesFromWire, toServiceError, toWire, vadFromWire } from "./pool-wire.js";
 import { loadInferenceProto } from "./proto.js";
 import { ServerCounters } from "./server-counters.js";
 import { statusToWire } from "./status-wire.js";
@@ -143,9 +143,11 @@ export async function startPoolServer(
             refuse(reply, open.stream_id, `sample rate ${open.sample_rate} is not one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`);
           } else {
             const stages = stagesFromWire(open.stages);
+            const vad = vadFromWire(open.vad);
             // A stage this pool cannot even name is a model it does not have (a newer engine's): not opened.
             if ("refused" in stages) reply({ kind: "error", streamId: open.stream_id, code: "model_unavailable", message: stages.refused });
-            else session.open(openFromWire(open, open.sample_rate, stages.stages));
+            else if ("refused" in vad) refuse(reply, open.stream_id, vad.refused);
+            else session.open(openFromWire(open, open.sample_rate, stages.stages, vad.vad));
           }
         } else if (message.chunk) {
           const chunk = message.chunk;

@@ -11,9 +11,12 @@ import {
   type PoolOutput,
   type SampleRate,
   type StreamOpen,
+  type StreamVad,
+  STREAM_VAD_LIMITS,
 } from "../pool-types.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
 import type { StreamOpen as WireStreamOpen, StreamOpen__Output } from "./generated/engine/inference/v1/StreamOpen.js";
+import type { StreamVad__Output } from "./generated/engine/inference/v1/StreamVad.js";
 
 /**
  * The wire forms of the pool's audio vocabulary: a stream's open both ways (the engine's link writes it, the server
@@ -30,11 +33,32 @@ export function openToWire(open: StreamOpen, offsetMs: number): WireStreamOpen {
     tutor_id: open.tutorId ?? "",
     offset_ms: offsetMs,
     stages: [...(open.stages ?? [])],
+    ...(open.vad === undefined ? {} : { vad: { speech_threshold: open.vad.speechThreshold ?? 0, end_of_turn_silence_ms: open.vad.endOfTurnSilenceMs ?? 0 } }),
   };
 }
 
+/** A wire open's turn-taking settings (0 = unset), or why they are refused. */
+export function vadFromWire(vad: StreamVad__Output | null): { vad: StreamVad | undefined } | { refused: string } {
+  if (vad === null) return { vad: undefined };
+  const { speechThreshold: threshold, endOfTurnSilenceMs: silence } = STREAM_VAD_LIMITS;
+  const out: StreamVad = {};
+  if (vad.speech_threshold !== 0) {
+    if (!(vad.speech_threshold >= threshold.min && vad.speech_threshold <= threshold.max)) {
+      return { refused: `vad.speech_threshold must be from ${threshold.min} to ${threshold.max}` };
+    }
+    out.speechThreshold = vad.speech_threshold;
+  }
+  if (vad.end_of_turn_silence_ms !== 0) {
+    if (vad.end_of_turn_silence_ms < silence.min || vad.end_of_turn_silence_ms > silence.max) {
+      return { refused: `vad.end_of_turn_silence_ms must be from ${silence.min} to ${silence.max}` };
+    }
+    out.endOfTurnSilenceMs = vad.end_of_turn_silence_ms;
+  }
+  return { vad: out };
+}
+
 /** The server's side, once its ids, offset and rate are checked; stages as `stagesFromWire` read them. */
-export function openFromWire(open: StreamOpen__Output, sampleRate: SampleRate, stages: readonly AudioStage[]): StreamOpen {
+export function openFromWire(open: StreamOpen__Output, sampleRate: SampleRate, stages: readonly AudioStage[], vad?: StreamVad): StreamOpen {
   return {
     streamId: open.stream_id,
     sessionId: open.session_id,
@@ -43,6 +67,7 @@ export function openFromWire(open: StreamOpen__Output, sampleRate: SampleRate, s
     offsetMs: open.offset_ms,
     ...(open.tutor_id === "" ? {} : { tutorId: open.tutor_id }),
     ...(stages.length === 0 ? {} : { stages }),
+    ...(vad === undefined ? {} : { vad }),
   };
 }
 

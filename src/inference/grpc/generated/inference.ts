@@ -23,6 +23,7 @@ import type { StreamClosed as _engine_inference_v1_StreamClosed, StreamClosed__O
 import type { StreamError as _engine_inference_v1_StreamError, StreamError__Output as _engine_inference_v1_StreamError__Output } from './engine/inference/v1/StreamError.js';
 import type { StreamOpen as _engine_inference_v1_StreamOpen, StreamOpen__Output as _engine_inference_v1_StreamOpen__Output } from './engine/inference/v1/StreamOpen.js';
 import type { StreamStates as _engine_inference_v1_StreamStates, StreamStates__Output as _engine_inference_v1_StreamStates__Output } from './engine/inference/v1/StreamStates.js';
+import type { StreamVad as _engine_inference_v1_StreamVad, StreamVad__Output as _engine_inference_v1_StreamVad__Output } from './engine/inference/v1/StreamVad.js';
 import type { SynthesizeRequest as _engine_inference_v1_SynthesizeRequest, SynthesizeRequest__Output as _engine_inference_v1_SynthesizeRequest__Output } from './engine/inference/v1/SynthesizeRequest.js';
 import type { SynthesizeResponse as _engine_inference_v1_SynthesizeResponse, SynthesizeResponse__Output as _engine_inference_v1_SynthesizeResponse__Output } from './engine/inference/v1/SynthesizeResponse.js';
 import type { SynthesizeTimings as _engine_inference_v1_SynthesizeTimings, SynthesizeTimings__Output as _engine_inference_v1_SynthesizeTimings__Output } from './engine/inference/v1/SynthesizeTimings.js';
@@ -66,6 +67,7 @@ export interface ProtoGrpcType {
         StreamError: MessageTypeDefinition<_engine_inference_v1_StreamError, _engine_inference_v1_StreamError__Output>
         StreamOpen: MessageTypeDefinition<_engine_inference_v1_StreamOpen, _engine_inference_v1_StreamOpen__Output>
         StreamStates: MessageTypeDefinition<_engine_inference_v1_StreamStates, _engine_inference_v1_StreamStates__Output>
+        StreamVad: MessageTypeDefinition<_engine_inference_v1_StreamVad, _engine_inference_v1_StreamVad__Output>
         SynthesizeRequest: MessageTypeDefinition<_engine_inference_v1_SynthesizeRequest, _engine_inference_v1_SynthesizeRequest__Output>
         SynthesizeResponse: MessageTypeDefinition<_engine_inference_v1_SynthesizeResponse, _engine_inference_v1_SynthesizeResponse__Output>
         SynthesizeTimings: MessageTypeDefinition<_engine_inference_v1_SynthesizeTimings, _engine_inference_v1_SynthesizeTimings__Output>

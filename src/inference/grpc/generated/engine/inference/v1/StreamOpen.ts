@@ -1,5 +1,6 @@
 // Original file: proto/inference.proto
 
+import type { StreamVad as _engine_inference_v1_StreamVad, StreamVad__Output as _engine_inference_v1_StreamVad__Output } from '../../../engine/inference/v1/StreamVad.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StreamOpen {
@@ -10,6 +11,7 @@ export interface StreamOpen {
   'tutor_id'?: (string);
   'offset_ms'?: (number | string | Long);
   'stages'?: (string)[];
+  'vad'?: (_engine_inference_v1_StreamVad | null);
 }
 
 export interface StreamOpen__Output {
@@ -20,4 +22,5 @@ export interface StreamOpen__Output {
   'tutor_id': (string);
   'offset_ms': (number);
   'stages': (string)[];
+  'vad': (_engine_inference_v1_StreamVad__Output | null);
 }
