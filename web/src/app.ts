@@ -1,11 +1,12 @@
 import { Client, type Room } from "@colyseus/sdk";
 import { CameraToggle } from "./camera-toggle.js";
 import { Chat } from "./chat.js";
-import { MISSING_LINK_TEXT, joinErrorText, microphoneErrorText } from "./error-text.js";
+import { MISSING_LINK_TEXT, isTutorError, joinErrorText, microphoneErrorText } from "./error-text.js";
 import { openMicrophone, type Microphone } from "./microphone.js";
 import { departureText, kindLabel, type Departure } from "./notice-text.js";
 import { PeerMesh, type IncomingSignal } from "./peers.js";
 import { Tiles } from "./tiles.js";
+import { TutorPanel } from "./tutor-panel.js";
 import { appendSegment, findView, renderParticipants, renderPeers, renderTitle, type ParticipantView, type View } from "./view.js";
 import type {
   ErrorMessage,
@@ -15,6 +16,8 @@ import type {
   SessionJoinedMessage,
   TextBroadcastMessage,
   TranscriptMessage,
+  TutorInterruptedMessage,
+  TutorReplyMessage,
 } from "../../src/protocol/server-messages.js";
 
 /** The slice of the synchronised room state the page reads (see src/rooms/session-state.ts). */
@@ -24,6 +27,9 @@ interface RoomState {
   status: string;
   endReason: string;
   participants: { forEach(cb: (p: ParticipantView, id: string) => void): void };
+  /** A live tutoring session's turn state ("" otherwise) and its tutor's current or last turn. */
+  tutorState: string;
+  turnId: number;
 }
 
 /**
@@ -125,6 +131,9 @@ async function start(view: View): Promise<void> {
     onChange: () => renderPeers(view.peers, mesh.states(), nameOf),
   });
   const chat = new Chat(view, (message) => joined.send("text", message));
+  const tutor = new TutorPanel(view.tutor);
+  // The question box sends `text`, which is chat too: the tutor answers the student's messages.
+  chat.attach(view.tutor);
   const camera = new CameraToggle({
     button: view.camera,
     problem: view.cameraProblem,
@@ -161,6 +170,9 @@ async function start(view: View): Promise<void> {
     if (message.participant_id === selfId) camera.analysed();
   });
   joined.onMessage("no_face", (message: NoFaceMessage) => tiles.noFace(message));
+  joined.onMessage("tutor.reply", (message: TutorReplyMessage) => tutor.reply(message));
+  joined.onMessage("tutor.audio", (bytes: Uint8Array) => tutor.audio(bytes));
+  joined.onMessage("tutor.interrupted", (message: TutorInterruptedMessage) => tutor.interrupted(message));
   joined.onMessage("session.ended", (message: SessionEndedMessage) => {
     departure ??= "ended";
     endReason = message.reason;
@@ -170,13 +182,16 @@ async function start(view: View): Promise<void> {
     departure ??= "replaced";
   });
   joined.onMessage("error", (message: ErrorMessage) => {
-    if (message.type === "text") chat.refused(message);
+    // The tutor's failures come for the message that asked (`text` or `audio`), but were not a refusal of it.
+    if (isTutorError(message)) tutor.failed(message);
+    else if (message.type === "text") chat.refused(message);
     else if (message.type === "video") camera.refused(message);
     else console.warn("engine error", message.code, message.message);
   });
   joined.onStateChange((state: RoomState) => {
     kind = state.kind;
     renderTitle(view, state.title, kindLabel(state.kind));
+    tutor.render(state.kind, state.tutorState, state.turnId);
     view.leave.textContent = `Leave ${kind === "tutoring" ? "session" : "meeting"}`;
     view.lifecycle.textContent = state.endReason ? `${state.status} (${state.endReason})` : state.status;
     participants = participantsOf(state);
@@ -198,6 +213,7 @@ async function start(view: View): Promise<void> {
     clearSpeaking();
     camera.enable(false, !observer);
     mesh.close();
+    tutor.close();
     void mic?.stop();
     view.mic.disabled = true;
     view.leave.disabled = true;

@@ -64,3 +64,16 @@ export function videoErrorText(error: ErrorMessage): string {
   if (text === undefined) return `Camera frame not analysed: ${error.message} [${error.code}]`;
   return error.code === "invalid_video" ? `${text}: ${error.message} [${error.code}]` : `${text}. [${error.code}]`;
 }
+
+/** Codes of a tutor's failed turn, shown in its panel (not as a refused chat message: the message was relayed). */
+const TUTOR_ERROR_TEXT: Partial<Record<RoomErrorCode, string>> = {
+  llm_unavailable: "The tutor cannot answer right now: its language model is unavailable. Ask again in a moment.",
+};
+
+export function isTutorError(error: ErrorMessage): boolean {
+  return TUTOR_ERROR_TEXT[error.code] !== undefined;
+}
+
+export function tutorErrorText(error: ErrorMessage): string {
+  return `${TUTOR_ERROR_TEXT[error.code] ?? `The tutor could not answer: ${error.message}.`} [${error.code}]`;
+}

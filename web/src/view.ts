@@ -26,6 +26,20 @@ export interface View {
   chatInput: HTMLInputElement;
   chatSend: HTMLButtonElement;
   chatError: HTMLElement;
+  tutor: TutorView;
+}
+
+/** The tutor panel (shown in tutoring sessions). */
+export interface TutorView {
+  panel: HTMLElement;
+  state: HTMLElement;
+  audio: HTMLButtonElement;
+  replies: HTMLOListElement;
+  problem: HTMLElement;
+  form: HTMLFormElement;
+  input: HTMLInputElement;
+  send: HTMLButtonElement;
+  error: HTMLElement;
 }
 
 export function findView(): View {
@@ -50,6 +64,17 @@ export function findView(): View {
     chatInput: byId("chat-input"),
     chatSend: byId("chat-send"),
     chatError: byId("chat-error"),
+    tutor: {
+      panel: byId("tutor"),
+      state: byId("tutor-state"),
+      audio: byId("tutor-audio"),
+      replies: byId("tutor-replies"),
+      problem: byId("tutor-problem"),
+      form: byId("tutor-form"),
+      input: byId("tutor-input"),
+      send: byId("tutor-send"),
+      error: byId("tutor-error"),
+    },
   };
 }
 
