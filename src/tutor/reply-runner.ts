@@ -6,6 +6,7 @@ import { AudioPacer, type AudioPacerOptions } from "./audio-pacer.js";
 import type { ChatMessage } from "./llm/llm-client.js";
 import { isLlmAborted, isLlmError, LlmError } from "./llm/llm-error.js";
 import { SentenceChunker } from "./llm/sentence-chunker.js";
+import { UnconfiguredLlm } from "./llm/unconfigured-llm.js";
 import type { TutorInstance, TutorSpeech } from "./tutor-instances.js";
 
 /** A knowledge-base passage retrieved for a student's turn. */
@@ -191,6 +192,8 @@ class RunningTurn {
       this.#timings.retrieval_ms = this.#since();
     }
     if (instance.llmSettings === null) {
+      // Without LLM_URL that is the reason to give; with one, the missing model name is.
+      if (instance.llm instanceof UnconfiguredLlm) throw new LlmError("unconfigured", "no language model is configured (set LLM_URL)");
       throw new LlmError("unconfigured", "no language model is named (set LLM_MODEL, or the tutor profile's llm.model)");
     }
     const messages = history.messagesFor(this.#userText, this.#sources);

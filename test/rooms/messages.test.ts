@@ -96,6 +96,27 @@ describe("text messages", () => {
   });
 });
 
+describe("a tutoring session without a language model", () => {
+  it("a question gets llm_unavailable and no reply; the message is still chat, the tutor listens again", async () => {
+    const { id, token } = await t.createSession({ kind: "tutoring" });
+    const student = await t.join(id, token);
+    const errors = collect<ErrorReply>(student, "error");
+    const replies = collect<{ final: boolean; kind: string }>(student, "tutor.reply");
+    const chat = collect<{ content: string }>(student, "text");
+    // The default tutor greets: speech needs no LLM.
+    await eventually(() => (replies.some((reply) => reply.final && reply.kind === "greeting") ? true : undefined), 20_000);
+    await eventually(() => ((student.state as { tutorState?: string }).tutorState === "listening" ? true : undefined), 20_000);
+    student.send("text", { content: "What is a verb?" });
+    const error = await eventually(() => errors[0]);
+    expect(error).toMatchObject({ code: "llm_unavailable", type: "text" });
+    expect(error.message).toContain("LLM_URL");
+    expect(chat.map((message) => message.content)).toEqual(["What is a verb?"]);
+    expect(replies.filter((reply) => reply.kind === "answer")).toEqual([]);
+    await eventually(() => ((student.state as { tutorState?: string }).tutorState === "listening" ? true : undefined));
+    await student.leave();
+  });
+});
+
 describe("bad messages get an error reply and keep the connection", () => {
   it("says what each bad input gets back", async () => {
     const { alice, bob } = await meeting();

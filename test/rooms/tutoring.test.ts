@@ -193,6 +193,30 @@ describe("the tutor", () => {
     await room.leave();
   });
 
+  it("prewarm makes the tutor's instance and tries its voice and LLM; its sessions share it; a changed profile retires it", async () => {
+    const prewarmed = await t.api("POST", "/api/v1/tutors/physics/prewarm");
+    expect(prewarmed).toMatchObject({
+      status: 200,
+      body: { tutor_id: "physics", profile: "default", ready: true, voice: { ok: true, sample_rate: 22_050 }, llm: { ok: true, model: "test-model", model_listed: true } },
+    });
+    const before = t.engine.tutorInstances.size;
+    const a = await tutoringSession({ tutor_id: "physics" });
+    const b = await tutoringSession({ tutor_id: "physics" });
+    expect(t.engine.tutorInstances.size).toBe(before);
+    const metrics = await (await fetch(`${t.engine.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/engine_tutor_instance_lookups_total\{result="hit"\} [1-9]/);
+    const misses = async () => Number(/engine_tutor_instance_lookups_total\{result="miss"\} (\d+)/.exec(await (await fetch(`${t.engine.httpUrl}/metrics`)).text())?.[1]);
+    const missesBefore = await misses();
+    expect((await t.api("PUT", "/api/v1/tutors/physics", { name: "Newton", llm: { temperature: 0.1 } })).status).toBe(201);
+    // The live sessions keep their instance; the next session of the tutor gets a new one, with the new profile.
+    const c = await tutoringSession({ tutor_id: "physics" });
+    expect(await misses()).toBe(missesBefore + 1);
+    c.room.send("text", { content: "Who are you?" });
+    const request = await eventually(() => llm.requests.find((r) => r.messages.at(-1)?.content === "Who are you?"), 20_000);
+    expect(request.temperature).toBe(0.1);
+    await Promise.all([a.room.leave(), b.room.leave(), c.room.leave()]);
+  });
+
   it("an LLM that fails: the student gets llm_unavailable, nothing pretends to be a reply, the tutor listens again", async () => {
     llm.failures.push({ kind: "http", status: 500 });
     const { room, log } = await tutoringSession();
