@@ -22,9 +22,16 @@ interface ESpeakInstance {
 
 interface ESpeakModuleArgument {
   arguments: string[];
+  /** Emscripten's hooks before `main`; a run dependency added here holds `main` until it is removed. */
+  preRun?: ((module: RunDependencies) => void)[];
   instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void): Record<string, never>;
   print(text: string): void;
   printErr(text: string): void;
+}
+
+interface RunDependencies {
+  addRunDependency(id: string): void;
+  removeRunDependency(id: string): void;
 }
 
 type ESpeakFactory = (module: ESpeakModuleArgument) => Promise<ESpeakInstance>;
@@ -92,9 +99,52 @@ async function runEspeak(runtime: EspeakRuntime, args: string[]): Promise<{ inst
   return { instance, stdout, stderr };
 }
 
+/** An instance made ahead of its utterance, its `main` held until `start` gives it its arguments. */
+export interface HeldInstance {
+  start(args: readonly string[]): Promise<{ instance: ESpeakInstance; stdout: string[]; stderr: string[] }>;
+}
+
+/**
+ * Instantiates the module now and holds its `main` (a run dependency added in `preRun`), so that an utterance pays
+ * only for its run: instantiation and the copying of its 18 MB of data segments (≈ a third of a short utterance's
+ * time) happen while the thread waits for work. The runtime reads its arguments from the array it was given when
+ * `main` starts, so `start` fills that same array, then lets it go.
+ */
+export function holdInstance(runtime: EspeakRuntime): Promise<HeldInstance> {
+  const args: string[] = [];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return new Promise((resolveHeld, rejectHeld) => {
+    let release: (() => void) | null = null;
+    const ran = runtime.factory({
+      arguments: args,
+      preRun: [
+        (module) => {
+          module.addRunDependency("utterance");
+          release = () => module.removeRunDependency("utterance");
+          resolveHeld({
+            start(utterance) {
+              args.push(...utterance);
+              release?.();
+              return ran.then((instance) => ({ instance, stdout, stderr }));
+            },
+          });
+        },
+      ],
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(runtime.wasm, imports).then(receive, rejectHeld);
+        return {};
+      },
+      print: (line) => void stdout.push(line),
+      printErr: (line) => void stderr.push(line),
+    });
+    ran.catch(rejectHeld);
+  });
+}
+
 /** One utterance → the WAV eSpeak wrote; `EspeakError` with its complaint when it wrote none (an unknown voice). */
-export async function espeakWav(runtime: EspeakRuntime, utterance: EspeakUtterance): Promise<Uint8Array> {
-  const { instance, stderr } = await runEspeak(runtime, espeakArguments(utterance));
+export async function espeakWav(runtime: EspeakRuntime, utterance: EspeakUtterance, held?: Promise<HeldInstance>): Promise<Uint8Array> {
+  const { instance, stderr } = held === undefined ? await runEspeak(runtime, espeakArguments(utterance)) : await (await held).start(espeakArguments(utterance));
   try {
     return instance.FS.readFile(OUT_PATH);
   } catch {
