@@ -31,7 +31,8 @@ export interface MediaErrorResult {
 
 /** A result of the pool, resolved to the participant whose media it concerns; offsets are session-relative ms. */
 export type ParticipantResult =
-  | { kind: "speech"; participantId: string; speaking: boolean }
+  /** `heardMs`: how much of the speech had reached the engine when the pool confirmed it (or its end). */
+  | { kind: "speech"; participantId: string; speaking: boolean; heardMs?: number }
   | ({ kind: "transcript" } & TranscriptResult)
   | ({ kind: "faces" } & FacesResult)
   | ({ kind: "error" } & MediaErrorResult);
@@ -87,7 +88,7 @@ export type SessionMachineEvent =
   /** A participant's text message, accepted and broadcast by the room. */
   | { type: "text.received"; participantId: string; text: string }
   /** The pool's speech detection for a participant. */
-  | { type: "speech.started"; participantId: string }
+  | { type: "speech.started"; participantId: string; heardMs?: number }
   | { type: "speech.ended"; participantId: string }
   | { type: "transcript.final"; transcript: TranscriptResult }
   | { type: "transcript.interim"; transcript: TranscriptResult }
@@ -127,7 +128,8 @@ export type SessionMachineEmitted =
 export function resultEvent(result: ParticipantResult): SessionMachineEvent {
   switch (result.kind) {
     case "speech":
-      return { type: result.speaking ? "speech.started" : "speech.ended", participantId: result.participantId };
+      if (!result.speaking) return { type: "speech.ended", participantId: result.participantId };
+      return { type: "speech.started", participantId: result.participantId, ...(result.heardMs === undefined ? {} : { heardMs: result.heardMs }) };
     case "transcript": {
       const { kind: _kind, ...transcript } = result;
       return { type: transcript.final ? "transcript.final" : "transcript.interim", transcript };

@@ -158,7 +158,11 @@ export const sessionMachine = setup({
   delays: {
     idleTimeout: ({ context }) => context.idleTimeoutMs,
     maxDuration: ({ context }) => context.maxDurationMs,
-    minInterruption: ({ context }) => context.tutor?.minInterruptionMs ?? 0,
+    // Counted from the speech's onset: the pool confirms speech only after some of it (`heardMs`).
+    minInterruption: ({ context, event }) => {
+      const heardMs = event.type === "speech.started" ? (event.heardMs ?? 0) : 0;
+      return Math.max(0, (context.tutor?.minInterruptionMs ?? 0) - heardMs);
+    },
   },
 }).createMachine({
   id: "session",

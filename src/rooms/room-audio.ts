@@ -49,6 +49,8 @@ interface ParticipantStream {
   seq: number;
   /** Session-relative ms of the stream's first sample: added to the pool's stream offsets. */
   offsetMs: number;
+  /** Audio sent on the stream so far, in ms of its own timeline. */
+  sentMs: number;
 }
 
 /**
@@ -90,6 +92,7 @@ export class RoomAudio {
         streamId: `${participantId}#${this.#generation}`,
         participantId,
         seq: 0,
+        sentMs: 0,
         offsetMs: Math.max(0, Date.now() - this.#startedAtMs - chunkMs),
       };
       book.byParticipant.set(participantId, stream);
@@ -99,6 +102,7 @@ export class RoomAudio {
       book.link.open({ streamId: stream.streamId, sessionId: this.#sessionId, participantId, sampleRate, ...stages, ...vad });
     }
     stream.seq += 1;
+    stream.sentMs += (pcm16.byteLength / 2 / sampleRate) * 1000;
     book.link.chunk(stream.streamId, stream.seq, pcm16);
   }
 
@@ -156,7 +160,8 @@ export class RoomAudio {
       case "speech":
         // A closing stream's late events would show a participant who is gone (or on a newer stream) as speaking.
         if (book.byParticipant.get(participantId) !== stream) return;
-        this.#listener.mediaResult({ kind: "speech", participantId, speaking: output.event === "started" });
+        // The pool confirms speech only after some of it (its minimum speech): how much had been sent by now.
+        this.#listener.mediaResult({ kind: "speech", participantId, speaking: output.event === "started", heardMs: Math.max(0, Math.round(stream.sentMs - output.atMs)) });
         return;
       case "transcript":
         this.#listener.mediaResult({

@@ -86,6 +86,22 @@ describe("tutor turn loop", () => {
     expect(delivered()).toEqual(["transcript", "speech", "speech", "speech", "speech"]);
   });
 
+  it("barge-in counts from the speech's onset: what the pool heard before confirming it counts", () => {
+    const { actor, state, turns } = liveTutoring();
+    actor.send({ type: "text.received", participantId: "s", text: "first" });
+    actor.send({ type: "reply.speaking", turnId: 1 });
+    actor.send({ type: "speech.started", participantId: "s", heardMs: 250 });
+    vi.advanceTimersByTime(49);
+    expect(state()).toBe("speaking");
+    vi.advanceTimersByTime(1);
+    expect(state()).toBe("listening");
+    actor.send({ type: "text.received", participantId: "s", text: "second" });
+    actor.send({ type: "speech.started", participantId: "s", heardMs: 400 });
+    vi.advanceTimersByTime(0);
+    expect(state()).toBe("listening");
+    expect(turns().filter((event) => event.type === "reply.stop").map((event) => event.turnId)).toEqual([1, 2]);
+  });
+
   it("barge-in while thinking, and a new text replacing the answer", () => {
     const { actor, turns, state } = liveTutoring();
     actor.send({ type: "text.received", participantId: "s", text: "first" });
