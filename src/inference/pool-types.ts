@@ -116,6 +116,8 @@ export interface SynthesisRequest {
   voice?: string;
   /** Speaking rate in words a minute, 80–450; default 175. */
   rateWpm?: number;
+  /** A later sentence of a reply already speaking: queued behind every reply's first sentence. */
+  continuation?: boolean;
 }
 
 export interface SynthesisResult {

@@ -236,7 +236,8 @@ class RunningTurn {
     if (this.#settled || this.#speechFailed) return;
     const startedAt = performance.now();
     try {
-      const audio = await this.#deps.speech.synthesize(sentence, this.#deps.instance.voice, this.#abort.signal);
+      const continuation = this.#spoken.length > 0;
+      const audio = await this.#deps.speech.synthesize(sentence, this.#deps.instance.voice, this.#abort.signal, continuation);
       if (this.#settled) return;
       this.#timings.tts_first_sentence_ms ??= Math.round(performance.now() - startedAt);
       this.#sampleRate = audio.sampleRate;

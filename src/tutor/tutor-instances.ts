@@ -24,7 +24,8 @@ export interface TutorVoice {
 
 /** Speech synthesis as a tutor uses it (the inference pool's `tts` model, through the gateway). */
 export interface TutorSpeech {
-  synthesize(text: string, voice: TutorVoice, signal?: AbortSignal): Promise<{ pcm16: Uint8Array; sampleRate: number }>;
+  /** `continuation`: a later sentence of a reply already speaking (queued behind every reply's first sentence). */
+  synthesize(text: string, voice: TutorVoice, signal?: AbortSignal, continuation?: boolean): Promise<{ pcm16: Uint8Array; sampleRate: number }>;
 }
 
 export interface TutorInstancesDeps {

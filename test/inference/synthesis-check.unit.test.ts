@@ -73,9 +73,12 @@ describe("eSpeak's arguments", () => {
 
 describe("Synthesize on the wire", () => {
   it("an unset voice and rate travel as proto3's empty values and come back unset", () => {
-    expect(synthesisRequestToWire({ text: "Hi" })).toEqual({ text: "Hi", voice: "", rate_wpm: 0 });
-    expect(synthesisRequestFromWire({ text: "Hi", voice: "", rate_wpm: 0 })).toEqual({ text: "Hi" });
-    expect(synthesisRequestFromWire({ text: "Hi", voice: "en-gb", rate_wpm: 120 })).toEqual({ text: "Hi", voice: "en-gb", rateWpm: 120 });
+    expect(synthesisRequestToWire({ text: "Hi" })).toEqual({ text: "Hi", voice: "", rate_wpm: 0, continuation: false });
+    expect(synthesisRequestFromWire({ text: "Hi", voice: "", rate_wpm: 0, continuation: false })).toEqual({ text: "Hi" });
+    expect(synthesisRequestFromWire({ text: "Hi", voice: "en-gb", rate_wpm: 120, continuation: false })).toEqual({ text: "Hi", voice: "en-gb", rateWpm: 120 });
+    // A reply's later sentence says so; its first goes as an ordinary request.
+    expect(synthesisRequestToWire({ text: "Then.", continuation: true })).toMatchObject({ continuation: true });
+    expect(synthesisRequestFromWire({ text: "Then.", voice: "", rate_wpm: 0, continuation: true })).toEqual({ text: "Then.", continuation: true });
   });
 
   it("samples go as little-endian bytes and come back equal, from a Buffer at an odd offset too", () => {

@@ -11,11 +11,16 @@ import type { SynthesizeResponse, SynthesizeResponse__Output } from "./generated
  */
 
 export function synthesisRequestToWire(request: SynthesisRequest): SynthesizeRequest {
-  return { text: request.text, voice: request.voice ?? "", rate_wpm: request.rateWpm ?? 0 };
+  return { text: request.text, voice: request.voice ?? "", rate_wpm: request.rateWpm ?? 0, continuation: request.continuation === true };
 }
 
 export function synthesisRequestFromWire(wire: SynthesizeRequest__Output): SynthesisRequest {
-  return { text: wire.text, ...(wire.voice === "" ? {} : { voice: wire.voice }), ...(wire.rate_wpm === 0 ? {} : { rateWpm: wire.rate_wpm }) };
+  return {
+    text: wire.text,
+    ...(wire.voice === "" ? {} : { voice: wire.voice }),
+    ...(wire.rate_wpm === 0 ? {} : { rateWpm: wire.rate_wpm }),
+    ...(wire.continuation ? { continuation: true } : {}),
+  };
 }
 
 export function synthesisResultToWire(result: SynthesisResult): SynthesizeResponse {

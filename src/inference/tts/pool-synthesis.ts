@@ -52,7 +52,8 @@ export class PoolSynthesis {
     const waitedMs = performance.now() - receivedMs;
     const deadlineMs = Math.min(Date.now() + this.#options.deadlineMs, call.deadlineMs ?? Number.POSITIVE_INFINITY);
     const job = await this.#queue.submit({
-      priority: "live",
+      // A reply's first sentence is what a listener waits for; its later ones are covered by the audio before them.
+      priority: request.continuation === true ? "file" : "live",
       deadlineMs,
       signal: call.signal,
       run: () => model.synthesize(utterance),
