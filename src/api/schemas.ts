@@ -2,11 +2,18 @@ import { z } from "zod";
 import { SESSION_KINDS, SESSION_STATUSES } from "../domain.js";
 import { DEFAULT_VIDEO_FPS, MAX_VIDEO_FPS } from "../protocol/client-messages.js";
 import { storable } from "../storable-text.js";
+import { isReservedName, RESERVED_NAME_MESSAGE } from "../reserved-names.js";
 
 /** Request and response shapes of the management API: they validate requests and generate `/openapi.json`. */
 
 const DAY_MS = 24 * 60 * 60_000;
-const id = z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, "letters, digits and . _ : @ - only");
+const id = z
+  .string()
+  .trim()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@-]+$/, "letters, digits and . _ : @ - only")
+  .refine((value) => !isReservedName(value), RESERVED_NAME_MESSAGE);
 
 export const createSessionBody = z.strictObject({
   kind: z.enum(SESSION_KINDS),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isReservedName, RESERVED_NAME_MESSAGE } from "../reserved-names.js";
 import { storable } from "../storable-text.js";
 import { KNOWLEDGE_LIMITS } from "../tutor/knowledge/documents.js";
 import { TUTOR_LANGUAGES } from "../tutor/tutor-profile.js";
@@ -9,7 +10,12 @@ import { TUTOR_LANGUAGES } from "../tutor/tutor-profile.js";
  * Tutor, knowledge-base and document ids: the pattern sessions' `tutor_id` and `kb_id` take (schemas.ts), so a
  * session can name any profile or knowledge base. Path ids are not trimmed: `%20a` is refused, not read as `a`.
  */
-export const resourceId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, "letters, digits and . _ : @ - only");
+export const resourceId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@-]+$/, "letters, digits and . _ : @ - only")
+  .refine((value) => !isReservedName(value), RESERVED_NAME_MESSAGE);
 
 export const tutorIdParam = resourceId;
 export const kbIdParam = resourceId;

@@ -2,6 +2,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { z } from "zod";
 import { SESSION_KINDS, type ParticipantRole, type SessionKind, isRoleOf } from "../domain.js";
 import { storable } from "../storable-text.js";
+import { isReservedName } from "../reserved-names.js";
 import { JoinRejection } from "./join-rejections.js";
 
 export interface JoinClaims {
@@ -27,7 +28,7 @@ const AUDIENCE = "session-join";
 
 /** The claims reach the database (participant rows): text Postgres cannot store makes the token invalid. */
 const payloadSchema = z.object({
-  sub: storable(z.string().min(1).max(128)),
+  sub: storable(z.string().min(1).max(128)).refine((value) => !isReservedName(value)),
   sid: storable(z.string().min(1).max(128)),
   kind: z.enum(SESSION_KINDS),
   role: z.string(),

@@ -52,6 +52,11 @@ export class AudioStreamer {
     return true;
   }
 
+  /** Whether a recording is being sent or waits. */
+  get streaming(): boolean {
+    return this.#recordings.length > 0 || this.#timer !== null;
+  }
+
   stop(): void {
     this.#recordings.length = 0;
     if (this.#timer !== null) clearTimeout(this.#timer);

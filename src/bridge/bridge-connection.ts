@@ -31,6 +31,15 @@ export interface BridgeConnectionOptions {
   maxReplyAudioMs: number;
 }
 
+/** Who a bridged socket is in its room: its participant id, and whether its seat may send audio (not an observer). */
+export interface BridgeSeat {
+  participantId: string;
+  speaks: boolean;
+}
+
+/** JSON nested deeper than this is refused before it is parsed (the rooms' own limit): parsing it costs the loop. */
+const MAX_JSON_DEPTH = 32;
+
 export const DEFAULT_BRIDGE_CONNECTION_OPTIONS: BridgeConnectionOptions = {
   messagesPerSecond: 5,
   messageBurst: 20,
@@ -64,10 +73,13 @@ export class BridgeConnection {
   #lastTurnState = "";
   #closed = false;
 
-  constructor(socket: WebSocket, room: Room, participantId: string, audio: BridgeAudio, log: Logger, options: Partial<BridgeConnectionOptions> = {}) {
+  readonly #speaks: boolean;
+
+  constructor(socket: WebSocket, room: Room, seat: BridgeSeat, audio: BridgeAudio, log: Logger, options: Partial<BridgeConnectionOptions> = {}) {
     this.#socket = socket;
     this.#room = room;
-    this.#participantId = participantId;
+    this.#participantId = seat.participantId;
+    this.#speaks = seat.speaks;
     this.#audio = audio;
     this.#log = log;
     this.#options = { ...DEFAULT_BRIDGE_CONNECTION_OPTIONS, ...options };
@@ -79,7 +91,7 @@ export class BridgeConnection {
       "tutor.reply": (message) => this.#onReply(message),
       "tutor.audio": (bytes) => this.#onAudio(bytes),
       "tutor.interrupted": (message) => this.#onInterrupted(message),
-      error: (message) => this.#send({ type: "error", content: message.message, code: message.code, timestamp: now() }),
+      error: (message) => this.#onRoomError(message),
       "session.ended": () => this.close(BRIDGE_CLOSE.normal, "session_ended"),
     });
     room.onStateChange((state: { tutorState?: unknown; turnId?: unknown }) => this.#onState(state));
@@ -107,9 +119,14 @@ export class BridgeConnection {
       this.#refuse("invalid_message", "messages are JSON text frames");
       return;
     }
+    const text = String(data);
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      this.#refuse("message_too_large", `a message is nested at most ${MAX_JSON_DEPTH} levels deep`);
+      return;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(String(data));
+      json = JSON.parse(text);
     } catch {
       this.#refuse("invalid_message", "Invalid message format: not JSON");
       return;
@@ -135,6 +152,10 @@ export class BridgeConnection {
   }
 
   #takeAudio(base64: string): void {
+    if (!this.#speaks) {
+      this.#refuse("invalid_audio", "observers do not send audio");
+      return;
+    }
     if (!this.#streamer.hasRoom()) {
       this.#refuse("rate_limited", "an utterance is already being heard; send the next one after it");
       return;
@@ -151,6 +172,15 @@ export class BridgeConnection {
         }
       },
     );
+  }
+
+  /** The room refused something of ours. Refused audio stops the recordings being streamed: one error, not one a chunk. */
+  #onRoomError(message: ServerMessages["error"]): void {
+    if (message.type === "audio") {
+      if (!this.#streamer.streaming) return;
+      this.#streamer.stop();
+    }
+    this.#refuse(message.code, message.message);
   }
 
   #onTranscript(message: ServerMessages["transcript"]): void {
@@ -210,4 +240,22 @@ export class BridgeConnection {
 /** The ISO 8601 time that server stamped every message with. */
 function now(): string {
   return new Date().toISOString();
+}
+
+/** Whether JSON text opens more than `limit` arrays or objects at once (strings skipped): a scan, not a parse. */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth -= 1;
+  }
+  return false;
 }

@@ -8,7 +8,7 @@ import type { Logger } from "../logger.js";
 import { isErrorCode } from "../protocol/error-codes.js";
 import { BRIDGE_CLOSE, BRIDGE_MAX_FRAME_BYTES } from "../protocol/tutor-bridge-messages.js";
 import { BRIDGE_SAMPLE_RATE, BridgeAudio } from "./bridge-audio.js";
-import { BridgeConnection, type BridgeConnectionOptions } from "./bridge-connection.js";
+import { BridgeConnection, type BridgeConnectionOptions, type BridgeSeat } from "./bridge-connection.js";
 
 export interface TutorBridgeDeps {
   tokens: JoinTokens;
@@ -63,11 +63,11 @@ export class TutorBridge {
 
   async #accept(ws: WebSocket, sessionId: string, token: string | undefined): Promise<void> {
     const { tokens, logger } = this.#deps;
-    let participantId: string;
+    let seat: BridgeSeat;
     try {
       const claims = await tokens.verify(token, sessionId);
       if (claims.kind !== "tutoring") throw new JoinRejection("token_wrong_session", "the bridge serves tutoring sessions");
-      participantId = claims.participantId;
+      seat = { participantId: claims.participantId, speaks: claims.role !== "observer" };
     } catch (error) {
       if (!(error instanceof JoinRejection)) throw error;
       refuse(ws, error.code);
@@ -81,15 +81,15 @@ export class TutorBridge {
     } catch (error) {
       // The SDK's error message is the room's stable code (`session_ended`, `session_full`, ...).
       const message = error instanceof Error ? error.message : "";
-      refuse(ws, isErrorCode(message) ? message : "join_failed");
+      refuse(ws, isErrorCode(message) ? message : "internal");
       return;
     }
     if (ws.readyState !== ws.OPEN) {
       await room.leave(true);
       return;
     }
-    const log = logger.child({ session_id: sessionId, participant_id: participantId, bridge: true });
-    const connection = new BridgeConnection(ws, room, participantId, this.#audio, log, this.#deps.connection);
+    const log = logger.child({ session_id: sessionId, participant_id: seat.participantId, bridge: true });
+    const connection = new BridgeConnection(ws, room, seat, this.#audio, log, this.#deps.connection);
     this.#connections.add(connection);
     ws.on("close", () => this.#connections.delete(connection));
     ws.resume();

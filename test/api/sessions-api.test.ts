@@ -120,6 +120,18 @@ describe("management API — bad input", () => {
     }
   });
 
+  it("400 for an id JavaScript objects reserve (it would become a key of the room state): toString, __proto__, constructor", async () => {
+    for (const name of ["toString", "__proto__", "constructor", "hasOwnProperty"]) {
+      const seed = await t.api("POST", "/v1/sessions", { tutor_id: 7, student_id: name });
+      expect(seed.status, name).toBe(400);
+      expect(seed.body).toMatchObject({ error: { code: "invalid_request" } });
+    }
+    const { id } = await t.createSession({ kind: "meeting" });
+    const token = await t.api("POST", `/api/v1/sessions/${id}/tokens`, { participant_id: "valueOf", role: "participant" });
+    expect(token.status).toBe(400);
+    expect((await t.api("PUT", "/api/v1/tutors/constructor", {})).status).toBe(400);
+  });
+
   it("400 invalid_request for malformed JSON, naming nothing else", async () => {
     const res = await t.api("POST", "/api/v1/sessions", "{kind:");
     expect(res.status).toBe(400);

@@ -12,6 +12,8 @@ export interface FuzzSurface<E> {
   name: string;
   /** One corpus line; replay tests parse with it, so a hand-edited corpus cannot drift silently. */
   entry: z.ZodType<E>;
+  /** Inputs `npm run fuzz:corpus` generates when no `--count` is given (default: `MIN_CORPUS_ENTRIES` + 200). */
+  defaultCount?: number;
   /** `count` hostile inputs, the same for the same seed. */
   generate(seed: number, count: number): E[];
 }

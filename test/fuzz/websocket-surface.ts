@@ -31,7 +31,7 @@ const WELL_FORMED: Uint8Array[] = [
 ];
 
 /** Every byte of the string's UTF-8 as %XX (encodeURIComponent throws on lone surrogates). */
-const percentEncoded = (text: string): string => [...Buffer.from(text, "utf8")].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join("");
+export const percentEncoded = (text: string): string => [...Buffer.from(text, "utf8")].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join("");
 
 const exact = (bytes: Uint8Array): FrameSpec =>
   bytes.byteLength <= 16 * 1024 ? { base64: toBase64(bytes) } : { prefix: toBase64(bytes.subarray(0, 64)), fill: bytes[64] ?? 0, length: bytes.byteLength };
