@@ -10,6 +10,7 @@
  * Writes JSON (default bench-results/inference.json) and prints a table. Every loop is bounded in count and time.
  * Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] (see --help)
  */
+import { parseBenchCli, runBenchMain } from "./bench/bench-cli.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
@@ -104,18 +105,9 @@ async function prepareAudio(options: BenchOptions, logger: Logger, runner: Phase
 }
 
 async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    const parsed = parseBenchOptions(process.argv.slice(2), process.env);
-    if (parsed === "help") {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
-    return error instanceof BenchUsageError || error instanceof TypeError ? 2 : 1;
-  }
+  const cli = parseBenchCli(parseBenchOptions, USAGE, BenchUsageError);
+  if ("exitCode" in cli) return cli.exitCode;
+  const options: BenchOptions = cli.options;
 
   const startedAt = new Date();
   const startedMs = performance.now();
@@ -187,17 +179,5 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-// The batcher's timers are unref'd (they must not hold a draining server open): with nothing else pending, a pass
-// waiting on its 4 ms batch timer would let the process exit mid-bench. This handle keeps it alive until the end.
-const keepAlive = setInterval(() => undefined, 60_000);
-main().then(
-  (code) => {
-    clearInterval(keepAlive);
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    clearInterval(keepAlive);
-    process.stderr.write(`bench:inference failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+// The batcher's timers are unref'd: runBenchMain holds the process open until the end.
+runBenchMain("bench:inference", main);

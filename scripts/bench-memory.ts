@@ -8,6 +8,7 @@
  * Writes JSON (default bench-results/memory.json) and prints a table.
  * Usage: npm run bench:memory -- [--quick] [--sessions N] [--participants M] (see --help)
  */
+import { parseBenchCli, runBenchMain } from "./bench/bench-cli.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
@@ -133,18 +134,9 @@ function breakdownStage(stage: Stage | null, options: MemoryBenchOptions): Memor
 }
 
 async function main(): Promise<number> {
-  let options: MemoryBenchOptions;
-  try {
-    const parsed = parseMemoryOptions(process.argv.slice(2));
-    if (parsed === "help") {
-      process.stdout.write(`${MEMORY_USAGE}\n`);
-      return 0;
-    }
-    options = parsed;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${MEMORY_USAGE}\n`);
-    return error instanceof MemoryUsageError || error instanceof TypeError ? 2 : 1;
-  }
+  const cli = parseBenchCli((argv) => parseMemoryOptions(argv), MEMORY_USAGE, MemoryUsageError);
+  if ("exitCode" in cli) return cli.exitCode;
+  const options: MemoryBenchOptions = cli.options;
   const startedAt = new Date();
   const startedMs = performance.now();
   const machine = machineInfo();
@@ -205,12 +197,4 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`bench:memory failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBenchMain("bench:memory", main);

@@ -1,12 +1,10 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { ConfigError, decimal, intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { KNOWN_MODEL_NAMES } from "./inference/registry/model-names.js";
 import { llmConfigDefaults, type LlmConfig } from "./tutor/llm/llm-config.js";
 import { DEFAULT_TUTOR_INSTANCES_OPTIONS } from "./tutor/tutor-instances.js";
 import { defaultTutorProfile, type TutorSettingsOverrides } from "./tutor/tutor-profile.js";
-
-import { ConfigError } from "./env-fields.js";
 
 export { ConfigError };
 
@@ -159,9 +157,9 @@ const envSchema = z.object({
   TUTOR_GREETING: z.string().optional(),
   TUTOR_VOICE: optionalText,
   TUTOR_RATE_WPM: intFrom(1, 10_000),
-  TUTOR_TEMPERATURE: optionalText.pipe(z.string().regex(/^\d+(\.\d+)?$/, "must be a number").transform(Number).optional()),
+  TUTOR_TEMPERATURE: decimal,
   TUTOR_MAX_TOKENS: intFrom(1, 1_000_000),
-  TUTOR_VAD_THRESHOLD: optionalText.pipe(z.string().regex(/^\d+(\.\d+)?$/, "must be a number").transform(Number).optional()),
+  TUTOR_VAD_THRESHOLD: decimal,
   TUTOR_END_OF_TURN_SILENCE_MS: intFrom(1, 1_000_000),
   TUTOR_MIN_INTERRUPTION_MS: intFrom(1, 1_000_000),
 }).superRefine((e, ctx) => {

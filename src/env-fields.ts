@@ -18,6 +18,9 @@ export const intFrom = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max))
     .optional();
 
+/** A non-negative decimal number (`0.7`, `2`); an empty value counts as unset. Bounds are checked where it is used. */
+export const decimal = optionalText.pipe(z.string().regex(/^\d+(\.\d+)?$/, "must be a number").transform(Number).optional());
+
 /** A comma-separated list whose every entry is one of `known` (duplicates dropped); an empty value counts as unset. */
 export const listOf = (known: readonly string[], noun: string) =>
   optionalText.pipe(

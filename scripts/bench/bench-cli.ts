@@ -1,4 +1,4 @@
-/** What every bench's entry does around its own work (bench-inference.ts and bench-memory.ts still inline it). */
+/** What every bench's entry does around its own work. */
 
 /**
  * A bench's command line, read once: its options, or the exit code it ends with after printing `--help` (0) or a

@@ -12,7 +12,7 @@ import {
 } from "../protocol/tutor-bridge-messages.js";
 import { TokenBucket } from "../token-bucket.js";
 import { BridgeAudioError, type BridgeAudio } from "./bridge-audio.js";
-import { pcm16ToWav } from "./pcm-wav.js";
+import { pcm16ChunksToWav } from "../inference/audio/wav.js";
 import { AudioStreamer } from "./audio-streamer.js";
 
 export interface BridgeConnectionOptions {
@@ -219,7 +219,7 @@ export class BridgeConnection {
     if (turnState !== "listening" || previous === "listening" || reply === null || reply.turnId !== state.turnId) return;
     this.#reply = null;
     if (reply.bytes === 0 || reply.sampleRate === null) return;
-    const wav = Buffer.from(pcm16ToWav(reply.chunks, reply.bytes, reply.sampleRate)).toString("base64");
+    const wav = Buffer.from(pcm16ChunksToWav(reply.chunks, reply.bytes, reply.sampleRate)).toString("base64");
     this.#send({ type: "audio", content: reply.text ?? "", audio: wav, data: wav, role: "assistant", timestamp: now() });
   }
 

@@ -1,7 +1,7 @@
 import type { Room } from "@colyseus/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
-import { pcm16ToWav } from "../../src/bridge/pcm-wav.js";
+import { pcm16ChunksToWav } from "../../src/inference/audio/wav.js";
 import type { ServerMessages } from "../../src/protocol/server-messages.js";
 import { wordErrorRate } from "../../src/inference/quality/word-error-rate.js";
 import { eventually, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
@@ -85,7 +85,7 @@ describe("the tutor", () => {
 
     // The engine's own ASR hears the reply's words in the tutor's audio.
     const bytes = log.audio.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-    const heard = await t.engine.inference.transcribeWav(pcm16ToWav(log.audio, bytes, sampleRate));
+    const heard = await t.engine.inference.transcribeWav(pcm16ChunksToWav(log.audio, bytes, sampleRate));
     expect(wordErrorRate("Paris is the capital of France. It sits on the river Seine.", heard.text).wer).toBeLessThan(0.35);
 
     // The model got the profile's prompt and the question; the conversation is stored turn by turn.

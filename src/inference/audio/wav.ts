@@ -100,10 +100,30 @@ export function parseWav(bytes: Uint8Array): WavAudio {
 
 /** 16-bit mono PCM WAV. */
 export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array {
+  const { bytes, view } = pcm16WavFile(samples.length * 2, sampleRate);
+  for (let i = 0; i < samples.length; i++) {
+    view.setInt16(44 + i * 2, floatToInt16(samples[i] ?? 0), true);
+  }
+  return bytes;
+}
+
+/** 16-bit mono PCM chunks (little-endian bytes, `dataBytes` in all) as one WAV file, the samples copied as they are. */
+export function pcm16ChunksToWav(chunks: readonly Uint8Array[], dataBytes: number, sampleRate: number): Uint8Array {
+  const { bytes } = pcm16WavFile(dataBytes, sampleRate);
+  let offset = 44;
+  for (const chunk of chunks) {
+    if (offset >= bytes.byteLength) break;
+    bytes.set(chunk.subarray(0, bytes.byteLength - offset), offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** A 16-bit mono PCM WAV file of `dataSize` bytes of samples: its 44-byte header written, its data zeroed. */
+function pcm16WavFile(dataSize: number, sampleRate: number): { bytes: Uint8Array; view: DataView } {
   if (!Number.isInteger(sampleRate) || sampleRate <= 0) {
     throw new AudioError(`invalid sample rate ${sampleRate}`);
   }
-  const dataSize = samples.length * 2;
   const bytes = new Uint8Array(44 + dataSize);
   const view = new DataView(bytes.buffer);
   writeFourCC(view, 0, "RIFF");
@@ -119,10 +139,7 @@ export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array
   view.setUint16(34, 16, true);
   writeFourCC(view, 36, "data");
   view.setUint32(40, dataSize, true);
-  for (let i = 0; i < samples.length; i++) {
-    view.setInt16(44 + i * 2, floatToInt16(samples[i] ?? 0), true);
-  }
-  return bytes;
+  return { bytes, view };
 }
 
 function readFormat(view: DataView, start: number, size: number): WavFormat {
