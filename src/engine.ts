@@ -6,6 +6,7 @@ import { RedisPresence } from "@colyseus/redis-presence";
 import { answerClientErrors } from "./api/client-errors.js";
 import { applyCorsPolicy } from "./api/cors.js";
 import { mountApi } from "./api/mount-api.js";
+import { routeTable, type RouteEntry } from "./api/route-table.js";
 import { SessionsService } from "./api/sessions-service.js";
 import { JoinTokens } from "./auth/join-tokens.js";
 import { resolveSecrets } from "./auth/secrets.js";
@@ -69,6 +70,8 @@ export interface RunningEngine {
   metrics: EngineMetrics;
   /** The in-process pool (a worker thread), when INFERENCE_URLS names none. */
   pool: Pick<PoolThread, "ready" | "address"> | null;
+  /** Every route the HTTP API answers, walked from Express' own table (the OpenAPI document must list each). */
+  routes(): RouteEntry[];
   /** Drains every session (clients told, writes flushed), then closes the transport and the database. */
   stop(): Promise<void>;
 }
@@ -249,6 +252,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     inference: inference.gateway,
     metrics,
     pool: inference.pool,
+    routes: () => routeTable(transport.getExpressApp()),
     stop() {
       stopping ??= (async () => {
         logger.info("engine stopping: draining sessions");

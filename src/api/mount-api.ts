@@ -17,9 +17,10 @@ import { turnRoutes } from "./turn-routes.js";
 import type { TurnStore } from "../persistence/turn-store.js";
 import type { TutorInstances } from "../tutor/tutor-instances.js";
 import { requireAdminKey } from "./admin-auth.js";
-import { refuseDeclaredOver } from "./body-limits.js";
+import { DEFAULT_JSON_BODY_BYTES, refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
-import { docsPage, openApiDocument } from "./openapi.js";
+import { docsRoutes } from "./docs-routes.js";
+import { openApiDocument } from "./openapi.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
@@ -30,9 +31,6 @@ import type { SessionsService } from "./sessions-service.js";
 const WEB_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 const SERVICE_NAME = "realtime-session-engine";
-
-/** JSON bodies above this are refused with 413 `payload_too_large`. */
-const MAX_BODY_BYTES = 64 * 1024;
 
 export interface ApiDeps {
   service: SessionsService;
@@ -87,12 +85,7 @@ export function mountApi(app: Application, deps: ApiDeps): void {
     }
     res.json({ status: "ready", database: "ok", rooms: "accepting" });
   });
-  app.get("/openapi.json", (_req, res) => {
-    res.json(document);
-  });
-  app.get("/docs", (_req, res) => {
-    res.type("html").send(docsPage(document));
-  });
+  app.use(docsRoutes(document));
 
   const management = express.Router();
   management.use(limitRequests());
@@ -100,7 +93,7 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   // Recognition bodies (recordings, uploads) are parsed by their own routes with their own limits.
   const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts });
   const analyses = analysisRoutes({ store: deps.store, analyses: deps.analyses });
-  const json = [refuseDeclaredOver(MAX_BODY_BYTES), express.json({ limit: MAX_BODY_BYTES, strict: false })];
+  const json = [refuseDeclaredOver(DEFAULT_JSON_BODY_BYTES), express.json({ limit: DEFAULT_JSON_BODY_BYTES, strict: false })];
   const own = sessionRoutes(deps.service, deps.engineUrl);
   const seed = seedSessionRoutes(deps.service, deps.engineUrl);
   // Knowledge documents (up to 512 KB) are parsed by their own routes too.

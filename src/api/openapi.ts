@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_JSON_BODY_BYTES, formatBytes } from "./body-limits.js";
 import { analysisList } from "./analysis-routes.js";
 import {
   createdSession,
@@ -11,8 +12,15 @@ import {
   sessionDetail,
   sessionList,
 } from "./schemas.js";
+import { speechApiPaths } from "./speech-openapi.js";
 import { tutorApiPaths } from "./tutor-openapi.js";
 import { turnList } from "./turn-routes.js";
+
+/** The parts of an operation the document's own checks read. */
+interface Operation {
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -48,6 +56,81 @@ export function openApiDocument(version: string): Record<string, unknown> {
       delete: { summary: "End a session: clients get session.ended and are disconnected", parameters: idParam, responses: { "204": { description: "ended" }, ...standardErrors, "404": error("session_not_found") } },
     },
   });
+  const paths: Record<string, unknown> = {
+    ...sessionPaths("/api/v1", false),
+    "/api/v1/sessions/{id}/tokens": {
+      post: {
+        summary: "Issue a join token for a participant",
+        parameters: idParam,
+        requestBody: { required: true, ...json(issueTokenBody, "input") },
+        responses: { "201": { description: "a token", ...json(issuedToken) }, ...standardErrors, "404": error("session_not_found"), "409": error("session_ended") },
+      },
+    },
+    "/api/v1/sessions/{id}/analyses": {
+      get: {
+        summary: "A session's analyses by time: camera expressions (on change, at least every 2 s) and no_face events",
+        parameters: [
+          ...idParam,
+          { name: "kind", in: "query", schema: { type: "string" }, description: "comma-separated kinds, e.g. expression,no_face" },
+          { name: "participant_id", in: "query", schema: { type: "string" } },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+          { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+        ],
+        responses: { "200": { description: "a page", ...json(analysisList) }, ...standardErrors, "404": error("session_not_found") },
+      },
+    },
+    "/api/v1/sessions/{id}/turns": {
+      get: {
+        summary: "A tutoring session's conversation by turn: the student's words, then the tutor's reply (completed, interrupted with what was said, or failed), with timings and sources",
+        parameters: [
+          ...idParam,
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+          { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+        ],
+        responses: { "200": { description: "a page", ...json(turnList) }, ...standardErrors, "404": error("session_not_found") },
+      },
+    },
+    ...speechApiPaths({ json, schema, error, standardErrors }),
+    ...tutorApiPaths({ json, schema, error, standardErrors }),
+    "/api/v1/tutors/{tutor_id}/prewarm": {
+      post: {
+        summary: "Make the tutor's instance ready before its first session: synthesize with its voice once, ask its LLM endpoint for its models (a tutor without a profile is prewarmed with the default one)",
+        parameters: [{ name: "tutor_id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9._:@-]+$", maxLength: 128 } }],
+        responses: { "200": { description: "what answered: `voice` and `llm`, each `{ok, ms, ...}` or `{ok: false, code, message}`; `ready` when both did", content: { "application/json": { schema: { type: "object" } } } }, ...standardErrors },
+      },
+    },
+    ...sessionPaths("/v1", true),
+    ...sessionPaths("/mgmt/v1", true),
+    "/health": {
+      get: {
+        summary: "Process up, in the virtual tutor server's shape: {status: \"healthy\", service, version, active_sessions (null when the database does not answer), max_sessions}",
+        security: [],
+        responses: { "200": { description: "healthy" } },
+      },
+    },
+    "/openapi.json": { get: { summary: "This document (OpenAPI 3.1), generated from the zod schemas that validate each request", security: [], responses: { "200": { description: "the document", content: { "application/json": { schema: { type: "object" } } } } } } },
+    "/docs": { get: { summary: "Swagger UI over this document, served by the engine (no CDN); `/docs` redirects to `/docs/`", security: [], responses: { "200": { description: "the page", content: { "text/html": { schema: { type: "string" } } } }, "301": { description: "to /docs/" } } } },
+    "/ready": { get: { summary: "Database reachable and rooms accepting", security: [], responses: { "200": { description: "ready" }, "503": error("not_ready") } } },
+    "/metrics": {
+      get: {
+        summary: "Prometheus metrics (text format 0.0.4)",
+        security: [{ metricsToken: [] }, {}],
+        responses: { "200": { description: "the exposition", content: { "text/plain": { schema: { type: "string" } } } }, "401": error("unauthorized") },
+      },
+    },
+    "/monitor/": {
+      get: {
+        summary: "Colyseus monitor panel: every room with its kind, status and participants (JSON at /monitor/api)",
+        security: [{ monitorLogin: [] }],
+        responses: { "200": { description: "the panel", content: { "text/html": { schema: { type: "string" } } } }, "401": error("unauthorized") },
+      },
+    },
+  };
+  // Every route that reads a body says its limit; the JSON routes that set none have the default one.
+  const defaultLimit = error(`payload_too_large: JSON bodies over ${formatBytes(DEFAULT_JSON_BODY_BYTES)}`);
+  for (const operation of Object.values(paths).flatMap((methods) => Object.values(methods as Record<string, Operation>))) {
+    if (operation.requestBody !== undefined && operation.responses["413"] === undefined) operation.responses["413"] = defaultLimit;
+  }
   return {
     openapi: "3.1.0",
     info: { title: "Realtime session engine — management API", version },
@@ -59,90 +142,6 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     },
     security: [{ adminKey: [] }],
-    paths: {
-      ...sessionPaths("/api/v1", false),
-      "/api/v1/sessions/{id}/tokens": {
-        post: {
-          summary: "Issue a join token for a participant",
-          parameters: idParam,
-          requestBody: { required: true, ...json(issueTokenBody, "input") },
-          responses: { "201": { description: "a token", ...json(issuedToken) }, ...standardErrors, "404": error("session_not_found"), "409": error("session_ended") },
-        },
-      },
-      "/api/v1/sessions/{id}/analyses": {
-        get: {
-          summary: "A session's analyses by time: camera expressions (on change, at least every 2 s) and no_face events",
-          parameters: [
-            ...idParam,
-            { name: "kind", in: "query", schema: { type: "string" }, description: "comma-separated kinds, e.g. expression,no_face" },
-            { name: "participant_id", in: "query", schema: { type: "string" } },
-            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
-            { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
-          ],
-          responses: { "200": { description: "a page", ...json(analysisList) }, ...standardErrors, "404": error("session_not_found") },
-        },
-      },
-      "/api/v1/sessions/{id}/turns": {
-        get: {
-          summary: "A tutoring session's conversation by turn: the student's words, then the tutor's reply (completed, interrupted with what was said, or failed), with timings and sources",
-          parameters: [
-            ...idParam,
-            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
-            { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
-          ],
-          responses: { "200": { description: "a page", ...json(turnList) }, ...standardErrors, "404": error("session_not_found") },
-        },
-      },
-      ...tutorApiPaths({ json, schema, error, standardErrors }),
-      "/api/v1/tutors/{tutor_id}/prewarm": {
-        post: {
-          summary: "Make the tutor's instance ready before its first session: synthesize with its voice once, ask its LLM endpoint for its models (a tutor without a profile is prewarmed with the default one)",
-          parameters: [{ name: "tutor_id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9._:@-]+$", maxLength: 128 } }],
-          responses: { "200": { description: "what answered: `voice` and `llm`, each `{ok, ms, ...}` or `{ok: false, code, message}`; `ready` when both did", content: { "application/json": { schema: { type: "object" } } } }, ...standardErrors },
-        },
-      },
-      ...sessionPaths("/v1", true),
-      ...sessionPaths("/mgmt/v1", true),
-      "/health": {
-        get: {
-          summary: "Process up, in the virtual tutor server's shape: {status: \"healthy\", service, version, active_sessions (null when the database does not answer), max_sessions}",
-          security: [],
-          responses: { "200": { description: "healthy" } },
-        },
-      },
-      "/ready": { get: { summary: "Database reachable and rooms accepting", security: [], responses: { "200": { description: "ready" }, "503": error("not_ready") } } },
-      "/metrics": {
-        get: {
-          summary: "Prometheus metrics (text format 0.0.4)",
-          security: [{ metricsToken: [] }, {}],
-          responses: { "200": { description: "the exposition", content: { "text/plain": { schema: { type: "string" } } } }, "401": error("unauthorized") },
-        },
-      },
-      "/monitor/": {
-        get: {
-          summary: "Colyseus monitor panel: every room with its kind, status and participants (JSON at /monitor/api)",
-          security: [{ monitorLogin: [] }],
-          responses: { "200": { description: "the panel", content: { "text/html": { schema: { type: "string" } } } }, "401": error("unauthorized") },
-        },
-      },
-    },
+    paths,
   };
-}
-
-/** A small HTML page for `/docs`: every path and method of the document, without any external asset. */
-export function docsPage(document: Record<string, unknown>): string {
-  const paths = (document["paths"] ?? {}) as Record<string, Record<string, { summary?: string }>>;
-  const rows = Object.entries(paths)
-    .flatMap(([path, methods]) =>
-      Object.entries(methods).map(
-        ([method, operation]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${path}</code></td><td>${operation.summary ?? ""}</td></tr>`,
-      ),
-    )
-    .join("\n");
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Session engine API</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td{padding:.25rem .75rem;border-bottom:1px solid #ddd;vertical-align:top}</style></head>
-<body><h1>Session engine — management API</h1><p>The full OpenAPI document: <a href="/openapi.json">/openapi.json</a>. Management routes need <code>Authorization: Bearer &lt;ADMIN_API_KEY&gt;</code>.</p>
-<table><thead><tr><th>Method</th><th>Path</th><th>What it does</th></tr></thead><tbody>
-${rows}
-</tbody></table></body></html>`;
 }

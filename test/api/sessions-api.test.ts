@@ -179,7 +179,7 @@ describe("probes and docs", () => {
     expect(ready).toMatchObject({ status: 200, body: { status: "ready", database: "ok" } });
   });
 
-  it("/openapi.json is generated from the request schemas; /docs lists it", async () => {
+  it("/openapi.json is generated from the request schemas", async () => {
     const doc = await t.api("GET", "/openapi.json", undefined, null);
     expect(doc.status).toBe(200);
     const body = doc.body as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>> };
@@ -188,8 +188,6 @@ describe("probes and docs", () => {
     expect(Object.keys(createSchema?.properties ?? {})).toEqual(
       expect.arrayContaining(["kind", "title", "tutor_id", "student_id", "kb_id", "max_participants", "idle_timeout_ms"]),
     );
-    const page = await fetch(`${t.engine.httpUrl}/docs`);
-    expect(page.headers.get("content-type")).toMatch(/html/);
-    expect(await page.text()).toContain("/api/v1/sessions/{id}/tokens");
+    expect(body.paths["/api/v1/sessions/{id}/tokens"]?.["post"]).toBeDefined();
   });
 });

@@ -13,7 +13,7 @@ import type { BatchedVadModel } from "../vad/vad-batcher-contract.js";
  */
 
 /** Every task a pool model may serve. A task is served once `TaskModels` says what its model looks like. */
-export const MODEL_TASKS = ["vad", "asr", "denoise", "face_detect", "face_expression", "tts"] as const;
+export const MODEL_TASKS = ["vad", "asr", "denoise", "face_detect", "face_expression", "tts", "super_resolution", "deepfake"] as const;
 export type ModelTask = (typeof MODEL_TASKS)[number];
 
 /** How a model's code runs: the execution library it needs on this machine. */
@@ -50,6 +50,25 @@ export interface TaskModels {
   denoise: DenoiseModel;
   /** One sentence → speech, off the calling thread; callers run at most `instances` at once (unbatched). */
   tts: TtsModel;
+  /** One image → the same image `scale` times larger (ESRGAN); callers run at most `instances` at once (unbatched). */
+  super_resolution: SuperResolutionModel;
+  /** The probability that each image of a batch (a face crop) is synthetic or manipulated (a validated ONNX model). */
+  deepfake: DeepfakeModel;
+}
+
+export interface SuperResolutionModel {
+  /** The scales it has a model for (e.g. 2 and 4). */
+  readonly scales: readonly number[];
+  /** Rejects `invalid_image` for a scale it lacks; the output is `scale`× the input on each side. */
+  upscale(image: RgbImage, scale: number): Promise<RgbImage>;
+}
+
+export interface DeepfakeModel {
+  /** What each image is resized to before the run (the model's input tensor's height and width). */
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  /** One probability (0–1) per image, in order: how likely the image is synthetic or manipulated. */
+  run(images: readonly RgbImage[]): Promise<number[]>;
 }
 
 /** One checked utterance: text trimmed and 1–1,000 characters, a voice the model lists, a rate within bounds. */
