@@ -6,7 +6,8 @@
  *   3. Whisper ASR: `WhisperAsr.transcribe` in a loop vs the pool (gRPC Transcribe and in-process `transcribe`).
  *   4–7. The face pipeline (JPEG decode, BlazeFace, expression): one frame at a time vs the dynamic batcher, the
  *      expression model batched vs one at a time, BlazeFace's shipped vs opened graph, live cameras over StreamVideo.
- *   Then RNNoise's cost (`denoise`), streamed vs whole WER (`wer`), and speech synthesis (`tts`: gRPC Synthesize).
+ *   Then RNNoise's cost (`denoise`), streamed vs whole WER (`wer`), speech synthesis (`tts`: gRPC Synthesize), and
+ *   ESRGAN super-resolution (`enhance`: ms per frame, PSNR against bicubic and nearest on real photos).
  * Writes JSON (default bench-results/inference.json) and prints a table. Every loop is bounded in count and time.
  * Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] (see --help)
  */
@@ -40,6 +41,7 @@ import { measureDenoiseStage, noisySpeech, type DenoiseStageReport } from "./ben
 import { measureStreamedWer, type StreamedWerReport } from "./bench/streamed-wer.js";
 import { NEVER_CONFIRM_SPEECH_MS } from "./bench/vad-pool-stream.js";
 import { benchTts, type TtsReport } from "./bench/tts-phase.js";
+import { benchEnhance, type EnhanceReport } from "./bench/enhance-phase.js";
 
 function parameters(options: BenchOptions): Record<string, unknown> {
   return {
@@ -80,6 +82,11 @@ function parameters(options: BenchOptions): Record<string, unknown> {
       model: "Whisper tiny.en int8, greedy, intraOpNumThreads = available parallelism (WhisperAsr defaults)",
     },
     tts: { sentences_per_case: options.ttsSentences, in_flight: options.ttsInFlight, model: "eSpeak NG (espeak_ng), its threads as sized for this machine" },
+    enhance: {
+      model: "ESRGAN slim (esrgan_slim) on its own thread, as the registry loads it; no gRPC, no image decoding or encoding",
+      photos: "Debian python3-skimage astronaut, chelsea, coffee; centre crop ≤ 512×512, box-downscaled by 2 and 4",
+      runs: options.mode === "quick" ? "2 per case, no 512×512 cases, no medium variant" : "5 per case (2 at 512×512), medium variant on the calling thread",
+    },
     targets: BENCH_TARGETS,
     models_dir: resolve(options.modelsDir),
   };
@@ -146,6 +153,8 @@ async function main(): Promise<number> {
     ? await runner.run("tts", () => benchTts({ modelsDir: options.modelsDir, logger, sentences: options.ttsSentences, inFlight: options.ttsInFlight }))
     : null;
 
+  const enhance: EnhanceReport | null = runs("enhance") ? await runner.run("enhance", () => benchEnhance({ logger, mode: options.mode })) : null;
+
   const sections = { ...vadSections(vad), asr: asrSection(asr) };
   const targets = [...(runs("vad") || runs("asr") ? evaluateTargets(sections) : []), ...(runs("face") ? evaluateFaceTargets(face) : [])];
   const report: BenchReport = {
@@ -166,6 +175,7 @@ async function main(): Promise<number> {
     denoise,
     streamed_wer: wer,
     tts,
+    enhance,
     phase_errors: runner.errors,
     notes: [...(runs("vad") || runs("asr") ? benchNotes(options) : []), ...(runs("face") ? faceNotes() : [])],
     observations: [],

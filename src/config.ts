@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { ConfigError, decimal, intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { booleanFlag, ConfigError, decimal, intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { KNOWN_MODEL_NAMES } from "./inference/registry/model-names.js";
 import { llmConfigDefaults, type LlmConfig } from "./tutor/llm/llm-config.js";
 import { DEFAULT_TUTOR_INSTANCES_OPTIONS } from "./tutor/tutor-instances.js";
@@ -52,6 +52,11 @@ export interface EngineConfig extends LlmConfig {
   asrThreads: number | null;
   /** Bearer token `GET /metrics` requires; null → the endpoint is open (it carries no personal data). */
   metricsToken: string | null;
+  /**
+   * ASR_API_OPEN: the replaced ASR service's routes (`/api/asr/*`, `/api/llm/*`, `/api/status`) answer callers
+   * without the admin key (its clients send none); the request limiter still applies. `/api/health` is always open.
+   */
+  asrApiOpen: boolean;
   /** CORS_ORIGINS: exact origins (`https://app.example.com`) whose pages may call the API and matchmaking; empty → no CORS headers. */
   corsOrigins: string[];
   /** TUTOR_IDLE_MS: a tutor's instance without sessions is evicted after this long. */
@@ -91,6 +96,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   asrThreads: null,
   metricsToken: null,
   corsOrigins: [],
+  asrApiOpen: false,
   ...llmConfigDefaults,
   tutorIdleMs: DEFAULT_TUTOR_INSTANCES_OPTIONS.idleMs,
   tutorMaxInstances: DEFAULT_TUTOR_INSTANCES_OPTIONS.maxInstances,
@@ -144,6 +150,7 @@ const envSchema = z.object({
       .pipe(z.array(z.string().refine(isExactOrigin, "each entry is an exact origin, scheme://host[:port], without path or wildcard")))
       .optional(),
   ),
+  ASR_API_OPEN: booleanFlag,
   INFERENCE_TOKEN: optionalText.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   LLM_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "an http(s) base URL, /v1 included (e.g. http://localhost:11434/v1)" }).optional()),
   LLM_MODEL: optionalText,
@@ -212,6 +219,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     asrThreads: e.ASR_THREADS,
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: e.CORS_ORIGINS,
+    asrApiOpen: e.ASR_API_OPEN,
     llmUrl: e.LLM_URL,
     llmModel: e.LLM_MODEL,
     llmApiKey: e.LLM_API_KEY,

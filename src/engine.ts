@@ -14,6 +14,8 @@ import { ConfigError, modelsDirOf, type EngineConfig } from "./config.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
+import { DrizzleMeetingAnalysisStore } from "./persistence/drizzle-meeting-analysis-store.js";
+import { MeetingAnalyses } from "./analysis/meeting-analyses.js";
 import { DrizzleAnalysisStore } from "./persistence/drizzle-analysis-store.js";
 import { DrizzleKnowledgeBaseStore } from "./persistence/drizzle-knowledge-base-store.js";
 import { DrizzleTutorStore } from "./persistence/drizzle-tutor-store.js";
@@ -62,6 +64,8 @@ export interface RunningEngine {
   tutors: TutorStore;
   knowledge: KnowledgeBaseStore;
   turns: TurnStore;
+  /** Meeting analyses (`GET /api/v1/ai/analysis/{id}`), computed as sessions end. */
+  meetingAnalyses: MeetingAnalyses;
   tutorInstances: TutorInstances;
   /** The virtual tutor server's plain-WebSocket clients, bridged into the rooms. */
   bridge: TutorBridge;
@@ -153,6 +157,17 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const urls = { httpUrl: "", engineUrl: "" };
   const service = new SessionsService({ store, rooms, tokens, config, logger });
   const speech = poolSpeech(inference.gateway);
+  // One client for the API's LLM work (meeting summaries, the ASR service's optimize routes); tutors make their own.
+  const llm = createLlmClient(config, logger);
+  const meetingAnalyses = new MeetingAnalyses({
+    store,
+    transcripts,
+    analyses,
+    meetingAnalyses: new DrizzleMeetingAnalysisStore(database.db),
+    llm: { client: llm, model: config.llmModel },
+    logger,
+    onFailure: () => metrics.error("room", "meeting_analysis_failed"),
+  });
   const tutorInstances = new TutorInstances(
     {
       profiles: tutors,
@@ -190,7 +205,12 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         knowledge,
         tutorInstances,
         turns,
+        meetingAnalyses,
         inference: inference.gateway,
+        llm,
+        llmModel: config.llmModel,
+        llmConfigured: config.llmUrl !== null,
+        asrApiOpen: config.asrApiOpen,
         adminApiKey: secrets.adminApiKey,
         maxSessions: config.maxSessions,
         engineUrl: () => urls.engineUrl,
@@ -214,6 +234,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     speech,
     searchKnowledge: (kbId, query, limit) => knowledge.search(kbId, query, limit),
     turns,
+    sessionEnded: (sessionId) => meetingAnalyses.sessionEnded(sessionId),
   });
   attachBridge(bridge);
   server.define("meeting", roomClasses.meeting);
@@ -246,6 +267,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     tutors,
     knowledge,
     turns,
+    meetingAnalyses,
     tutorInstances,
     bridge,
     service,
@@ -258,6 +280,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger.info("engine stopping: draining sessions");
         await bridge.close();
         await server.gracefullyShutdown(false);
+        // Rooms disposed above started their sessions' analyses: finished (or their summaries cut) before the database closes.
+        await meetingAnalyses.close();
         tutorInstances.close();
         restoreJoinAnswers();
         inference.gateway.close();

@@ -36,6 +36,16 @@ export const listOf = (known: readonly string[], noun: string) =>
       .optional(),
   );
 
+/** `true`/`false` (also `1`/`0`, `yes`/`no`, any case); an empty value counts as unset. */
+export const booleanFlag = optionalText.pipe(
+  z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }))
+    .transform((value) => value === "true" || value === "1" || value === "yes")
+    .optional(),
+);
+
 export const logLevelField = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional();
 
 /** Error naming every bad variable; the process prints it and exits 2. */

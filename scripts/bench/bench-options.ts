@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { defaultJpegDecoderThreads } from "../../src/inference/video/jpeg-decoder.js";
 
 /** The bench's parts: `--only` runs some of them. */
-export const BENCH_PARTS = ["vad", "asr", "face", "denoise", "wer", "tts"] as const;
+export const BENCH_PARTS = ["vad", "asr", "face", "denoise", "wer", "tts", "enhance"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Everything the inference bench can be told; quick mode is the same shape with smaller bounds. */
@@ -121,7 +121,8 @@ export const DEFAULT_JSON_PATH = "bench-results/inference.json";
 export const USAGE = `Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] [--models-dir DIR]
   --quick         ~20 s smoke run (same passes, shorter bounds)
   --only LIST     parts to run: vad, asr, face, denoise (RNNoise stage cost), wer (streamed vs whole WER),
-                  tts (Synthesize: ms per sentence, real-time factor, 1 and 4 in flight) (default all)
+                  tts (Synthesize: ms per sentence, real-time factor, 1 and 4 in flight),
+                  enhance (ESRGAN super-resolution: ms per frame, PSNR vs bicubic and nearest on photos) (default all)
   --json PATH     where the JSON report goes (default ${DEFAULT_JSON_PATH})
   --models-dir    prepared Whisper cache (default $MODELS_DIR or \${DATA_DIR:-./data}/models)
   --streams LIST  stream counts of the VAD passes (default 1,16,64,128,256)

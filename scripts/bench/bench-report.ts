@@ -11,6 +11,7 @@ import type { PoolStreamResult } from "./vad-pool-stream.js";
 import type { DenoiseStageReport } from "./denoise-stage.js";
 import type { StreamedWerReport } from "./streamed-wer.js";
 import type { TtsReport } from "./tts-phase.js";
+import type { EnhanceReport } from "./enhance-phase.js";
 
 /** The targets the pool was built to meet. */
 export const BENCH_TARGETS = {
@@ -83,6 +84,8 @@ export interface BenchReport {
   streamed_wer: StreamedWerReport | null;
   /** Speech synthesis through gRPC Synthesize (scripts/bench/tts-phase.ts); null when it did not run. */
   tts: TtsReport | null;
+  /** ESRGAN super-resolution: time per frame and PSNR on photos (scripts/bench/enhance-phase.ts); null when it did not run. */
+  enhance: EnhanceReport | null;
   phase_errors: { phase: string; message: string }[];
   notes: string[];
   observations: string[];

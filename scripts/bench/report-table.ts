@@ -2,6 +2,7 @@ import type { BenchReport } from "./bench-report.js";
 import { faceTables } from "./face-report.js";
 import { streamedWerTable } from "./streamed-wer.js";
 import { ttsTable } from "./tts-phase.js";
+import { enhanceTables } from "./enhance-phase.js";
 import { formatTable, spread, verdict, type Cell } from "./text-table.js";
 
 export { formatTable, type Cell } from "./text-table.js";
@@ -37,6 +38,7 @@ export function renderReport(report: BenchReport, jsonPath: string): string {
     const { model, threads, idle_event_loop: idle } = report.tts;
     out.push("", `Speech synthesis (${model}, ${threads} thread(s), gRPC Synthesize; idle loop p99 ${idle.p99_ms} ms)`, ttsTable(report.tts));
   }
+  if (report.enhance !== null) out.push("", ...enhanceTables(report.enhance));
   out.push(
     "",
     "Targets",

@@ -1,7 +1,8 @@
 import { generateInferenceToken } from "../../src/inference/grpc/pool-auth.js";
 import { PoolClient } from "../../src/inference/grpc/pool-client.js";
 import { startPoolServer, type RunningPoolServer } from "../../src/inference/grpc/pool-server.js";
-import { InferencePool, type InferencePoolOptions } from "../../src/inference/pool.js";
+import type { InferencePoolOptions } from "../../src/inference/pool-options.js";
+import { InferencePool } from "../../src/inference/pool.js";
 
 export interface ServedPool {
   pool: InferencePool;

@@ -11,7 +11,7 @@
  */
 import { float32ToPcm16, pcm16ToFloat32 } from "../../src/inference/audio/pcm.js";
 import { SileroVad, VAD_CHUNK_SAMPLES } from "../../src/inference/models/silero-vad.js";
-import { DEFAULT_INFERENCE_POOL_OPTIONS } from "../../src/inference/pool.js";
+import { DEFAULT_INFERENCE_POOL_OPTIONS } from "../../src/inference/pool-options.js";
 import { streamSegmenter } from "../../src/inference/pool-stream.js";
 import { MODEL_SAMPLE_RATE } from "../../src/inference/pool-types.js";
 import { DEFAULT_SEGMENTER_OPTIONS, SpeechSegmenter } from "../../src/inference/vad/segmenter.js";

@@ -3,6 +3,13 @@ import { z } from "zod";
 import { EngineError, isEngineError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
 
+/** The headers an error's code calls for, whatever the shape of the body that carries it. */
+export function setErrorHeaders(res: Response, error: EngineError): void {
+  // A route with another scheme (the monitor's basic login) sets its own challenge first.
+  if (error.code === "unauthorized" && !res.hasHeader("WWW-Authenticate")) res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
+  if (error.code === "max_sessions" || error.code === "rate_limited") res.setHeader("Retry-After", "5");
+}
+
 export function sendError(res: Response, error: EngineError): void {
   const body: { code: string; message: string; retryable: boolean; details?: unknown } = {
     code: error.code,
@@ -10,9 +17,7 @@ export function sendError(res: Response, error: EngineError): void {
     retryable: error.retryable,
   };
   if (error.details !== undefined) body.details = error.details;
-  // A route with another scheme (the monitor's basic login) sets its own challenge first.
-  if (error.code === "unauthorized" && !res.hasHeader("WWW-Authenticate")) res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
-  if (error.code === "max_sessions" || error.code === "rate_limited") res.setHeader("Retry-After", "5");
+  setErrorHeaders(res, error);
   // A layer that failed after choosing a type (the static file server) must not leave it on a JSON error.
   res.type("application/json");
   res.status(error.status).json({ error: body });
@@ -53,6 +58,36 @@ function fromClientStatus(status: number): EngineError {
 }
 
 /**
+ * Any failure of a request as the engine's error, logged as its kind deserves: a refusal the error table describes
+ * (max_sessions, overloaded, ...) is a warning with its code; only `internal` (the unexpected) carries the error.
+ */
+export function requestFailure(error: unknown, logger: Logger, path: string): EngineError {
+  const answer = knownFailure(error);
+  if (answer === null) {
+    logger.error({ err: error, path }, "unexpected request failure");
+    return new EngineError("internal", "internal error");
+  }
+  if (answer.code === "internal") logger.error({ err: answer, code: answer.code, path }, "request failed");
+  else if (answer.status >= 500) logger.warn({ code: answer.code, path }, "request refused");
+  return answer;
+}
+
+/** The engine's own errors, body parsers', bad paths' and Express' client errors, as the engine's; null otherwise. */
+function knownFailure(error: unknown): EngineError | null {
+  if (isEngineError(error)) return error;
+  const parserFailure = bodyParserFailure(error);
+  if (parserFailure === "entity.parse.failed") return new EngineError("invalid_request", "the body is not valid JSON");
+  if (parserFailure === "entity.too.large") return new EngineError("payload_too_large", "the body is too large");
+  if (parserFailure !== null) return new EngineError("invalid_request", `the body could not be read (${parserFailure})`);
+  // Express decodes path parameters with decodeURIComponent: bad percent-encoding (`%ED%A0%80`, `%ff`) throws.
+  if (error instanceof URIError) {
+    return new EngineError("invalid_request", "the path is not valid percent-encoded UTF-8", { details: [{ path: "path", message: "invalid percent-encoding" }] });
+  }
+  const clientStatus = clientErrorStatus(error);
+  return clientStatus === null ? null : fromClientStatus(clientStatus);
+}
+
+/**
  * Last middleware: every failure becomes `{ error: { code, message, retryable } }`. `onError` is told each code
  * answered (metrics).
  */
@@ -63,42 +98,8 @@ export function errorHandler(logger: Logger, onError: (code: ErrorCode) => void 
       next(error);
       return;
     }
-    const reply = (answer: EngineError) => {
-      onError(answer.code);
-      sendError(res, answer);
-    };
-    if (isEngineError(error)) {
-      // Stacks are for the unexpected: a refusal the error table describes (max_sessions, overloaded, ...) is a
-      // warning with its code; only `internal` carries the error and its cause.
-      if (error.code === "internal") logger.error({ err: error, code: error.code, path: req.path }, "request failed");
-      else if (error.status >= 500) logger.warn({ code: error.code, path: req.path }, "request refused");
-      reply(error);
-      return;
-    }
-    const parserFailure = bodyParserFailure(error);
-    if (parserFailure === "entity.parse.failed") {
-      reply(new EngineError("invalid_request", "the body is not valid JSON"));
-      return;
-    }
-    if (parserFailure === "entity.too.large") {
-      reply(new EngineError("payload_too_large", "the body is too large"));
-      return;
-    }
-    if (parserFailure !== null) {
-      reply(new EngineError("invalid_request", `the body could not be read (${parserFailure})`));
-      return;
-    }
-    // Express decodes path parameters with decodeURIComponent: bad percent-encoding (`%ED%A0%80`, `%ff`) throws.
-    if (error instanceof URIError) {
-      reply(new EngineError("invalid_request", "the path is not valid percent-encoded UTF-8", { details: [{ path: "path", message: "invalid percent-encoding" }] }));
-      return;
-    }
-    const clientStatus = clientErrorStatus(error);
-    if (clientStatus !== null) {
-      reply(fromClientStatus(clientStatus));
-      return;
-    }
-    logger.error({ err: error, path: req.path }, "unexpected request failure");
-    reply(new EngineError("internal", "internal error"));
+    const answer = requestFailure(error, logger, req.path);
+    onError(answer.code);
+    sendError(res, answer);
   };
 }

@@ -16,7 +16,12 @@ import { tutorRoutes } from "./tutor-routes.js";
 import { turnRoutes } from "./turn-routes.js";
 import type { TurnStore } from "../persistence/turn-store.js";
 import type { TutorInstances } from "../tutor/tutor-instances.js";
+import type { MeetingAnalyses } from "../analysis/meeting-analyses.js";
+import type { LlmClient } from "../tutor/llm/llm-client.js";
 import { requireAdminKey } from "./admin-auth.js";
+import { aiImageRoutes } from "./ai-image-routes.js";
+import { asrServiceRoutes } from "./asr-service-routes.js";
+import { meetingAnalysisRoutes } from "./meeting-analysis-routes.js";
 import { DEFAULT_JSON_BODY_BYTES, refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { docsRoutes } from "./docs-routes.js";
@@ -41,7 +46,16 @@ export interface ApiDeps {
   knowledge: KnowledgeBaseStore;
   tutorInstances: TutorInstances;
   turns: TurnStore;
+  /** Meeting analyses (`GET /api/v1/ai/analysis/{meeting_id}`): computed at session end, stored, served from the store. */
+  meetingAnalyses: MeetingAnalyses;
   inference: InferenceGateway;
+  /** The language model client the ASR service's optimize routes use (fails every call when LLM_URL is unset). */
+  llm: LlmClient;
+  /** LLM_MODEL (null when unset), and whether LLM_URL is set: `/api/status` reports them. */
+  llmModel: string | null;
+  llmConfigured: boolean;
+  /** ASR_API_OPEN: `/api/asr/*`, `/api/llm/*`, `/api/status` answer without the admin key. */
+  asrApiOpen: boolean;
   adminApiKey: string;
   /** MAX_SESSIONS, as `/health` reports it. */
   maxSessions: number;
@@ -100,7 +114,26 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   const knowledge = knowledgeRoutes({ knowledge: deps.knowledge });
   const tutors = tutorRoutes({ tutors: deps.tutors, instances: deps.tutorInstances });
   const turns = turnRoutes({ store: deps.store, turns: deps.turns });
-  app.use("/api/v1", management, speech, analyses, turns, knowledge, json, own, tutors);
+  // The ASR service's contract answers only its own paths (its limiter, key check and error shape); others pass on.
+  app.use(
+    "/api",
+    asrServiceRoutes({
+      inference: deps.inference,
+      llm: deps.llm,
+      llmModel: deps.llmModel,
+      llmConfigured: deps.llmConfigured,
+      adminApiKey: deps.adminApiKey,
+      open: deps.asrApiOpen,
+      service: SERVICE_NAME,
+      version: deps.version,
+      logger: deps.logger,
+      onError: (code) => deps.metrics.error("api", code),
+    }),
+  );
+  // Image bodies (up to 8 MB of base64) are parsed by their own routes.
+  const aiImages = aiImageRoutes({ inference: deps.inference, store: deps.store, analyses: deps.analyses });
+  const meetingAnalysis = meetingAnalysisRoutes({ meetingAnalyses: deps.meetingAnalyses });
+  app.use("/api/v1", management, speech, aiImages, analyses, meetingAnalysis, turns, knowledge, json, own, tutors);
   app.use("/v1", management, json, seed);
   app.use("/mgmt/v1", management, json, seed);
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {

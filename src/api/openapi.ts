@@ -12,6 +12,9 @@ import {
   sessionDetail,
   sessionList,
 } from "./schemas.js";
+import { aiImageApiPaths } from "./ai-image-openapi.js";
+import { asrServiceApiPaths } from "./asr-service-openapi.js";
+import { meetingAnalysisApiPaths } from "./meeting-analysis-openapi.js";
 import { speechApiPaths } from "./speech-openapi.js";
 import { tutorApiPaths } from "./tutor-openapi.js";
 import { turnList } from "./turn-routes.js";
@@ -56,6 +59,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       delete: { summary: "End a session: clients get session.ended and are disconnected", parameters: idParam, responses: { "204": { description: "ended" }, ...standardErrors, "404": error("session_not_found") } },
     },
   });
+  const parts = { json, schema, error, standardErrors };
   const paths: Record<string, unknown> = {
     ...sessionPaths("/api/v1", false),
     "/api/v1/sessions/{id}/tokens": {
@@ -90,8 +94,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
         responses: { "200": { description: "a page", ...json(turnList) }, ...standardErrors, "404": error("session_not_found") },
       },
     },
-    ...speechApiPaths({ json, schema, error, standardErrors }),
-    ...tutorApiPaths({ json, schema, error, standardErrors }),
+    ...speechApiPaths(parts),
+    ...aiImageApiPaths(parts),
+    ...meetingAnalysisApiPaths(parts),
+    ...asrServiceApiPaths(parts),
+    ...tutorApiPaths(parts),
     "/api/v1/tutors/{tutor_id}/prewarm": {
       post: {
         summary: "Make the tutor's instance ready before its first session: synthesize with its voice once, ask its LLM endpoint for its models (a tutor without a profile is prewarmed with the default one)",

@@ -29,6 +29,11 @@ export interface ImageCallOptions {
   signal?: AbortSignal;
 }
 
+/** A call as the pool serves it: the caller's signal, and its gRPC call's own deadline (absolute epoch ms). */
+export interface PoolImageCall extends ImageCallOptions {
+  deadlineMs?: number;
+}
+
 /** The faces of one still image, best first (none is an answer too), boxes in the image's own pixels. */
 export interface ImageFacesResult {
   width: number;

@@ -2,6 +2,7 @@ import type { Logger } from "../logger.js";
 import { AudioLink, type AudioLinkEvents } from "./grpc/audio-link.js";
 import { PoolClient } from "./grpc/pool-client.js";
 import { VideoLink, type VideoLinkEvents } from "./grpc/video-link.js";
+import type { DeepfakeResult, EnhanceImageRequest, EnhanceImageResult, ImageCallOptions, ImageFacesResult } from "./image-types.js";
 import type { PoolStatusView } from "./pool-service.js";
 import type { StreamOpen, SynthesisOptions, SynthesisRequest, SynthesisResult, TranscribeResult, VideoStreamOpen } from "./pool-types.js";
 
@@ -27,8 +28,8 @@ export interface VideoLinkHandle {
 }
 
 /**
- * The engine's way to the inference pool(s): rooms open audio and video links, the API transcribes recordings, and
- * spoken replies are synthesized one sentence at a time.
+ * The engine's way to the inference pool(s): rooms open audio and video links, the API transcribes recordings and
+ * sends still images, and spoken replies are synthesized one sentence at a time.
  */
 export interface InferenceGateway {
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle;
@@ -42,6 +43,23 @@ export interface InferenceGateway {
    * request (never run if still queued, its result discarded if running).
    */
   synthesize(request: SynthesisRequest, options?: SynthesisOptions): Promise<SynthesisResult>;
+  /**
+   * The faces of one still image (JPEG or PNG as it came, ≤ 4 MB and 4096×4096), each with its expression. Rejects
+   * `PoolError`: `invalid_image` (not a JPEG or PNG, truncated, corrupt, over the limits), `model_unavailable`,
+   * `overloaded`, `deadline_exceeded`; or `AbortedError` once `options.signal` aborts.
+   */
+  detectFaces(image: Uint8Array, options?: ImageCallOptions): Promise<ImageFacesResult>;
+  /**
+   * Super-resolution of one image (≤ 512×512) by `request.scale`, encoded as `request.format`. Rejects as
+   * `detectFaces`, `invalid_image` also for a larger image, a scale the model lacks or a quality outside 1–100.
+   */
+  enhanceImage(request: EnhanceImageRequest, options?: ImageCallOptions): Promise<EnhanceImageResult>;
+  /**
+   * Per face, the probability it is synthetic or manipulated. Rejects `model_unavailable` (with the registry's
+   * message, naming MODELS_DIR) unless a validated model is loaded, never a score; `invalid_image` first for bytes
+   * that are not an image; else as `detectFaces`.
+   */
+  detectDeepfake(image: Uint8Array, options?: ImageCallOptions): Promise<DeepfakeResult>;
   status(): Promise<PoolStatusView>;
   /** Every pool's status, in configuration order (metrics keep one series per pool). */
   statusOfEach(): Promise<PoolStatusView>[];
@@ -86,6 +104,18 @@ export class GrpcInferenceGateway implements InferenceGateway {
 
   synthesize(request: SynthesisRequest, options?: SynthesisOptions): Promise<SynthesisResult> {
     return this.#pick().synthesize(request, options);
+  }
+
+  detectFaces(image: Uint8Array, options?: ImageCallOptions): Promise<ImageFacesResult> {
+    return this.#pick().detectFaces(image, options);
+  }
+
+  enhanceImage(request: EnhanceImageRequest, options?: ImageCallOptions): Promise<EnhanceImageResult> {
+    return this.#pick().enhanceImage(request, options);
+  }
+
+  detectDeepfake(image: Uint8Array, options?: ImageCallOptions): Promise<DeepfakeResult> {
+    return this.#pick().detectDeepfake(image, options);
   }
 
   status(): Promise<PoolStatusView> {

@@ -1,3 +1,4 @@
+import type { DeepfakeResult, EnhanceImageRequest, EnhanceImageResult, ImageFacesResult, PoolImageCall } from "./image-types.js";
 import type { BatchingKind, ModelRuntime, ModelTask } from "./registry/model-module.js";
 import type { PoolOutput, StreamOpen, SynthesisRequest, SynthesisResult, TranscribeResult, VideoOutput, VideoStreamOpen } from "./pool-types.js";
 import type { PoolSynthesisCall } from "./tts/pool-synthesis.js";
@@ -120,6 +121,15 @@ export interface InferencePoolService {
    * deadline_exceeded) or, once `call.signal` aborts, `AbortedError`.
    */
   synthesize(request: SynthesisRequest, call?: PoolSynthesisCall): Promise<SynthesisResult>;
+  /**
+   * The still-image calls (pool-images.ts): JPEG or PNG bytes as they came. Each throws `PoolError` (invalid_image,
+   * model_unavailable, overloaded, deadline_exceeded) or, once `call.signal` aborts, `AbortedError`.
+   */
+  detectFaces(image: Uint8Array, call?: PoolImageCall): Promise<ImageFacesResult>;
+  /** ≤ 512×512 in, `scale`× out, encoded as asked. */
+  enhanceImage(request: EnhanceImageRequest, call?: PoolImageCall): Promise<EnhanceImageResult>;
+  /** `model_unavailable` unless a validated deepfake model is loaded (none ships); the header is checked first. */
+  detectDeepfake(image: Uint8Array, call?: PoolImageCall): Promise<DeepfakeResult>;
   status(): PoolStatusView;
   close(): Promise<void>;
 }

@@ -8,6 +8,13 @@ import { POOL_ERROR_CODE_LIST, type PoolErrorCode } from "../protocol/error-code
 
 import type { SampleRate } from "../protocol/client-messages.js";
 
+/**
+ * Audio the pool keeps before and after each utterance's speech for Whisper (its segmenter's default padding): a
+ * transcript segment's bounds span the speech plus this much each side. Silero fires ~100–200 ms into a word, so a
+ * generous pre-roll keeps the first word whole.
+ */
+export const UTTERANCE_PADDING_MS = 300;
+
 export { SUPPORTED_SAMPLE_RATES, type SampleRate } from "../protocol/client-messages.js";
 
 /** Longest recording transcribed in one request: the pool refuses longer ones, the API before decoding them. */

@@ -1,79 +1,30 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { Logger } from "../logger.js";
-import type { AsrLayout } from "./asr/asr-lanes.js";
 import { AsrQueue } from "./asr/asr-queue.js";
-import { AudioStages, type AudioStagesOptions } from "./audio-stages.js";
+import { AudioStages } from "./audio-stages.js";
 import { AudioError } from "./audio/audio-error.js";
+import type { DeepfakeResult, EnhanceImageRequest, EnhanceImageResult, ImageFacesResult, PoolImageCall } from "./image-types.js";
 import { pcm16ToFloat32 } from "./audio/pcm.js";
-import type { ExecutionDevice } from "./models/model-files.js";
 import { audioSessionHandle, type PoolStreamOps } from "./pool-audio-session.js";
 import { asUnavailable as unavailable, type PoolError } from "./pool-error.js";
+import { PoolImages } from "./pool-images.js";
+import { DEFAULT_INFERENCE_POOL_OPTIONS, type InferencePoolOptions } from "./pool-options.js";
 import { poolStatusView, priorityQueueServing, sequenceBatcherServing, streamStageServing } from "./pool-status.js";
 import { concat, newAudioStream, padToChunks, streamSegmenter, type AudioStream } from "./pool-stream.js";
 import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView, VideoSessionHandle } from "./pool-service.js";
-import { MAX_RECORDING_MS, MODEL_SAMPLE_RATE, poolErrorCodeOf } from "./pool-types.js";
+import { MODEL_SAMPLE_RATE, poolErrorCodeOf } from "./pool-types.js";
 import type { PoolOutput, StreamOpen, SynthesisRequest, SynthesisResult, TranscribeResult, VideoOutput } from "./pool-types.js";
-import { PoolSynthesis, type PoolSynthesisCall, type PoolSynthesisOptions } from "./tts/pool-synthesis.js";
+import { PoolSynthesis, type PoolSynthesisCall } from "./tts/pool-synthesis.js";
 import { videoSessionHandle } from "./pool-video-session.js";
 import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
 import { ModelRegistry } from "./registry/model-registry.js";
-import type { SegmenterEvent, SegmenterOptions } from "./vad/segmenter.js";
+import type { SegmenterEvent } from "./vad/segmenter.js";
 import { VadBatcher } from "./vad/vad-batcher.js";
-import type { FacePipeline, FacePipelineOptions } from "./video/face-pipeline.js";
+import type { FacePipeline } from "./video/face-pipeline.js";
 import { loadPoolFacePipeline } from "./video/pool-face-pipeline.js";
-import type { VadBatcherOptions } from "./vad/vad-batcher-contract.js";
-
-export interface InferencePoolOptions {
-  modelsDir: string;
-  device: ExecutionDevice;
-  logger: Logger;
-  /** Models to load, by name (INFERENCE_MODELS); null → every known model this machine can run. */
-  models: readonly string[] | null;
-  vad: Partial<VadBatcherOptions>;
-  segmenter: Partial<SegmenterOptions>;
-  /** ASR jobs waiting, both priorities; past it a job is refused with `overloaded`. */
-  maxQueuedUtterances: number;
-  /** A live utterance not started this long after its end of speech is dropped with `deadline_exceeded`. */
-  liveDeadlineMs: number;
-  /** The ASR model's instances (Whisper lanes) and threads of each (default: `defaultAsrLayout` for the cores). */
-  asr: Partial<AsrLayout>;
-  /** Longest recording `transcribe` takes. */
-  maxRecordingMs: number;
-  /**
-   * Audio a stream may have waiting for the VAD (a replay after a reconnect, or audio sent while models load);
-   * past it chunks are refused with `overloaded`.
-   */
-  maxBacklogMs: number;
-  /** Streams one audio session (StreamAudio call) may have open: a room holds at most 100 participants + 1. */
-  maxStreamsPerCall: number;
-  /** The optional stages before the VAD (noise suppression); `maxHeldMs` defaults to `maxBacklogMs`. */
-  stages: Partial<AudioStagesOptions>;
-  /** The face pipeline of StreamVideo: its batcher, frame limits, decoding threads (`video.decoder.threads`). */
-  video: Partial<FacePipelineOptions>;
-  /** Synthesize's queue bound and deadline (its concurrency is the `tts` model's threads). */
-  tts: Partial<Omit<PoolSynthesisOptions, "concurrency">>;
-}
-
-export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsDir" | "logger"> = {
-  device: "cpu",
-  models: null,
-  vad: {},
-  // Silero fires ~100–200 ms into a word; a generous pre-roll keeps the first word whole for Whisper. Speech that runs
-  // past 30 s is cut at the quietest chunk of its last 3 s, not mid-word (45 s of LibriVox: 3.5 → 2.8 % WER).
-  segmenter: { paddingMs: 300, cutSearchMs: 3_000 },
-  asr: {},
-  maxQueuedUtterances: 64,
-  liveDeadlineMs: 15_000,
-  maxRecordingMs: MAX_RECORDING_MS,
-  maxBacklogMs: 30_000,
-  maxStreamsPerCall: 128,
-  stages: {},
-  video: {},
-  tts: {},
-};
 
 /** Chunks of one stream handed to the VAD batcher at once (below its per-stream pending bound). */
 const VAD_WINDOW = 32;
@@ -84,8 +35,8 @@ const OVERLOAD_NOTICE_MS = 1_000;
 
 /**
  * The shared inference pool of one process: the `vad` model with sequence batching across every stream it serves,
- * per-stream segmentation, the `asr` model behind a bounded priority queue (live before files), and the `tts`
- * model's threads behind their own (tts/pool-synthesis.ts). Which models
+ * per-stream segmentation, the `asr` model behind a bounded priority queue (live before files), the `tts` model's
+ * threads behind their own (tts/pool-synthesis.ts), and the still-image calls (pool-images.ts). Which models
  * serve those tasks is the registry's: they load in the background at start, work waits for them, and a task whose
  * model failed to load or is not configured answers `model_unavailable`.
  */
@@ -99,6 +50,7 @@ export class InferencePool implements InferencePoolService {
   readonly #wav: WavDecoder;
   readonly #stages: AudioStages;
   readonly #tts: PoolSynthesis;
+  readonly #images: PoolImages;
   #faces: Promise<FacePipeline> | undefined;
   readonly #streams = new Map<string, AudioStream>();
   /** Set once settled, for synchronous reads. */
@@ -133,6 +85,7 @@ export class InferencePool implements InferencePoolService {
     const ttsConcurrency = this.#registry.placement("tts")?.instances ?? 1;
     this.#tts = new PoolSynthesis(() => this.#registry.whenLoaded("tts"), { ...this.#options.tts, concurrency: ttsConcurrency });
     this.#registry.attach("tts", () => priorityQueueServing(this.#tts.stats()));
+    this.#images = new PoolImages(this.#registry, this.#log, { ...this.#options.images, speechQueued: () => this.#queue.stats().queued.live > 0 });
     this.#vad = this.#registry.whenLoaded("vad").then(
       (model) => {
         const batcher = new VadBatcher(model, {
@@ -381,6 +334,18 @@ export class InferencePool implements InferencePoolService {
     return this.#tts.synthesize(request, call);
   }
 
+  detectFaces(image: Uint8Array, call?: PoolImageCall): Promise<ImageFacesResult> {
+    return this.#images.detectFaces(image, call);
+  }
+
+  enhanceImage(request: EnhanceImageRequest, call?: PoolImageCall): Promise<EnhanceImageResult> {
+    return this.#images.enhanceImage(request, call);
+  }
+
+  detectDeepfake(image: Uint8Array, call?: PoolImageCall): Promise<DeepfakeResult> {
+    return this.#images.detectDeepfake(image, call);
+  }
+
   status(): PoolStatusView {
     return poolStatusView({ models: this.#registry.status(), device: this.#options.device, openStreams: this.#streams.size });
   }
@@ -390,7 +355,7 @@ export class InferencePool implements InferencePoolService {
     await this.#wav.close();
     this.#stages.close();
     await this.#faces?.then((pipeline) => pipeline.close(), () => undefined);
-    await Promise.all([this.#queue.close(), this.#tts.close()]);
+    await Promise.all([this.#queue.close(), this.#tts.close(), this.#images.close()]);
     await (await this.#vad)?.close();
     await this.#registry.close();
   }

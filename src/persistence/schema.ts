@@ -212,3 +212,20 @@ export const tutorTurns = pgTable(
     index("tutor_turns_session_order_idx").on(table.sessionId, table.turnId, table.roleOrder),
   ],
 );
+
+/**
+ * One meeting analysis per session (`GET /api/v1/ai/analysis/{id}`): `final` once computed after the session ended,
+ * `live` for an on-demand snapshot of a session still open (replaced by the final one, never the reverse). `payload`
+ * is the analysis as served; `version` the shape it was computed with (an older one is computed again).
+ */
+export const meetingAnalyses = pgTable("meeting_analyses", {
+  sessionId: text("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  status: text("status").$type<"final" | "live">().notNull(),
+  version: integer("version").notNull(),
+  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+  computedAt: timestampTz("computed_at").notNull(),
+});
+
+export type MeetingAnalysisRow = typeof meetingAnalyses.$inferSelect;

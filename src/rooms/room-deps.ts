@@ -27,4 +27,9 @@ export interface RoomDeps {
   /** Knowledge-base retrieval for tutor turns. */
   searchKnowledge(kbId: string, query: string, limit: number): Promise<RetrievedPassage[]>;
   turns: TurnStore;
+  /**
+   * The room's last act, once its writes are flushed: the session's data is complete (the meeting analysis starts).
+   * Returns at once; whatever it starts is the engine's to finish, log and count.
+   */
+  sessionEnded(sessionId: string): void;
 }

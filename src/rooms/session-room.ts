@@ -280,6 +280,7 @@ export abstract class SessionRoom extends MachineRoom {
       this.analyses.flush();
       await this.writes.flush();
       this.log.info({ failed_writes: this.writes.failed }, "session room disposed");
+      this.deps.sessionEnded(this.roomId);
     } catch (error) {
       this.hookFailed("onDispose", error);
     }

@@ -13,7 +13,8 @@ let wav: Uint8Array;
 let pcm: Uint8Array;
 
 beforeAll(async () => {
-  t = await startTestEngine();
+  // Recognition needs only the VAD and Whisper.
+  t = await startTestEngine({ inferenceModels: ["silero_vad_v5", "whisper_tiny_en_int8"] });
   const synthesized = await createSpeechSynthesizer().synthesize(SENTENCE);
   const padded = padWithSilence(synthesized.samples16k, 500, 500);
   wav = encodeWav(padded, synthesized.sampleRate);
@@ -97,6 +98,43 @@ describe("POST /api/v1/ai/speech-recognition", () => {
     const res = await t.api("POST", RECOGNITION, { audio_data: base64(tooLong), format: "pcm", sample_rate: 8_000 });
     expect(res.status).toBe(413);
     expect(errorCode(res.body)).toBe("recording_too_long");
+  }, 30_000);
+
+  it("takes the meeting system's body: integer or string ids, language en-US", async () => {
+    const res = await t.api("POST", RECOGNITION, { audio_data: base64(pcm), format: "pcm", sample_rate: 16_000, meeting_id: 42, user_id: "u-7", language: "en-US" });
+    expect(res.status).toBe(200);
+    const body = res.body as RecognitionBody;
+    expect(words(body.text)).toEqual(expect.arrayContaining(WORDS));
+    expect(body.language).toBe("en");
+  }, 30_000);
+
+  it.each(["en", "EN", "english", "English", "en_GB"])("takes language %s", async (language) => {
+    const res = await t.api("POST", RECOGNITION, { audio_data: base64(wav), format: "wav", meeting_id: "m-1", user_id: 3, language });
+    expect(res.status).toBe(200);
+  }, 30_000);
+
+  it.each(["fr", "zh-CN", "auto", "deutsch"])("refuses language %s with 400 language_unsupported naming the loaded model's languages", async (language) => {
+    const res = await t.api("POST", RECOGNITION, { audio_data: base64(wav), format: "wav", meeting_id: 42, user_id: 7, language });
+    expect(res.status).toBe(400);
+    expect(errorCode(res.body)).toBe("language_unsupported");
+    expect((res.body as { error: { message: string } }).error.message).toContain("only English (Whisper tiny.en)");
+  });
+
+  it.each([
+    ["meeting_id and session_id that differ", { meeting_id: 1, session_id: "2" }],
+    ["user_id and participant_id that differ", { user_id: "a", participant_id: "b" }],
+    ["a negative meeting_id", { meeting_id: -1 }],
+    ["a fractional user_id", { user_id: 1.5 }],
+    ["an empty meeting_id", { meeting_id: "" }],
+  ])("refuses %s with invalid_request", async (_name, ids) => {
+    const res = await t.api("POST", RECOGNITION, { audio_data: base64(pcm), format: "pcm", sample_rate: 16_000, ...ids });
+    expect(res.status).toBe(400);
+    expect(errorCode(res.body)).toBe("invalid_request");
+  });
+
+  it("takes aliases that agree with the engine's fields", async () => {
+    const res = await t.api("POST", RECOGNITION, { audio_data: base64(pcm), format: "pcm", sample_rate: 16_000, meeting_id: 5, session_id: "5", user_id: "u", participant_id: "u" });
+    expect(res.status).toBe(200);
   }, 30_000);
 
   it("needs the admin key", async () => {

@@ -7,7 +7,7 @@ describe("parseBenchOptions", () => {
   it("runs every part by default, and only the named ones with --only (in the bench's order)", () => {
     const all = parseBenchOptions([], {});
     if (all === "help") throw new Error("expected options");
-    expect(all.parts).toEqual(["vad", "asr", "face", "denoise", "wer", "tts"]);
+    expect(all.parts).toEqual(["vad", "asr", "face", "denoise", "wer", "tts", "enhance"]);
     const some = parseBenchOptions(["--only", "face,vad"], {});
     if (some === "help") throw new Error("expected options");
     expect(some.parts).toEqual(["vad", "face"]);

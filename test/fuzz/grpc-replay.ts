@@ -3,9 +3,9 @@ import { Client, credentials, Metadata, status as grpcStatus, type ClientDuplexS
 import { ERROR_TABLE, isErrorCode } from "../../src/protocol/error-codes.js";
 import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "../../src/inference/grpc/generated/engine/inference/v1/AudioOut.js";
-import type { TranscribeRequest } from "../../src/inference/grpc/generated/engine/inference/v1/TranscribeRequest.js";
 import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
 import { POOL_ERROR_CODES } from "../../src/inference/pool-types.js";
+import { describeAnswer, imageRequestOf, imageVerdictCheck, type StillPhotos } from "./grpc-image-replay.js";
 import type { GrpcFuzzEntry, GrpcStep } from "./grpc-surface.js";
 import { bytesOf, textOf } from "./grpc-values.js";
 import { videoScript, type Fence, type StepMessages } from "./grpc-video-replay.js";
@@ -21,6 +21,8 @@ import type { PhotoBytes } from "./jpeg-specs.js";
  */
 
 const CALL_TIMEOUT_MS = 20_000;
+
+type UnaryMethod<Req> = { path: string; requestSerialize: (value: Req) => Buffer; responseDeserialize: (bytes: Buffer) => unknown };
 const POOL_CODES: readonly string[] = POOL_ERROR_CODES;
 
 function metadataFor(auth: GrpcFuzzEntry["auth"], token: string): Metadata {
@@ -104,6 +106,8 @@ interface StreamScript<Step, In, Out> {
 export interface ReplayOptions {
   /** The real photos StreamVideo entries' frames are made of (`jpeg-specs.ts`). */
   photos: PhotoBytes;
+  /** The same photos as PNG, for the still-image RPCs' entries (`grpc-image-replay.ts`). */
+  pngPhotos: PhotoBytes;
   /** A StreamVideo `settle` step: resolves once the pool has answered every frame sent so far. */
   settle(): Promise<void>;
 }
@@ -136,7 +140,7 @@ export class GrpcReplayer {
     });
   }
 
-  replay(entry: GrpcFuzzEntry): Promise<string[]> {
+  async replay(entry: GrpcFuzzEntry): Promise<string[]> {
     const metadata = metadataFor(entry.auth, this.#token);
     const authenticated = entry.auth === "token";
     if (entry.rpc === "StreamAudio") return this.#stream(entry.steps, this.#audio, metadata, authenticated);
@@ -146,6 +150,12 @@ export class GrpcReplayer {
     if (entry.rpc === "Transcribe") {
       const request = "raw" in entry.request ? bytesOf(entry.request.raw) : { pcm16: bytesOf(entry.request.pcm16), sample_rate: entry.request.sample_rate };
       return this.#unary(this.#service.Transcribe, request, metadata);
+    }
+    if (entry.rpc === "DetectFaces" || entry.rpc === "EnhanceImage" || entry.rpc === "DetectDeepfake") {
+      const photos: StillPhotos = { jpeg: this.#options.photos, png: this.#options.pngPhotos };
+      const method: UnaryMethod<Record<string, unknown>> = this.#service[entry.rpc];
+      const outcomes = await this.#unary(method, imageRequestOf(entry, photos), metadata, (response) => describeAnswer(entry, response));
+      return [...outcomes, ...imageVerdictCheck(entry, outcomes, photos)];
     }
     if (entry.rpc === "Synthesize") {
       const { request } = entry;
@@ -159,11 +169,12 @@ export class GrpcReplayer {
     this.#client.close();
   }
 
-  #unary<Req>(method: { path: string; requestSerialize: (value: Req) => Buffer; responseDeserialize: (bytes: Buffer) => unknown }, request: Req | Uint8Array, metadata: Metadata): Promise<string[]> {
+  /** `status:...`, and after `status:OK` what `describe` names in the answer. */
+  #unary<Req>(method: UnaryMethod<Req>, request: Req | Uint8Array, metadata: Metadata, describe: (response: unknown) => string[] = () => []): Promise<string[]> {
     const serialize = (value: Req | Uint8Array): Buffer => (value instanceof Uint8Array ? Buffer.from(value) : method.requestSerialize(value));
     return new Promise((resolve) => {
-      this.#client.makeUnaryRequest(method.path, serialize, method.responseDeserialize, request, metadata, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error: ServiceError | null) =>
-        resolve([error === null ? "status:OK" : statusOutcome(error)]),
+      this.#client.makeUnaryRequest(method.path, serialize, method.responseDeserialize, request, metadata, { deadline: Date.now() + CALL_TIMEOUT_MS }, (error: ServiceError | null, response?: unknown) =>
+        resolve(error === null ? ["status:OK", ...describe(response)] : [statusOutcome(error)]),
       );
     });
   }

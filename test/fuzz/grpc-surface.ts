@@ -6,6 +6,7 @@ import { loadInferenceProto } from "../../src/inference/grpc/proto.js";
 import type { FuzzSurface } from "./corpus.js";
 import { authSpec, bytesSpec, exact, hostileId, MAX_SAFE, mediaStep, otherId, rawMessages, seq, textSpec, UINT32_MAX, wrongAuth, type BytesSpec, type TextSpec } from "./grpc-values.js";
 import { hostileString, sampleSeeded } from "./hostile-values.js";
+import { imageDraft, imageFuzzEntries } from "./grpc-image-surface.js";
 import { videoDraft, videoFuzzEntry } from "./grpc-video-surface.js";
 
 /**
@@ -13,8 +14,9 @@ import { videoDraft, videoFuzzEntry } from "./grpc-video-surface.js";
  * to unknown streams, giant, odd-sized, out of order; closes without open; AudioIn with nothing set; raw bytes that
  * are not protobuf; floods of opens; cancels mid-call), StreamVideo's (`grpc-video-surface.ts`), Transcribe with
  * hostile audio or raw bytes, Synthesize with text that looks like the synthesizer's options, empty or over 1,000
- * characters, odd voices and rates, or raw bytes, GetStatus with garbage, and every RPC with a missing, wrong or
- * malformed token. Large values are stored as recipes.
+ * characters, odd voices and rates, or raw bytes, DetectFaces, EnhanceImage and DetectDeepfake with every kind of
+ * image (`grpc-image-surface.ts`), GetStatus with garbage, and every RPC with a missing, wrong or malformed token.
+ * Large values are stored as recipes.
  */
 
 export const grpcStep = z.discriminatedUnion("op", [
@@ -56,6 +58,7 @@ export const grpcFuzzEntry = z.discriminatedUnion("rpc", [
     auth: authSpec,
     request: z.union([z.strictObject({ text: textSpec, voice: textSpec, rate_wpm: z.number().int().min(0).max(UINT32_MAX) }), z.strictObject({ raw: bytesSpec })]),
   }),
+  ...imageFuzzEntries,
   z.strictObject({ id: z.string(), note: z.string(), rpc: z.literal("GetStatus"), auth: authSpec, raw: bytesSpec.optional() }),
 ]);
 export type GrpcFuzzEntry = z.infer<typeof grpcFuzzEntry>;
@@ -179,6 +182,7 @@ const draft: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 2, arbitrary: synthesize },
   { weight: 1, arbitrary: status },
   { weight: 8, arbitrary: videoDraft },
+  { weight: 16, arbitrary: imageDraft },
 );
 
 export const grpcSurface: FuzzSurface<GrpcFuzzEntry> = {

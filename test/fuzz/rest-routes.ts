@@ -1,7 +1,11 @@
+import { encode as encodeJpeg } from "jpeg-js";
 import { z } from "zod";
+import { enhancementBody, imageAnalysisBody } from "../../src/api/ai-image-schemas.js";
+import { optimizeBody } from "../../src/api/asr-service-schemas.js";
 import { createSessionBody, issueTokenBody, seedCreateSessionBody } from "../../src/api/schemas.js";
 import { speechRecognitionBody } from "../../src/api/speech-routes.js";
 import { encodeWav } from "../../src/inference/audio/wav.js";
+import { encodePng } from "../../src/inference/images/png-image.js";
 
 /**
  * What the REST corpus is derived from: every route of the engine's HTTP surface, the zod schemas that validate the
@@ -30,6 +34,14 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/api/v1/sessions/{session}/analyses", admin: true },
   { method: "POST", path: "/api/v1/ai/speech-recognition", admin: true },
   { method: "POST", path: "/api/v1/transcribe", admin: true },
+  { method: "POST", path: "/api/v1/ai/emotion-detection", admin: true },
+  { method: "POST", path: "/api/v1/ai/deepfake-detection", admin: true },
+  { method: "POST", path: "/api/v1/ai/video-enhancement", admin: true },
+  { method: "POST", path: "/api/asr/transcribe", admin: true },
+  { method: "POST", path: "/api/asr/transcribe-and-optimize", admin: true },
+  { method: "POST", path: "/api/llm/optimize", admin: true },
+  { method: "GET", path: "/api/status", admin: true },
+  { method: "GET", path: "/api/health", admin: false },
   ...sessionRoutes("/v1"),
   ...sessionRoutes("/mgmt/v1"),
   { method: "GET", path: "/health", admin: false },
@@ -44,8 +56,25 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", path: "/app.js", admin: false },
 ];
 
+/** The ASR service's upload routes: the WAV in field `audio`, text fields beside it. */
+export const ASR_UPLOAD_PATHS = ["/api/asr/transcribe", "/api/asr/transcribe-and-optimize"] as const;
+export const ASR_UPLOAD_FIELDS: readonly (readonly [string, string])[] = [
+  ["language", "en"],
+  ["language", "fr"],
+  ["language", "x".repeat(70_000)],
+  ["mode", "custom"],
+  ["mode", "shout"],
+  ["prompt", "p".repeat(2_001)],
+  ["language", "\u0000"],
+];
+
 /** A 0.1 s WAV of silence (the recognition route's smallest valid recording). */
 export const SHORT_WAV = encodeWav(new Float32Array(1_600), 16_000);
+
+/** A 32×32 gradient, as the image routes' smallest valid frames: a baseline JPEG and a PNG. */
+const GRADIENT = { width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 7) % 256) };
+export const SMALL_JPEG = new Uint8Array(encodeJpeg({ width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 7) % 256)) }, 80).data);
+export const SMALL_PNG = encodePng(GRADIENT);
 
 /** The JSON routes, each with its request schema and a schema-valid body the mutations start from. */
 export const JSON_ROUTES = [
@@ -55,6 +84,11 @@ export const JSON_ROUTES = [
   { method: "POST", path: "/mgmt/v1/sessions", schema: seedCreateSessionBody, valid: { tutor_id: "tutor-2", student_id: "student-2" } },
   { method: "POST", path: "/api/v1/ai/speech-recognition", schema: speechRecognitionBody, valid: { audio_data: Buffer.alloc(3_200).toString("base64"), format: "pcm", sample_rate: 16_000 } },
   { method: "POST", path: "/api/v1/ai/speech-recognition", schema: speechRecognitionBody, valid: { audio_data: Buffer.from(SHORT_WAV).toString("base64"), format: "wav", session_id: "s-1" } },
+  { method: "POST", path: "/api/v1/ai/speech-recognition", schema: speechRecognitionBody, valid: { audio_data: Buffer.from(SHORT_WAV).toString("base64"), format: "wav", meeting_id: 42, user_id: "u-1", language: "en" } },
+  { method: "POST", path: "/api/v1/ai/emotion-detection", schema: imageAnalysisBody, valid: { video_frame: Buffer.from(SMALL_JPEG).toString("base64"), format: "jpeg", user_id: 7 } },
+  { method: "POST", path: "/api/v1/ai/deepfake-detection", schema: imageAnalysisBody, valid: { video_frame: Buffer.from(SMALL_PNG).toString("base64"), format: "png" } },
+  { method: "POST", path: "/api/v1/ai/video-enhancement", schema: enhancementBody, valid: { video_frame: Buffer.from(SMALL_PNG).toString("base64"), scale: 2, output_format: "jpeg", quality: 80 } },
+  { method: "POST", path: "/api/llm/optimize", schema: optimizeBody, valid: { text: "the meeting starts at noon", mode: "custom", prompt: "Fix the punctuation." } },
 ] as const satisfies readonly { method: string; path: string; schema: z.ZodType; valid: Record<string, unknown> }[];
 
 export type JsonRoute = (typeof JSON_ROUTES)[number];

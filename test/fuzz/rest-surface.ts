@@ -4,7 +4,7 @@ import { z } from "zod";
 import { toBase64, type FuzzSurface } from "./corpus.js";
 import { garbageBytes, hostileString, mutationsOf, sampleSeeded } from "./hostile-values.js";
 import { bodySegment, jsonSegments, normalise, type BodySegment } from "./rest-bodies.js";
-import { HOSTILE_WAVS, hostileWav, JSON_ROUTES, ROUTES, schemaEdges, SHORT_WAV, type JsonRoute, type WavHeader } from "./rest-routes.js";
+import { ASR_UPLOAD_FIELDS, ASR_UPLOAD_PATHS, HOSTILE_WAVS, hostileWav, JSON_ROUTES, ROUTES, schemaEdges, SHORT_WAV, type JsonRoute, type WavHeader } from "./rest-routes.js";
 
 /**
  * The REST surface: hostile HTTP requests to every route of the engine (the management API with its /v1 and /mgmt/v1
@@ -141,7 +141,8 @@ const malformed = fc.tuple(jsonRoute, fc.constantFrom(...MALFORMED, ...RAW_BYTES
 const hugeJson = fc
   .tuple(jsonRoute, fc.constantFrom(64 * 1024 + 1, 200_000, 2_000_000), fc.constantFrom("string", "array", "deep", "keys"), framing)
   .chain(([route, size, shape, frame]) => {
-    const big = route.path.endsWith("speech-recognition") ? 80 * 1024 * 1024 + 1 : size;
+    // Past each route's own limit: 80 MB for recordings, 8 MB for images, else the size drawn.
+    const big = route.path.endsWith("speech-recognition") ? 80 * 1024 * 1024 + 1 : route.path.startsWith("/api/v1/ai/") && size === 2_000_000 ? 8 * 1024 * 1024 + 1 : size;
     const body: BodySegment[] =
       shape === "string"
         ? [{ text: '{"title":"' }, { repeat: "x", times: big }, { text: '"}' }]
@@ -257,7 +258,16 @@ const filePart = (file: BodySegment[], name = "file", filename = "rec.wav", type
 const closing: BodySegment = { text: `--${BOUNDARY}--\r\n` };
 const upload = (body: BodySegment[], note: string, headers: [string, string][] = [MULTIPART_TYPE]): Draft => ({ note, method: "POST", path: "/api/v1/transcribe", auth: "admin", headers, body, framing: "length" });
 const wavFile = fc.constantFrom(...HOSTILE_WAVS);
+const textPart = ([name, value]: readonly [string, string]): BodySegment => ({ text: `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n` });
+/** The ASR service's uploads: a hostile WAV in `audio` (or a valid one in the wrong field), with hostile text fields. */
+const asrUpload = fc
+  .tuple(fc.constantFrom(...ASR_UPLOAD_PATHS), fc.option(wavFile), fc.subarray([...ASR_UPLOAD_FIELDS], { maxLength: 3 }), fc.constantFrom("audio", "audio", "file"))
+  .map(([target, h, fields, field]): Draft => ({
+    ...upload([...filePart(h === null ? [{ base64: toBase64(SHORT_WAV) }] : wavSegments(h), field), ...normalise(fields.map(textPart)), closing], "asr service upload"),
+    path: target,
+  }));
 const multipart = fc.oneof(
+  asrUpload,
   wavFile.map((h) => upload([...filePart(wavSegments(h)), closing], "hostile wav upload")),
   wavFile.map((h): Draft => ({
     note: "hostile wav recognition",

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { serviceErrorBody } from "../../src/api/asr-service-schemas.js";
 import { ERROR_TABLE, isErrorCode } from "../../src/protocol/error-codes.js";
 import { ADMIN_KEY, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 import { rawRequest, type RawResponse } from "../support/raw-http.js";
@@ -74,6 +75,16 @@ const errorAnswer = z.strictObject({
   error: z.strictObject({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.unknown().optional() }),
 });
 
+/** The ASR service's paths answer errors in its own shape, `{success: false, error, code, retryable}`. */
+const ASR_SERVICE_PATH = /^\/api\/(asr|llm|status)(\/|\?|$)/i;
+
+/** An answer's error in the engine's shape, whichever shape its route answers in. */
+function errorOf(path: string, json: unknown): ReturnType<typeof errorAnswer.safeParse> {
+  const service = ASR_SERVICE_PATH.test(path) ? serviceErrorBody.safeParse(json) : null;
+  if (service?.success !== true) return errorAnswer.safeParse(json);
+  return errorAnswer.safeParse({ error: { code: service.data.code, message: service.data.error, retryable: service.data.retryable } });
+}
+
 /** `{label}` of an acceptable answer, or `{problem}`. */
 function judge(entry: RestFuzzEntry, res: RawResponse): { label: string } | { problem: string } {
   if (res.status < 400) return { label: `${res.status} success` };
@@ -87,7 +98,7 @@ function judge(entry: RestFuzzEntry, res: RawResponse): { label: string } | { pr
   } catch {
     return { problem: `${res.status} with a body that is not JSON: ${res.text.slice(0, 120)}` };
   }
-  const parsed = errorAnswer.safeParse(json);
+  const parsed = errorOf(entry.path, json);
   if (!parsed.success) return { problem: `${res.status} not an engine error: ${res.text.slice(0, 160)}` };
   const { code, retryable } = parsed.data.error;
   if (!isErrorCode(code)) return { problem: `${res.status} with a code outside the error table: ${code}` };

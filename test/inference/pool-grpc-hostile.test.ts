@@ -59,6 +59,9 @@ beforeAll(async () => {
     synthesize(request, call) {
       return real.synthesize(request, call);
     },
+    detectFaces: (image, call) => real.detectFaces(image, call),
+    enhanceImage: (request, call) => real.enhanceImage(request, call),
+    detectDeepfake: (image, call) => real.detectDeepfake(image, call),
     openVideoSession(emit) {
       return real.openVideoSession(emit);
     },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32ToPcm16 } from "../../src/inference/audio/pcm.js";
 import { AudioLink } from "../../src/inference/grpc/audio-link.js";
 import { PoolClient } from "../../src/inference/grpc/pool-client.js";
-import { DEFAULT_INFERENCE_POOL_OPTIONS } from "../../src/inference/pool.js";
+import { DEFAULT_INFERENCE_POOL_OPTIONS } from "../../src/inference/pool-options.js";
 import { MODEL_SAMPLE_RATE, type PoolOutput } from "../../src/inference/pool-types.js";
 import { createLogger } from "../../src/logger.js";
 import { eventually } from "../support/engine.js";

@@ -38,8 +38,10 @@ describe("GetStatus of a standalone pool worker", () => {
       const s = await client.status();
       return s.models.every((m) => m.state !== "loading") ? s : undefined;
     }, 90_000);
-    const [vad, asr, detect, expression, denoise, tts] = status.models;
-    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion", "rnnoise", "espeak_ng"]);
+    const [vad, asr, detect, expression, denoise, tts, superResolution] = status.models;
+    // deepfake_onnx is known but skipped: no model file is placed in MODELS_DIR.
+    expect(status.models.map((m) => m.name)).toEqual(["silero_vad_v5", "whisper_tiny_en_int8", "blazeface_front_128", "human_emotion", "rnnoise", "espeak_ng", "esrgan_slim"]);
+    expect(superResolution).toMatchObject({ task: "super_resolution", runtime: "tfjs-wasm", batching: "none", state: "loaded", loaded: true, error: null, instances: 1, threads: 1 });
     expect(tts).toMatchObject({ task: "tts", runtime: "wasm", batching: "none", state: "loaded", loaded: true, error: null, threads: 1, batch: null });
     expect(tts?.warmupMs).toBeGreaterThan(0);
     expect(tts?.queue).toMatchObject({ queuedLive: 0, queuedFile: 0, running: 0 });
@@ -158,6 +160,6 @@ describe("INFERENCE_MODELS naming an unknown model", () => {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion, rnnoise, espeak_ng)']);
+    expect(stderr.trim().split("\n")).toEqual(['invalid configuration: INFERENCE_MODELS: unknown model "whisper_large" (known: silero_vad_v5, whisper_tiny_en_int8, blazeface_front_128, human_emotion, rnnoise, espeak_ng, esrgan_slim, deepfake_onnx)']);
   }, 60_000);
 });

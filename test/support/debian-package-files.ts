@@ -36,7 +36,10 @@ export async function debianPackageFiles(pkg: string, dataDir: string, names: re
     try {
       await rename(staged, dir);
     } catch (error) {
-      // Another test file got there first: its folder is as good as ours.
+      // The folder exists: another test file got there first, or an older cache holds fewer names; add what it lacks.
+      for (const name of names) {
+        if (!(await fileExists(join(dir, name)))) await cp(join(staged, name), join(dir, name), { recursive: true });
+      }
       if (!(await Promise.all(names.map((name) => fileExists(join(dir, name))))).every(Boolean)) throw error;
     }
     return dir;

@@ -118,7 +118,7 @@ export function testRedisUrl(): string | null {
  */
 export async function expectModelsLoaded(t: TestEngine): Promise<void> {
   const models = await t.engine.pool?.ready();
-  expect(models?.every((m) => m.loaded)).toBe(true);
+  expect(models?.filter((m) => !m.loaded)).toEqual([]);
 }
 
 /** Resolves with the first value `probe` returns that is not undefined, polling every 20 ms up to `timeoutMs`. */

@@ -13,6 +13,9 @@ export function notServed(): InferencePoolService {
     transcribe: () => Promise.reject(refusal()),
     transcribeWav: () => Promise.reject(refusal()),
     synthesize: () => Promise.reject(refusal()),
+    detectFaces: () => Promise.reject(refusal()),
+    enhanceImage: () => Promise.reject(refusal()),
+    detectDeepfake: () => Promise.reject(refusal()),
     status: () => {
       throw refusal();
     },

@@ -1,12 +1,16 @@
-import { credentials, status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { credentials, status as grpcStatus, type CallOptions, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { z } from "zod";
+import type { DeepfakeResult, EnhanceImageRequest, EnhanceImageResult, ImageCallOptions, ImageFacesResult } from "../image-types.js";
+import { checkEnhanceRequest } from "../images/enhance-check.js";
 import { AbortedError, PoolError } from "../pool-error.js";
 import type { PoolStatusView } from "../pool-service.js";
 import type { TranscribeRequest } from "./generated/engine/inference/v1/TranscribeRequest.js";
+import type { TranscribeResponse__Output } from "./generated/engine/inference/v1/TranscribeResponse.js";
 import { POOL_ERROR_CODES, type PoolOutput, type SynthesisOptions, type SynthesisRequest, type SynthesisResult, type TranscribeResult } from "../pool-types.js";
 import { checkSynthesis } from "../tts/synthesis-check.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import type { InferenceClient } from "./generated/engine/inference/v1/Inference.js";
+import { deepfakeResultFromWire, enhanceRequestToWire, enhanceResultFromWire, facesResultFromWire } from "./image-wire.js";
 import { bearerInterceptor } from "./pool-auth.js";
 import { loadInferenceProto } from "./proto.js";
 import { statusFromWire } from "./status-wire.js";
@@ -20,6 +24,10 @@ export interface PoolClientOptions {
   transcribeTimeoutMs: number;
   /** Deadline of a Synthesize call; the pool refuses a request not started by then (`deadline_exceeded`). */
   synthesizeTimeoutMs: number;
+  /** Deadline of DetectFaces and DetectDeepfake; the pool refuses one not started by then (`deadline_exceeded`). */
+  imageTimeoutMs: number;
+  /** Deadline of EnhanceImage (×4 of 512×512 takes seconds, and each waits for those queued before it). */
+  enhanceTimeoutMs: number;
   statusTimeoutMs: number;
 }
 
@@ -29,8 +37,13 @@ export const DEFAULT_POOL_CLIENT_OPTIONS: Omit<PoolClientOptions, "token"> = {
   transcribeTimeoutMs: 120_000,
   // One sentence takes ≈ 0.1 s; past this a spoken reply is too late to be worth playing.
   synthesizeTimeoutMs: 15_000,
+  imageTimeoutMs: 30_000,
+  enhanceTimeoutMs: 120_000,
   statusTimeoutMs: 5_000,
 };
+
+/** A unary stub of the generated client: request, call options, callback; the call it returns can be cancelled. */
+type UnaryStub<Req, Res> = (request: Req, options: CallOptions, callback: (error: ServiceError | null, response?: Res) => void) => ClientUnaryCall;
 
 const poolErrorCode = z.enum(POOL_ERROR_CODES);
 
@@ -100,22 +113,12 @@ export class PoolClient {
   }
 
   #transcribe(request: TranscribeRequest): Promise<TranscribeResult> {
-    return new Promise((resolve, reject) => {
-      this.grpc.Transcribe(
-        request,
-        { deadline: Date.now() + this.#options.transcribeTimeoutMs },
-        (error, response) => {
-          if (error) return reject(poolErrorFromGrpc(error));
-          if (response === undefined) return reject(new PoolError("internal", "empty Transcribe response"));
-          resolve({
-            text: response.text,
-            segments: response.segments.map((s) => ({ text: s.text, startMs: s.start_ms, endMs: s.end_ms })),
-            durationMs: response.duration_ms,
-            timings: { vadMs: response.timings?.vad_ms ?? 0, asrMs: response.timings?.asr_ms ?? 0, totalMs: response.timings?.total_ms ?? 0 },
-          });
-        },
-      );
-    });
+    return this.#unary("Transcribe", this.grpc.Transcribe.bind(this.grpc), request, this.#options.transcribeTimeoutMs, undefined, (response: TranscribeResponse__Output) => ({
+      text: response.text,
+      segments: response.segments.map((s) => ({ text: s.text, startMs: s.start_ms, endMs: s.end_ms })),
+      durationMs: response.duration_ms,
+      timings: { vadMs: response.timings?.vad_ms ?? 0, asrMs: response.timings?.asr_ms ?? 0, totalMs: response.timings?.total_ms ?? 0 },
+    }));
   }
 
   /**
@@ -131,14 +134,43 @@ export class PoolClient {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new PoolError("invalid_text", String(error)));
     }
+    return this.#unary("Synthesize", this.grpc.Synthesize.bind(this.grpc), synthesisRequestToWire(request), this.#options.synthesizeTimeoutMs, signal, synthesisResultFromWire);
+  }
+
+  /** The faces of one JPEG or PNG (`invalid_image` when it is not one the pool reads). */
+  detectFaces(image: Uint8Array, options: ImageCallOptions = {}): Promise<ImageFacesResult> {
+    return this.#unary("DetectFaces", this.grpc.DetectFaces.bind(this.grpc), { image }, this.#options.imageTimeoutMs, options.signal, facesResultFromWire);
+  }
+
+  /** Checked here first (format, quality, scale's shape: `invalid_image` without a round trip); the image by the pool. */
+  enhanceImage(request: EnhanceImageRequest, options: ImageCallOptions = {}): Promise<EnhanceImageResult> {
+    try {
+      checkEnhanceRequest(request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new PoolError("invalid_image", String(error)));
+    }
+    const wire = enhanceRequestToWire(request);
+    return this.#unary("EnhanceImage", this.grpc.EnhanceImage.bind(this.grpc), wire, this.#options.enhanceTimeoutMs, options.signal, enhanceResultFromWire);
+  }
+
+  detectDeepfake(image: Uint8Array, options: ImageCallOptions = {}): Promise<DeepfakeResult> {
+    return this.#unary("DetectDeepfake", this.grpc.DetectDeepfake.bind(this.grpc), { image }, this.#options.imageTimeoutMs, options.signal, deepfakeResultFromWire);
+  }
+
+  /**
+   * One unary call with a deadline `timeoutMs` away; `signal` aborting cancels it (the pool drops the request) and
+   * rejects `AbortedError`. An answer `fromWire` cannot read rejects with its error.
+   */
+  #unary<Req, Res, T>(rpc: string, stub: UnaryStub<Req, Res>, request: Req, timeoutMs: number, signal: AbortSignal | undefined, fromWire: (response: Res) => T): Promise<T> {
+    if (signal?.aborted === true) return Promise.reject(new AbortedError());
     return new Promise((resolve, reject) => {
-      const call = this.grpc.Synthesize(synthesisRequestToWire(request), { deadline: Date.now() + this.#options.synthesizeTimeoutMs }, (error, response) => {
+      const call = stub(request, { deadline: Date.now() + timeoutMs }, (error, response) => {
         signal?.removeEventListener("abort", cancel);
         if (signal?.aborted === true) return reject(new AbortedError());
         if (error) return reject(poolErrorFromGrpc(error));
-        if (response === undefined) return reject(new PoolError("internal", "empty Synthesize response"));
+        if (response === undefined) return reject(new PoolError("internal", `empty ${rpc} response`));
         try {
-          resolve(synthesisResultFromWire(response));
+          resolve(fromWire(response));
         } catch (decodeError) {
           reject(decodeError instanceof Error ? decodeError : new PoolError("internal", String(decodeError)));
         }

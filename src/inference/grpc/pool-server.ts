@@ -13,12 +13,18 @@ import { isAborted, PoolError } from "../pool-error.js";
 import type { AudioSessionHandle, InferencePoolService } from "../pool-service.js";
 import { poolErrorCodeOf, SUPPORTED_SAMPLE_RATES, type PoolOutput, type TranscribeResult } from "../pool-types.js";
 import type { AudioIn__Output } from "./generated/engine/inference/v1/AudioIn.js";
+import type { DeepfakeResponse } from "./generated/engine/inference/v1/DeepfakeResponse.js";
+import type { EnhanceRequest__Output } from "./generated/engine/inference/v1/EnhanceRequest.js";
+import type { EnhanceResponse } from "./generated/engine/inference/v1/EnhanceResponse.js";
+import type { ImageFaces } from "./generated/engine/inference/v1/ImageFaces.js";
+import type { ImageRequest__Output } from "./generated/engine/inference/v1/ImageRequest.js";
 import type { AudioOut } from "./generated/engine/inference/v1/AudioOut.js";
 import type { PoolStatus } from "./generated/engine/inference/v1/PoolStatus.js";
 import type { SynthesizeRequest__Output } from "./generated/engine/inference/v1/SynthesizeRequest.js";
 import type { SynthesizeResponse } from "./generated/engine/inference/v1/SynthesizeResponse.js";
 import type { TranscribeRequest__Output } from "./generated/engine/inference/v1/TranscribeRequest.js";
 import type { TranscribeResponse } from "./generated/engine/inference/v1/TranscribeResponse.js";
+import { deepfakeResultToWire, enhanceRequestFromWire, enhanceResultToWire, facesResultToWire } from "./image-wire.js";
 import { isMalformed, malformedReason, withLenientDecoding, type Malformed } from "./lenient-decoding.js";
 import { authServerInterceptor, MIN_INFERENCE_TOKEN_CHARS } from "./pool-auth.js";
 import { isSampleRate, openFromWire, serviceError, stagesFromWire, toServiceError, toWire, vadFromWire } from "./pool-wire.js";
@@ -33,7 +39,10 @@ import { serveVideoCall } from "./video-call.js";
 export interface PoolServerOptions {
   host: string;
   port: number;
-  /** Largest gRPC message either way; a whole recording (10 min at 48 kHz) fits. */
+  /**
+   * Largest gRPC message either way: a whole recording (10 min at 48 kHz) fits, so do a 4 MB image in and
+   * EnhanceImage's largest answer out (a 2048×2048 PNG, ≈ 12.6 MB at worst).
+   */
   maxMessageBytes: number;
   /** The service name health checks report under (the empty name always reports too). */
   healthServiceName: string;
@@ -62,6 +71,18 @@ export interface RunningPoolServer {
   close(): Promise<void>;
 }
 
+/**
+ * A unary call's hold on its work: `signal` aborts once the call is cancelled (by its client, or past its deadline),
+ * so queued work is dropped unrun; `deadlineMs` is the call's own deadline, when it has one.
+ */
+function callHold(call: ServerUnaryCall<unknown, unknown>): { signal: AbortSignal; deadlineMs?: number } {
+  const cancelled = new AbortController();
+  call.once("cancelled", () => cancelled.abort());
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  return { signal: cancelled.signal, ...(Number.isFinite(deadlineMs) ? { deadlineMs } : {}) };
+}
+
 /** The stream a message concerns, for answering it; "" when it has none (the error then concerns the call). */
 function streamIdOf(message: AudioIn__Output | Malformed): string {
   if (isMalformed(message)) return "";
@@ -69,7 +90,8 @@ function streamIdOf(message: AudioIn__Output | Malformed): string {
 }
 
 /**
- * Serves the pool over gRPC: StreamAudio, StreamVideo, Transcribe, Synthesize, GetStatus (each behind the token) and the standard health
+ * Serves the pool over gRPC: StreamAudio, StreamVideo, Transcribe, Synthesize, DetectFaces, EnhanceImage,
+ * DetectDeepfake, GetStatus (each behind the token) and the standard health
  * service. No input reaches the process as an exception: bad messages get the pool's stable codes, and anything a
  * handler throws is logged, counted and answered `internal` to that call or stream alone.
  */
@@ -115,6 +137,13 @@ export async function startPoolServer(
           respond(serviceError("internal", counters.fault(rpc, error)));
         },
       );
+  }
+
+  /** A unary request that decoded, or its refusal (`code`), counted as malformed. */
+  function decoded<T>(request: T | Malformed, type: string, code: "invalid_audio" | "invalid_text" | "invalid_image"): T {
+    if (!isMalformed(request)) return request;
+    counters.malformed();
+    throw new PoolError(code, `the request did not decode as ${type} (${malformedReason(request)})`);
   }
 
   function streamAudio(call: ServerDuplexStream<AudioIn__Output | Malformed, AudioOut>): void {
@@ -170,12 +199,7 @@ export async function startPoolServer(
     StreamVideo: (call: Parameters<typeof serveVideoCall>[0]) => serveVideoCall(call, { pool, counters, calls, logger }),
     Transcribe(call: ServerUnaryCall<TranscribeRequest__Output | Malformed, TranscribeResponse>, callback: sendUnaryData<TranscribeResponse>) {
       answerUnary("Transcribe", callback, async () => {
-        const request = call.request;
-        if (isMalformed(request)) {
-          counters.malformed();
-          throw new PoolError("invalid_audio", `the request did not decode as TranscribeRequest (${malformedReason(request)})`);
-        }
-        const { pcm16, sample_rate: sampleRate, wav } = request;
+        const { pcm16, sample_rate: sampleRate, wav } = decoded(call.request, "TranscribeRequest", "invalid_audio");
         let result: TranscribeResult;
         if (wav.byteLength > 0) {
           if (pcm16.byteLength > 0) throw new PoolError("invalid_audio", "a TranscribeRequest carries pcm16 or wav, not both");
@@ -194,21 +218,31 @@ export async function startPoolServer(
     },
     Synthesize(call: ServerUnaryCall<SynthesizeRequest__Output | Malformed, SynthesizeResponse>, callback: sendUnaryData<SynthesizeResponse>) {
       // The call cancelled (by its client, or past its deadline) drops its request: never run if still queued.
-      const cancelled = new AbortController();
-      call.once("cancelled", () => cancelled.abort());
+      const hold = callHold(call);
       answerUnary("Synthesize", callback, async () => {
-        const request = call.request;
-        if (isMalformed(request)) {
-          counters.malformed();
-          throw new PoolError("invalid_text", `the request did not decode as SynthesizeRequest (${malformedReason(request)})`);
-        }
-        const deadline = call.getDeadline();
-        const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-        const result = await pool.synthesize(synthesisRequestFromWire(request), {
-          signal: cancelled.signal,
-          ...(Number.isFinite(deadlineMs) ? { deadlineMs } : {}),
-        });
-        return synthesisResultToWire(result);
+        const request = decoded(call.request, "SynthesizeRequest", "invalid_text");
+        return synthesisResultToWire(await pool.synthesize(synthesisRequestFromWire(request), hold));
+      });
+    },
+    DetectFaces(call: ServerUnaryCall<ImageRequest__Output | Malformed, ImageFaces>, callback: sendUnaryData<ImageFaces>) {
+      const hold = callHold(call);
+      answerUnary("DetectFaces", callback, async () => {
+        const { image } = decoded(call.request, "ImageRequest", "invalid_image");
+        return facesResultToWire(await pool.detectFaces(image, hold));
+      });
+    },
+    EnhanceImage(call: ServerUnaryCall<EnhanceRequest__Output | Malformed, EnhanceResponse>, callback: sendUnaryData<EnhanceResponse>) {
+      const hold = callHold(call);
+      answerUnary("EnhanceImage", callback, async () => {
+        const request = enhanceRequestFromWire(decoded(call.request, "EnhanceRequest", "invalid_image"));
+        return enhanceResultToWire(await pool.enhanceImage(request, hold));
+      });
+    },
+    DetectDeepfake(call: ServerUnaryCall<ImageRequest__Output | Malformed, DeepfakeResponse>, callback: sendUnaryData<DeepfakeResponse>) {
+      const hold = callHold(call);
+      answerUnary("DetectDeepfake", callback, async () => {
+        const { image } = decoded(call.request, "ImageRequest", "invalid_image");
+        return deepfakeResultToWire(await pool.detectDeepfake(image, hold));
       });
     },
     // Its request has no fields, so one that does not decode is answered all the same.

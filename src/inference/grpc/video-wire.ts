@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EXPRESSIONS, POOL_ERROR_CODES, type Expression, type FrameFace, type VideoOutput } from "../pool-types.js";
-import type { Face__Output } from "./generated/engine/inference/v1/Face.js";
+import type { Face, Face__Output } from "./generated/engine/inference/v1/Face.js";
 import type { VideoOut, VideoOut__Output } from "./generated/engine/inference/v1/VideoOut.js";
 
 /** The in-process video vocabulary (pool-types.ts) and its wire form (StreamVideo in proto/inference.proto). */
@@ -16,7 +16,7 @@ export function videoOutputToWire(output: VideoOutput): VideoOut {
           stream_id: output.streamId,
           seq: output.seq,
           at_ms: output.atMs,
-          faces: output.faces.map((face) => ({ ...face.box, score: face.score, expression: face.expression, scores: face.scores })),
+          faces: output.faces.map(faceToWire),
           timings: {
             queue_ms: output.timings.queueMs,
             decode_ms: output.timings.decodeMs,
@@ -35,8 +35,13 @@ export function videoOutputToWire(output: VideoOutput): VideoOut {
   }
 }
 
+/** One face of a frame or a still image (StreamVideo, DetectFaces). */
+export function faceToWire(face: FrameFace): Face {
+  return { ...face.box, score: face.score, expression: face.expression, scores: face.scores };
+}
+
 /** A pool's face, or null when it names an expression this engine does not know (a newer pool's model). */
-function faceFromWire(face: Face__Output): FrameFace | null {
+export function faceFromWire(face: Face__Output): FrameFace | null {
   const dominant = expression.safeParse(face.expression);
   if (!dominant.success) return null;
   const scores = Object.fromEntries(EXPRESSIONS.map((name) => [name, face.scores[name] ?? 0])) as Record<Expression, number>;

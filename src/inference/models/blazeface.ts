@@ -16,8 +16,8 @@ import {
 } from "./blazeface-decode.js";
 import { blazeFaceFrontModel } from "./face-model-files.js";
 import { errorText, InferenceError } from "./inference-error.js";
-import { executionProvidersFor, missingPackagedFile, type ExecutionDevice } from "./model-files.js";
-import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
+import { missingPackagedFile, type ExecutionDevice } from "./model-files.js";
+import { modelRunError, openModelSession, sessionSettingsFor, type ModelSession, type ModelThread } from "./model-session.js";
 
 export type { FaceBox, FaceDetection, Point } from "./blazeface-decode.js";
 export { BLAZEFACE_KEYPOINTS } from "./blazeface-decode.js";
@@ -82,12 +82,7 @@ export class BlazeFace {
       const modelPath = await modelPathFor(settings);
       session = await openModelSession(
         modelPath,
-        {
-          executionProviders: executionProvidersFor(settings.device),
-          intraOpNumThreads: settings.intraOpNumThreads,
-          interOpNumThreads: 1,
-          logSeverityLevel: settings.logSeverityLevel,
-        },
+        sessionSettingsFor(settings),
         settings.thread,
       );
     } catch (cause) {

@@ -1,6 +1,7 @@
 import type { Tensor } from "onnxruntime-node";
 import { InThreadModelSession } from "./in-thread-session.js";
 import { errorText, InferenceError } from "./inference-error.js";
+import { executionProvidersFor, type ExecutionDevice } from "./model-files.js";
 import type { OrtSessionSettings } from "./ort-worker-protocol.js";
 import { OrtWorkerSession } from "./ort-worker-session.js";
 
@@ -27,6 +28,17 @@ export interface ModelSession {
 export type { OrtSessionSettings };
 
 /** Loads `modelPath`; rejects with `InferenceError("model_unavailable")` when it cannot. */
+/** What a model's options say about its session: device, threads, log level; one inter-op thread, as every model runs. */
+export interface SessionChoice {
+  device: ExecutionDevice;
+  intraOpNumThreads: number;
+  logSeverityLevel: OrtSessionSettings["logSeverityLevel"];
+}
+
+export function sessionSettingsFor(choice: SessionChoice): OrtSessionSettings {
+  return { executionProviders: executionProvidersFor(choice.device), intraOpNumThreads: choice.intraOpNumThreads, interOpNumThreads: 1, logSeverityLevel: choice.logSeverityLevel };
+}
+
 export function openModelSession(
   modelPath: string,
   settings: OrtSessionSettings,

@@ -1,8 +1,8 @@
 import { Tensor } from "onnxruntime-node";
 import { errorText, InferenceError } from "./inference-error.js";
 import type { ModelModule } from "../registry/model-module.js";
-import { executionProvidersFor, missingPackagedFile, sileroVadModel, type ExecutionDevice } from "./model-files.js";
-import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
+import { missingPackagedFile, sileroVadModel, type ExecutionDevice } from "./model-files.js";
+import { modelRunError, openModelSession, sessionSettingsFor, type ModelSession, type ModelThread } from "./model-session.js";
 
 /**
  * Silero VAD v5: one 512-sample chunk (32 ms at 16 kHz) per stream → speech probability. The recurrent state is
@@ -59,12 +59,7 @@ export class SileroVad {
     try {
       const session = await openModelSession(
         settings.modelPath,
-        {
-          executionProviders: executionProvidersFor(settings.device),
-          intraOpNumThreads: settings.intraOpNumThreads,
-          interOpNumThreads: 1,
-          logSeverityLevel: settings.logSeverityLevel,
-        },
+        sessionSettingsFor(settings),
         settings.thread,
       );
       return new SileroVad(session);

@@ -5,8 +5,8 @@ import { AsrLanes, defaultAsrLayout } from "../asr/asr-lanes.js";
 import { MODEL_SAMPLE_RATE } from "../pool-types.js";
 import type { ModelModule } from "../registry/model-module.js";
 import { errorText, InferenceError } from "./inference-error.js";
-import { executionProvidersFor, missingPackagedFile, whisperSourceModel, type ExecutionDevice } from "./model-files.js";
-import { modelRunError, openModelSession, type ModelSession, type ModelThread } from "./model-session.js";
+import { missingPackagedFile, whisperSourceModel, type ExecutionDevice } from "./model-files.js";
+import { modelRunError, openModelSession, sessionSettingsFor, type ModelSession, type ModelThread } from "./model-session.js";
 import { createWhisperPreparer, type WhisperPreparer } from "./whisper-prepare.js";
 import { WhisperTokenizer } from "./whisper-tokenizer.js";
 
@@ -97,12 +97,7 @@ export class WhisperAsr {
     try {
       session = await openModelSession(
         prepared.modelPath,
-        {
-          executionProviders: executionProvidersFor(settings.device),
-          intraOpNumThreads: settings.intraOpNumThreads,
-          interOpNumThreads: 1,
-          logSeverityLevel: 3,
-        },
+        sessionSettingsFor({ ...settings, logSeverityLevel: 3 }),
         settings.thread,
       );
     } catch (cause) {

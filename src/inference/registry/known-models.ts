@@ -1,5 +1,7 @@
 import { BLAZEFACE_MODULE } from "../models/blazeface.js";
+import { DEEPFAKE_ONNX_MODULE } from "../models/deepfake-onnx.js";
 import { ESPEAK_NG_MODULE } from "../models/espeak-tts.js";
+import { ESRGAN_SLIM_MODULE } from "../models/esrgan.js";
 import { FACE_EXPRESSION_MODULE } from "../models/face-expression.js";
 import { RNNOISE_MODULE } from "../models/rnnoise-model.js";
 import { SILERO_VAD_V5_MODULE } from "../models/silero-vad.js";
@@ -17,4 +19,6 @@ export const KNOWN_MODEL_MODULES: readonly AnyModelModule[] = [
   FACE_EXPRESSION_MODULE,
   RNNOISE_MODULE,
   ESPEAK_NG_MODULE,
+  ESRGAN_SLIM_MODULE,
+  DEEPFAKE_ONNX_MODULE,
 ];

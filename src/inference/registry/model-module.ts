@@ -152,8 +152,11 @@ export interface ModelModule<T extends ServedTask = ServedTask> {
   readonly batching: BatchingKind;
   /** Instances and threads for this machine's cores and what configuration asked for (unset: the module's choice). */
   placement(cores: number, requested: Partial<ModelPlacement>): ModelPlacement;
-  /** Why this machine cannot run it (a package or runtime missing), or null; by default the pool loads those it can. */
-  unsupported(device: ExecutionDevice): string | null;
+  /**
+   * Why this machine cannot run it (a package or runtime missing, or an optional model's files nobody placed in
+   * `modelsDir`), or null; by default the pool loads those it can.
+   */
+  unsupported(device: ExecutionDevice, modelsDir: string): string | null;
   /** Loads it (prepares files, opens sessions); throws when it cannot. */
   load(context: ModelLoadContext): Promise<LoadedModel<T>>;
 }

@@ -3,6 +3,7 @@ import type { Logger } from "../../logger.js";
 import type { ExecutionDevice } from "../models/model-files.js";
 import { PoolError } from "../pool-error.js";
 import type { ModelLoadState, ModelServingStats, ModelStatusView } from "../pool-service.js";
+import { isModelAbsent } from "./model-absent.js";
 import type { AnyModelModule, LoadedModel, ModelModule, ModelPlacement, ModelTask, ServedTask, TaskModels } from "./model-module.js";
 
 export interface ModelRegistryOptions {
@@ -70,7 +71,7 @@ export class ModelRegistry {
   }
 
   #select(): AnyModelModule[] {
-    const { modules, models, device } = this.#options;
+    const { modules, models, device, modelsDir } = this.#options;
     const known = modules.map((m) => m.name);
     if (new Set(known).size !== known.length) throw new ConfigError(`invalid configuration: model names repeat among ${known.join(", ")}`);
     const unknown = (models ?? []).filter((name) => !known.includes(name));
@@ -82,7 +83,7 @@ export class ModelRegistry {
         if (!models.includes(m.name)) this.#skipped.set(m.name, "not in the pool's configured models (INFERENCE_MODELS)");
         return models.includes(m.name);
       }
-      const why = m.unsupported(device);
+      const why = m.unsupported(device, modelsDir);
       if (why !== null) this.#skipped.set(m.name, `cannot run on this machine: ${why}`);
       return why === null;
     });
@@ -143,7 +144,9 @@ export class ModelRegistry {
   #failed(slot: Slot<ServedTask>, error: unknown): PoolError {
     slot.state = "failed";
     slot.error = error instanceof Error ? error.message : String(error);
-    this.#log.error({ err: error, model: slot.module.name }, "model unavailable");
+    // A model nobody placed (named in INFERENCE_MODELS all the same) is a fact of this installation, not a fault.
+    if (isModelAbsent(error)) this.#log.info({ model: slot.module.name, reason: slot.error }, "model absent");
+    else this.#log.error({ err: error, model: slot.module.name }, "model unavailable");
     return new PoolError("model_unavailable", `${slot.module.name} is not loaded: ${slot.error}`, { cause: error });
   }
 

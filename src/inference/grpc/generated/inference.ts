@@ -5,12 +5,19 @@ import type { AudioChunk as _engine_inference_v1_AudioChunk, AudioChunk__Output 
 import type { AudioIn as _engine_inference_v1_AudioIn, AudioIn__Output as _engine_inference_v1_AudioIn__Output } from './engine/inference/v1/AudioIn.js';
 import type { AudioOut as _engine_inference_v1_AudioOut, AudioOut__Output as _engine_inference_v1_AudioOut__Output } from './engine/inference/v1/AudioOut.js';
 import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from './engine/inference/v1/BatchStats.js';
+import type { DeepfakeFace as _engine_inference_v1_DeepfakeFace, DeepfakeFace__Output as _engine_inference_v1_DeepfakeFace__Output } from './engine/inference/v1/DeepfakeFace.js';
+import type { DeepfakeResponse as _engine_inference_v1_DeepfakeResponse, DeepfakeResponse__Output as _engine_inference_v1_DeepfakeResponse__Output } from './engine/inference/v1/DeepfakeResponse.js';
+import type { EnhanceRequest as _engine_inference_v1_EnhanceRequest, EnhanceRequest__Output as _engine_inference_v1_EnhanceRequest__Output } from './engine/inference/v1/EnhanceRequest.js';
+import type { EnhanceResponse as _engine_inference_v1_EnhanceResponse, EnhanceResponse__Output as _engine_inference_v1_EnhanceResponse__Output } from './engine/inference/v1/EnhanceResponse.js';
 import type { Face as _engine_inference_v1_Face, Face__Output as _engine_inference_v1_Face__Output } from './engine/inference/v1/Face.js';
 import type { FrameDropped as _engine_inference_v1_FrameDropped, FrameDropped__Output as _engine_inference_v1_FrameDropped__Output } from './engine/inference/v1/FrameDropped.js';
 import type { FrameFaces as _engine_inference_v1_FrameFaces, FrameFaces__Output as _engine_inference_v1_FrameFaces__Output } from './engine/inference/v1/FrameFaces.js';
 import type { FrameTimings as _engine_inference_v1_FrameTimings, FrameTimings__Output as _engine_inference_v1_FrameTimings__Output } from './engine/inference/v1/FrameTimings.js';
 import type { GetStatusRequest as _engine_inference_v1_GetStatusRequest, GetStatusRequest__Output as _engine_inference_v1_GetStatusRequest__Output } from './engine/inference/v1/GetStatusRequest.js';
 import type { HistogramBucket as _engine_inference_v1_HistogramBucket, HistogramBucket__Output as _engine_inference_v1_HistogramBucket__Output } from './engine/inference/v1/HistogramBucket.js';
+import type { ImageFaces as _engine_inference_v1_ImageFaces, ImageFaces__Output as _engine_inference_v1_ImageFaces__Output } from './engine/inference/v1/ImageFaces.js';
+import type { ImageRequest as _engine_inference_v1_ImageRequest, ImageRequest__Output as _engine_inference_v1_ImageRequest__Output } from './engine/inference/v1/ImageRequest.js';
+import type { ImageTimings as _engine_inference_v1_ImageTimings, ImageTimings__Output as _engine_inference_v1_ImageTimings__Output } from './engine/inference/v1/ImageTimings.js';
 import type { InferenceClient as _engine_inference_v1_InferenceClient, InferenceDefinition as _engine_inference_v1_InferenceDefinition } from './engine/inference/v1/Inference.js';
 import type { ModelStatus as _engine_inference_v1_ModelStatus, ModelStatus__Output as _engine_inference_v1_ModelStatus__Output } from './engine/inference/v1/ModelStatus.js';
 import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from './engine/inference/v1/PoolStatus.js';
@@ -49,12 +56,19 @@ export interface ProtoGrpcType {
         AudioIn: MessageTypeDefinition<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioIn__Output>
         AudioOut: MessageTypeDefinition<_engine_inference_v1_AudioOut, _engine_inference_v1_AudioOut__Output>
         BatchStats: MessageTypeDefinition<_engine_inference_v1_BatchStats, _engine_inference_v1_BatchStats__Output>
+        DeepfakeFace: MessageTypeDefinition<_engine_inference_v1_DeepfakeFace, _engine_inference_v1_DeepfakeFace__Output>
+        DeepfakeResponse: MessageTypeDefinition<_engine_inference_v1_DeepfakeResponse, _engine_inference_v1_DeepfakeResponse__Output>
+        EnhanceRequest: MessageTypeDefinition<_engine_inference_v1_EnhanceRequest, _engine_inference_v1_EnhanceRequest__Output>
+        EnhanceResponse: MessageTypeDefinition<_engine_inference_v1_EnhanceResponse, _engine_inference_v1_EnhanceResponse__Output>
         Face: MessageTypeDefinition<_engine_inference_v1_Face, _engine_inference_v1_Face__Output>
         FrameDropped: MessageTypeDefinition<_engine_inference_v1_FrameDropped, _engine_inference_v1_FrameDropped__Output>
         FrameFaces: MessageTypeDefinition<_engine_inference_v1_FrameFaces, _engine_inference_v1_FrameFaces__Output>
         FrameTimings: MessageTypeDefinition<_engine_inference_v1_FrameTimings, _engine_inference_v1_FrameTimings__Output>
         GetStatusRequest: MessageTypeDefinition<_engine_inference_v1_GetStatusRequest, _engine_inference_v1_GetStatusRequest__Output>
         HistogramBucket: MessageTypeDefinition<_engine_inference_v1_HistogramBucket, _engine_inference_v1_HistogramBucket__Output>
+        ImageFaces: MessageTypeDefinition<_engine_inference_v1_ImageFaces, _engine_inference_v1_ImageFaces__Output>
+        ImageRequest: MessageTypeDefinition<_engine_inference_v1_ImageRequest, _engine_inference_v1_ImageRequest__Output>
+        ImageTimings: MessageTypeDefinition<_engine_inference_v1_ImageTimings, _engine_inference_v1_ImageTimings__Output>
         Inference: SubtypeConstructor<typeof grpc.Client, _engine_inference_v1_InferenceClient> & { service: _engine_inference_v1_InferenceDefinition }
         ModelStatus: MessageTypeDefinition<_engine_inference_v1_ModelStatus, _engine_inference_v1_ModelStatus__Output>
         PoolStatus: MessageTypeDefinition<_engine_inference_v1_PoolStatus, _engine_inference_v1_PoolStatus__Output>

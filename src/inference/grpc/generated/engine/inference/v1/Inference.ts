@@ -4,7 +4,12 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AudioIn as _engine_inference_v1_AudioIn, AudioIn__Output as _engine_inference_v1_AudioIn__Output } from '../../../engine/inference/v1/AudioIn.js';
 import type { AudioOut as _engine_inference_v1_AudioOut, AudioOut__Output as _engine_inference_v1_AudioOut__Output } from '../../../engine/inference/v1/AudioOut.js';
+import type { DeepfakeResponse as _engine_inference_v1_DeepfakeResponse, DeepfakeResponse__Output as _engine_inference_v1_DeepfakeResponse__Output } from '../../../engine/inference/v1/DeepfakeResponse.js';
+import type { EnhanceRequest as _engine_inference_v1_EnhanceRequest, EnhanceRequest__Output as _engine_inference_v1_EnhanceRequest__Output } from '../../../engine/inference/v1/EnhanceRequest.js';
+import type { EnhanceResponse as _engine_inference_v1_EnhanceResponse, EnhanceResponse__Output as _engine_inference_v1_EnhanceResponse__Output } from '../../../engine/inference/v1/EnhanceResponse.js';
 import type { GetStatusRequest as _engine_inference_v1_GetStatusRequest, GetStatusRequest__Output as _engine_inference_v1_GetStatusRequest__Output } from '../../../engine/inference/v1/GetStatusRequest.js';
+import type { ImageFaces as _engine_inference_v1_ImageFaces, ImageFaces__Output as _engine_inference_v1_ImageFaces__Output } from '../../../engine/inference/v1/ImageFaces.js';
+import type { ImageRequest as _engine_inference_v1_ImageRequest, ImageRequest__Output as _engine_inference_v1_ImageRequest__Output } from '../../../engine/inference/v1/ImageRequest.js';
 import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from '../../../engine/inference/v1/PoolStatus.js';
 import type { SynthesizeRequest as _engine_inference_v1_SynthesizeRequest, SynthesizeRequest__Output as _engine_inference_v1_SynthesizeRequest__Output } from '../../../engine/inference/v1/SynthesizeRequest.js';
 import type { SynthesizeResponse as _engine_inference_v1_SynthesizeResponse, SynthesizeResponse__Output as _engine_inference_v1_SynthesizeResponse__Output } from '../../../engine/inference/v1/SynthesizeResponse.js';
@@ -14,6 +19,33 @@ import type { VideoIn as _engine_inference_v1_VideoIn, VideoIn__Output as _engin
 import type { VideoOut as _engine_inference_v1_VideoOut, VideoOut__Output as _engine_inference_v1_VideoOut__Output } from '../../../engine/inference/v1/VideoOut.js';
 
 export interface InferenceClient extends grpc.Client {
+  DetectDeepfake(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  DetectDeepfake(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  DetectDeepfake(argument: _engine_inference_v1_ImageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  DetectDeepfake(argument: _engine_inference_v1_ImageRequest, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  detectDeepfake(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  detectDeepfake(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  detectDeepfake(argument: _engine_inference_v1_ImageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  detectDeepfake(argument: _engine_inference_v1_ImageRequest, callback: grpc.requestCallback<_engine_inference_v1_DeepfakeResponse__Output>): grpc.ClientUnaryCall;
+  
+  DetectFaces(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  DetectFaces(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  DetectFaces(argument: _engine_inference_v1_ImageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  DetectFaces(argument: _engine_inference_v1_ImageRequest, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  detectFaces(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  detectFaces(argument: _engine_inference_v1_ImageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  detectFaces(argument: _engine_inference_v1_ImageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  detectFaces(argument: _engine_inference_v1_ImageRequest, callback: grpc.requestCallback<_engine_inference_v1_ImageFaces__Output>): grpc.ClientUnaryCall;
+  
+  EnhanceImage(argument: _engine_inference_v1_EnhanceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  EnhanceImage(argument: _engine_inference_v1_EnhanceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  EnhanceImage(argument: _engine_inference_v1_EnhanceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  EnhanceImage(argument: _engine_inference_v1_EnhanceRequest, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  enhanceImage(argument: _engine_inference_v1_EnhanceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  enhanceImage(argument: _engine_inference_v1_EnhanceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  enhanceImage(argument: _engine_inference_v1_EnhanceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  enhanceImage(argument: _engine_inference_v1_EnhanceRequest, callback: grpc.requestCallback<_engine_inference_v1_EnhanceResponse__Output>): grpc.ClientUnaryCall;
+  
   GetStatus(argument: _engine_inference_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_PoolStatus__Output>): grpc.ClientUnaryCall;
   GetStatus(argument: _engine_inference_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_engine_inference_v1_PoolStatus__Output>): grpc.ClientUnaryCall;
   GetStatus(argument: _engine_inference_v1_GetStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_engine_inference_v1_PoolStatus__Output>): grpc.ClientUnaryCall;
@@ -54,6 +86,12 @@ export interface InferenceClient extends grpc.Client {
 }
 
 export interface InferenceHandlers extends grpc.UntypedServiceImplementation {
+  DetectDeepfake: grpc.handleUnaryCall<_engine_inference_v1_ImageRequest__Output, _engine_inference_v1_DeepfakeResponse>;
+  
+  DetectFaces: grpc.handleUnaryCall<_engine_inference_v1_ImageRequest__Output, _engine_inference_v1_ImageFaces>;
+  
+  EnhanceImage: grpc.handleUnaryCall<_engine_inference_v1_EnhanceRequest__Output, _engine_inference_v1_EnhanceResponse>;
+  
   GetStatus: grpc.handleUnaryCall<_engine_inference_v1_GetStatusRequest__Output, _engine_inference_v1_PoolStatus>;
   
   StreamAudio: grpc.handleBidiStreamingCall<_engine_inference_v1_AudioIn__Output, _engine_inference_v1_AudioOut>;
@@ -67,6 +105,9 @@ export interface InferenceHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface InferenceDefinition extends grpc.ServiceDefinition {
+  DetectDeepfake: MethodDefinition<_engine_inference_v1_ImageRequest, _engine_inference_v1_DeepfakeResponse, _engine_inference_v1_ImageRequest__Output, _engine_inference_v1_DeepfakeResponse__Output>
+  DetectFaces: MethodDefinition<_engine_inference_v1_ImageRequest, _engine_inference_v1_ImageFaces, _engine_inference_v1_ImageRequest__Output, _engine_inference_v1_ImageFaces__Output>
+  EnhanceImage: MethodDefinition<_engine_inference_v1_EnhanceRequest, _engine_inference_v1_EnhanceResponse, _engine_inference_v1_EnhanceRequest__Output, _engine_inference_v1_EnhanceResponse__Output>
   GetStatus: MethodDefinition<_engine_inference_v1_GetStatusRequest, _engine_inference_v1_PoolStatus, _engine_inference_v1_GetStatusRequest__Output, _engine_inference_v1_PoolStatus__Output>
   StreamAudio: MethodDefinition<_engine_inference_v1_AudioIn, _engine_inference_v1_AudioOut, _engine_inference_v1_AudioIn__Output, _engine_inference_v1_AudioOut__Output>
   StreamVideo: MethodDefinition<_engine_inference_v1_VideoIn, _engine_inference_v1_VideoOut, _engine_inference_v1_VideoIn__Output, _engine_inference_v1_VideoOut__Output>

@@ -1,0 +1,10 @@
+// Original file: proto/inference.proto
+
+
+export interface ImageRequest {
+  'image'?: (Buffer | Uint8Array | string);
+}
+
+export interface ImageRequest__Output {
+  'image': (Buffer);
+}
