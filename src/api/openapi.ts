@@ -23,6 +23,21 @@ import { turnList } from "./turn-routes.js";
 interface Operation {
   requestBody?: unknown;
   responses: Record<string, unknown>;
+  tags?: string[];
+}
+
+/** Swagger UI's groups, by path: the contracts apart from the engine's own routes. */
+const TAGS = [
+  { name: "sessions", description: "Sessions, tokens, transcripts, analyses and turns", match: /^\/api\/v1\/sessions/ },
+  { name: "meeting AI", description: "The meeting system's AI service: speech, emotion, deepfake, enhancement, meeting analysis", match: /^\/api\/v1\/(ai\/|transcribe)/ },
+  { name: "tutors", description: "Tutor profiles and knowledge bases", match: /^\/api\/v1\/(tutors|knowledge-bases)/ },
+  { name: "ASR service", description: "The speech service's API, in its own shapes", match: /^\/api\/(asr|llm|status|health)/ },
+  { name: "virtual tutor server", description: "The virtual tutor server's session routes", match: /^\/(v1|mgmt)\// },
+] as const;
+const OPERATOR_TAG = { name: "operators", description: "Probes, metrics, monitor and these docs" };
+
+function tagOf(path: string): string {
+  return TAGS.find((tag) => tag.match.test(path))?.name ?? OPERATOR_TAG.name;
 }
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -135,12 +150,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
   };
   // Every route that reads a body says its limit; the JSON routes that set none have the default one.
   const defaultLimit = error(`payload_too_large: JSON bodies over ${formatBytes(DEFAULT_JSON_BODY_BYTES)}`);
-  for (const operation of Object.values(paths).flatMap((methods) => Object.values(methods as Record<string, Operation>))) {
-    if (operation.requestBody !== undefined && operation.responses["413"] === undefined) operation.responses["413"] = defaultLimit;
+  for (const [path, methods] of Object.entries(paths)) {
+    for (const operation of Object.values(methods as Record<string, Operation>)) {
+      if (operation.requestBody !== undefined && operation.responses["413"] === undefined) operation.responses["413"] = defaultLimit;
+      operation.tags ??= [tagOf(path)];
+    }
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Realtime session engine — management API", version },
+    info: { title: "Realtime session engine — API", version },
+    tags: [...TAGS.map(({ name, description }) => ({ name, description })), OPERATOR_TAG],
     components: {
       securitySchemes: {
         adminKey: { type: "http", scheme: "bearer", description: "ADMIN_API_KEY" },

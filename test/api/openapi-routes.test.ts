@@ -24,12 +24,16 @@ describe("the OpenAPI document", () => {
     expect(routes.filter((route) => !documented.has(route))).toEqual([]);
   });
 
-  it("gives every operation a summary and every JSON body a schema", async () => {
+  it("gives every operation a summary, a group and its body limit, and every JSON body a schema", async () => {
     const doc = await t.api("GET", "/openapi.json", undefined, null);
-    const paths = (doc.body as { paths: Record<string, Record<string, { summary?: string; requestBody?: { content: Record<string, { schema?: unknown }> } }>> }).paths;
-    for (const [path, methods] of Object.entries(paths)) {
+    type Operation = { summary?: string; tags?: string[]; responses: Record<string, unknown>; requestBody?: { content: Record<string, { schema?: unknown }> } };
+    const body = doc.body as { tags: { name: string }[]; paths: Record<string, Record<string, Operation>> };
+    const tags = body.tags.map((tag) => tag.name);
+    for (const [path, methods] of Object.entries(body.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         expect(operation.summary, `${method} ${path}`).toEqual(expect.any(String));
+        expect(tags, `${method} ${path}`).toEqual(expect.arrayContaining(operation.tags ?? ["(none)"]));
+        if (operation.requestBody !== undefined) expect(operation.responses["413"], `${method} ${path}`).toBeDefined();
         for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) expect(media.schema, `${method} ${path} ${type}`).toBeDefined();
       }
     }
