@@ -32,4 +32,5 @@ export interface LocalRoomListing {
 }
 
 /** Why a session left `live`/`waiting` for `draining`. */
-export type EndReason = "requested" | "idle_timeout" | "max_duration" | "process_restart" | "shutdown";
+export const END_REASONS = ["requested", "idle_timeout", "max_duration", "process_restart", "shutdown"] as const;
+export type EndReason = (typeof END_REASONS)[number];

@@ -11,6 +11,10 @@ import { SessionsService } from "./api/sessions-service.js";
 import { JoinTokens } from "./auth/join-tokens.js";
 import { resolveSecrets } from "./auth/secrets.js";
 import { ConfigError, modelsDirOf, type EngineConfig } from "./config.js";
+import type { EventBus } from "./events/event-bus.js";
+import { EventPublisher } from "./events/event-publisher.js";
+import { LocalEventBus } from "./events/local-event-bus.js";
+import { RedisEventBus } from "./events/redis-event-bus.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
@@ -72,6 +76,8 @@ export interface RunningEngine {
   service: SessionsService;
   inference: InferenceGateway;
   metrics: EngineMetrics;
+  /** Where the engine publishes what happens (`meeting_events`, `ai_events`, `signaling_events`): Redis with REDIS_URL. */
+  events: EventBus;
   /** The in-process pool (a worker thread), when INFERENCE_URLS names none. */
   pool: Pick<PoolThread, "ready" | "address"> | null;
   /** Every route the HTTP API answers, walked from Express' own table (the OpenAPI document must list each). */
@@ -84,6 +90,12 @@ export interface RunningEngine {
 function scaleOutBackends(redisUrl: string | null): { presence: Presence; driver: MatchMakerDriver } {
   if (redisUrl === null) return { presence: new LocalPresence(), driver: new LocalDriver() };
   return { presence: new RedisPresence(redisUrl), driver: new RedisDriver(redisUrl) };
+}
+
+/** In process by default; Redis pub/sub when REDIS_URL is set, so other services can subscribe. */
+function eventBus(redisUrl: string | null, metrics: EngineMetrics, logger: Logger): EventBus {
+  const deps = { counters: metrics.events, logger };
+  return redisUrl === null ? new LocalEventBus(deps) : new RedisEventBus(redisUrl, deps);
 }
 
 function publicUrls(config: EngineConfig, port: number): { httpUrl: string; engineUrl: string } {
@@ -153,9 +165,11 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     listRooms: () => rooms.listLocal(),
     poolStatuses: () => inference.gateway.statusOfEach(),
   });
+  const bus = eventBus(config.redisUrl, metrics, logger);
+  const events = new EventPublisher(bus);
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
-  const service = new SessionsService({ store, rooms, tokens, config, logger });
+  const service = new SessionsService({ store, rooms, tokens, config, logger, events });
   const speech = poolSpeech(inference.gateway);
   // One client for the API's LLM work (meeting summaries, the ASR service's optimize routes); tutors make their own.
   const llm = createLlmClient(config, logger);
@@ -167,6 +181,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     llm: { client: llm, model: config.llmModel },
     logger,
     onFailure: () => metrics.error("room", "meeting_analysis_failed"),
+    events,
   });
   const tutorInstances = new TutorInstances(
     {
@@ -206,6 +221,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         tutorInstances,
         turns,
         meetingAnalyses,
+        events,
         inference: inference.gateway,
         llm,
         llmModel: config.llmModel,
@@ -235,6 +251,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     searchKnowledge: (kbId, query, limit) => knowledge.search(kbId, query, limit),
     turns,
     sessionEnded: (sessionId) => meetingAnalyses.sessionEnded(sessionId),
+    events,
   });
   attachBridge(bridge);
   server.define("meeting", roomClasses.meeting);
@@ -244,6 +261,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await listenOrFail(httpServer, () => server.listen(config.port, config.host), { host: config.host, port: config.port });
   } catch (error) {
     restoreJoinAnswers();
+    await bus.close();
     inference.gateway.close();
     await inference.pool?.close();
     await store.close();
@@ -273,6 +291,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     service,
     inference: inference.gateway,
     metrics,
+    events: bus,
     pool: inference.pool,
     routes: () => routeTable(transport.getExpressApp()),
     stop() {
@@ -282,6 +301,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await server.gracefullyShutdown(false);
         // Rooms disposed above started their sessions' analyses: finished (or their summaries cut) before the database closes.
         await meetingAnalyses.close();
+        // After the rooms and analyses, which publish their last events; bounded when Redis is slow or away.
+        await bus.close();
         tutorInstances.close();
         restoreJoinAnswers();
         inference.gateway.close();

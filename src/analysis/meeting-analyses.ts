@@ -1,4 +1,5 @@
 import { EngineError } from "../errors.js";
+import type { EventPublisher } from "../events/event-publisher.js";
 import type { Logger } from "../logger.js";
 import type { MeetingAnalysisStore } from "../persistence/meeting-analysis-store.js";
 import type { SessionRecord } from "../persistence/store.js";
@@ -15,6 +16,8 @@ export interface MeetingAnalysesDeps extends MeetingSources {
   logger: Logger;
   /** Told of each analysis started at a session's end that failed (a metric). */
   onFailure?: () => void;
+  /** Where a stored final analysis is announced (`meeting_analysis.completed`); none in tests that do not listen. */
+  events?: EventPublisher;
 }
 
 export interface MeetingAnalysesOptions {
@@ -171,6 +174,7 @@ export class MeetingAnalyses {
     // A summary cut short by shutdown is not the meeting's: leave nothing stored, so the next request computes it whole.
     if (final && summary.unavailable === "llm_unavailable" && this.#stopping.signal.aborted) return result;
     await this.#deps.meetingAnalyses.saveMeetingAnalysis({ sessionId, status: result.status, version: result.version, payload: analysis, computedAt });
+    if (final) this.#deps.events?.publish("meeting_analysis.completed", sessionId, { status: result.status, version: result.version, summary_available: analysis.summary !== null });
     this.#deps.logger.info(
       { session_id: sessionId, status: result.status, segments: computed.totals.segments, summary: summary.unavailable ?? "made", ms: Math.round(performance.now() - startedMs) },
       "meeting analysis computed",

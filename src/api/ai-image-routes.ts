@@ -1,6 +1,7 @@
 import express, { Router, type Request } from "express";
 import type { z } from "zod";
 import { EngineError } from "../errors.js";
+import type { EventPublisher } from "../events/event-publisher.js";
 import type { ImageFacesResult, StillImageFormat } from "../inference/image-types.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
 import type { AnalysisStore } from "../persistence/analysis-store.js";
@@ -16,6 +17,8 @@ export interface AiImageDeps {
   inference: InferenceGateway;
   store: SessionStore;
   analyses: AnalysisStore;
+  /** Where a stored emotion analysis is announced (`emotion_detection.completed`). */
+  events: EventPublisher;
   now?: () => Date;
 }
 
@@ -60,17 +63,12 @@ export function aiImageRoutes(deps: AiImageDeps): Router {
     const result = await deps.inference.detectFaces(image.bytes, { signal: closedSignal(res) }).catch((error: unknown) => Promise.reject(imageCallError(error)));
     if (session !== null) {
       const at = now();
-      await deps.analyses.saveAnalyses([
-        {
-          sessionId: session.id,
-          participantId: body.user_id === undefined ? null : idText(body.user_id),
-          kind: "expression",
-          // As transcripts count: from the session's creation.
-          atMs: Math.max(0, at.getTime() - session.createdAt.getTime()),
-          payload: expressionPayload(result),
-          createdAt: at,
-        },
-      ]);
+      const participantId = body.user_id === undefined ? null : idText(body.user_id);
+      // As transcripts count: from the session's creation.
+      const atMs = Math.max(0, at.getTime() - session.createdAt.getTime());
+      await deps.analyses.saveAnalyses([{ sessionId: session.id, participantId, kind: "expression", atMs, payload: expressionPayload(result), createdAt: at }]);
+      const main = result.faces[0];
+      deps.events.publish("emotion_detection.completed", session.id, { source: "api", participant_id: participantId, at_ms: atMs, faces: result.faces.length, expression: main?.expression ?? null, scores: main?.scores ?? null });
     }
     const { timings } = result;
     res.json({

@@ -17,6 +17,7 @@ import { turnRoutes } from "./turn-routes.js";
 import type { TurnStore } from "../persistence/turn-store.js";
 import type { TutorInstances } from "../tutor/tutor-instances.js";
 import type { MeetingAnalyses } from "../analysis/meeting-analyses.js";
+import type { EventPublisher } from "../events/event-publisher.js";
 import type { LlmClient } from "../tutor/llm/llm-client.js";
 import { requireAdminKey } from "./admin-auth.js";
 import { aiImageRoutes } from "./ai-image-routes.js";
@@ -46,6 +47,8 @@ export interface ApiDeps {
   knowledge: KnowledgeBaseStore;
   tutorInstances: TutorInstances;
   turns: TurnStore;
+  /** Events on `meeting_events`, `ai_events` and `signaling_events` (the REST emotion route publishes its results). */
+  events: EventPublisher;
   /** Meeting analyses (`GET /api/v1/ai/analysis/{meeting_id}`): computed at session end, stored, served from the store. */
   meetingAnalyses: MeetingAnalyses;
   inference: InferenceGateway;
@@ -131,7 +134,7 @@ export function mountApi(app: Application, deps: ApiDeps): void {
     }),
   );
   // Image bodies (up to 8 MB of base64) are parsed by their own routes.
-  const aiImages = aiImageRoutes({ inference: deps.inference, store: deps.store, analyses: deps.analyses });
+  const aiImages = aiImageRoutes({ inference: deps.inference, store: deps.store, analyses: deps.analyses, events: deps.events });
   const meetingAnalysis = meetingAnalysisRoutes({ meetingAnalyses: deps.meetingAnalyses });
   app.use("/api/v1", management, speech, aiImages, analyses, meetingAnalysis, turns, knowledge, json, own, tutors);
   app.use("/v1", management, json, seed);

@@ -3,6 +3,7 @@ import type { JoinTokens } from "../auth/join-tokens.js";
 import type { EngineConfig } from "../config.js";
 import { isRoleOf, OPEN_STATUSES, type ParticipantRole, type SessionKind, type SessionStatus } from "../domain.js";
 import { EngineError } from "../errors.js";
+import type { EventPublisher } from "../events/event-publisher.js";
 import type { Logger } from "../logger.js";
 import type { ParticipantRecord, SessionRecord, SessionStore } from "../persistence/store.js";
 import type { RoomDirectory } from "../rooms/room-directory.js";
@@ -53,6 +54,7 @@ export class SessionsService {
       tokens: JoinTokens;
       config: EngineConfig;
       logger: Logger;
+      events: EventPublisher;
     },
   ) {}
 
@@ -100,6 +102,7 @@ export class SessionsService {
       await store.recordTransition({ sessionId: session.id, status: "ended", snapshot: null, reason: "room_failed", at: new Date() });
       throw new EngineError("internal", "the session room could not be created", { cause: error });
     }
+    this.deps.events.publish("meeting.created", session.id, { kind: session.kind, max_participants: session.maxParticipants });
     const host = this.creatorSeat(session);
     const { token, expiresAt } = await tokens.issue({ sessionId: session.id, kind: session.kind, ...host, ttlMs: config.tokenTtlMs });
     logger.info({ session_id: session.id, kind: session.kind }, "session created");
@@ -123,6 +126,7 @@ export class SessionsService {
     if (reached === null) {
       // No room holds it (its process died): close the record directly.
       await this.deps.store.recordTransition({ sessionId, status: "ended", snapshot: session.snapshot, reason: "requested", at: new Date() });
+      this.deps.events.publish("meeting.ended", sessionId, { reason: "requested" });
     }
     this.deps.logger.info({ session_id: sessionId, status: reached ?? "ended" }, "session end requested");
   }
@@ -154,6 +158,7 @@ export class SessionsService {
     const orphans = open.filter((session) => !live.has(session.id));
     for (const session of orphans) {
       await this.deps.store.recordTransition({ sessionId: session.id, status: "ended", snapshot: session.snapshot, reason: "process_restart", at: new Date() });
+      this.deps.events.publish("meeting.ended", session.id, { reason: "process_restart" });
     }
     if (orphans.length > 0) this.deps.logger.warn({ count: orphans.length }, "closed sessions left open by a previous process");
     return orphans.map((session) => session.id);

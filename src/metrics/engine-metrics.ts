@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domain.js";
 import type { PoolStatusView } from "../inference/pool-service.js";
 import type { FrameTimings, StageTimings } from "../inference/pool-types.js";
+import { EventMetrics } from "./event-metrics.js";
 import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
 import { TutorMetrics } from "./tutor-metrics.js";
 
@@ -61,6 +62,8 @@ export class EngineMetrics {
   readonly #repliesSuppressed: Counter;
   /** Tutor instances and turns, in the same registry. */
   readonly tutor: TutorMetrics;
+  /** The event bus' envelopes published, dropped and received malformed, per topic. */
+  readonly events: EventMetrics;
 
   constructor(sources: MetricsSources, options: Partial<EngineMetricsOptions> = {}) {
     this.#sources = sources;
@@ -97,6 +100,7 @@ export class EngineMetrics {
       registers,
     });
     this.tutor = new TutorMetrics(this.#registry);
+    this.events = new EventMetrics(this.#registry);
     // Known label values start at zero so dashboards and rate() see the series before the first event.
     for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
     for (const stage of STAGES) this.#stageLatency.zero({ stage });

@@ -43,10 +43,13 @@ export const iceCandidate = z.strictObject({
   usernameFragment: z.string().max(256).nullable().optional(),
 });
 
+/** What a signal carries: WebRTC's offer/answer exchange and trickled ICE candidates. */
+export const SIGNAL_TYPES = ["offer", "answer", "ice_candidate"] as const;
+
 export const signalMessage = z
   .strictObject({
     to: z.string().min(1).max(MAX_PARTICIPANT_ID_CHARS),
-    type: z.enum(["offer", "answer", "ice_candidate"]),
+    type: z.enum(SIGNAL_TYPES),
     sdp: z.string().max(MAX_CONTROL_MESSAGE_BYTES).optional(),
     candidate: iceCandidate.optional(),
   })

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ROOM_ERROR_CODES, type RoomErrorCode } from "./error-codes.js";
-import { iceCandidate } from "./client-messages.js";
+import { iceCandidate, SIGNAL_TYPES } from "./client-messages.js";
 
 /**
  * The wire protocol, server → client: every message a room sends, by type. The room sends through a typed helper
@@ -17,7 +17,7 @@ export const sessionJoinedMessage = z.object({
 /** A signal relayed to its addressee; `from` is set by the server, never taken from the sender. */
 export const relayedSignalMessage = z.object({
   from: z.string(),
-  type: z.enum(["offer", "answer", "ice_candidate"]),
+  type: z.enum(SIGNAL_TYPES),
   sdp: z.string().optional(),
   candidate: iceCandidate.optional(),
 });

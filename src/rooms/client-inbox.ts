@@ -7,6 +7,7 @@ import {
   MIN_AUDIO_MESSAGE_MS,
   signalMessage,
   textMessage,
+  type SignalMessage,
   videoMessageProblem,
 } from "../protocol/client-messages.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
@@ -27,6 +28,8 @@ export interface InboxRoom {
   textAccepted(participantId: string, text: string): void;
   /** An accepted camera frame, for the session machine (`video.frame`). */
   videoAccepted(participantId: string, jpeg: Uint8Array): void;
+  /** A signal relayed: who to whom and its kind (for `signaling_events`; never its SDP or candidate). */
+  signalRelayed(from: string, to: string, kind: SignalMessage["type"]): void;
 }
 
 /** Per connection limits the inbox applies beyond the message budget. */
@@ -103,6 +106,7 @@ export class ClientInbox {
     }
     // `from` is set here, never taken from the client, so it cannot be spoofed.
     this.#room.sendTo(target, "signal", { from, type: message.type, sdp: message.sdp, candidate: message.candidate });
+    this.#room.signalRelayed(from, message.to, message.type);
   }
 
   text(client: SessionClient, raw: unknown): void {

@@ -159,6 +159,7 @@ export abstract class MachineRoom extends GuardedRoom {
       analyses: this.analyses,
       expressions: () => this.video.expressions,
       metrics: this.deps.metrics,
+      events: this.deps.events,
       sendToAll: (type, message) => this.sendToAll(type, message),
       rejectMedia: (participantId, media, code, message) => {
         const client = this.connections.clientOf(participantId);
@@ -232,7 +233,9 @@ export abstract class MachineRoom extends GuardedRoom {
       this.deps.store.recordTransition({ sessionId: this.roomId, status, snapshot: persisted, reason, at: new Date() }),
     );
     this.updateListing();
+    if (status === "live") this.deps.events.publish("meeting.started", this.roomId, {});
     if (status === "ended") {
+      this.deps.events.publish("meeting.ended", this.roomId, { reason });
       this.finish(reason).catch((error: unknown) => {
         this.deps.metrics.error("room", "internal");
         this.log.error({ err: error }, "session end failed");

@@ -1,3 +1,4 @@
+import type { EventPublisher } from "../events/event-publisher.js";
 import type { EngineMetrics } from "../metrics/engine-metrics.js";
 import type { RoomErrorCode } from "../protocol/error-codes.js";
 import type { ServerMessages } from "../protocol/server-messages.js";
@@ -20,6 +21,7 @@ export interface ResultTarget {
   /** What each camera last showed (read only for video results: it is made with the room's first frame). */
   expressions(): ExpressionTracker;
   metrics: EngineMetrics;
+  events: EventPublisher;
   sendToAll<T extends Broadcast>(type: T, message: ServerMessages[T]): void;
   /** Tells the participant's current connection (if any) that its audio or video failed. */
   rejectMedia(participantId: string, media: "audio" | "video", code: RoomErrorCode, message: string): void;
@@ -74,6 +76,7 @@ function deliverTranscript(target: ResultTarget, result: Extract<ParticipantResu
       });
       target.metrics.transcriptPersisted();
     });
+    target.events.publish("speech_recognition.completed", target.sessionId, { segment_id: result.segmentId, participant_id: result.participantId, start_ms: result.startMs, end_ms: result.endMs, text: result.text });
   }
   target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
 }
@@ -96,6 +99,7 @@ function deliverFaces(target: ResultTarget, result: Extract<ParticipantResult, {
       scores: main?.scores ?? null,
     };
     target.sendToAll("expression", message);
+    target.events.publish("emotion_detection.completed", target.sessionId, { source: "room", participant_id: participantId, at_ms: atMs, faces: message.faces, expression: message.expression, scores: message.scores });
     const { participant_id: _id, at_ms: _at, ...payload } = message;
     target.analyses.add({
       sessionId: target.sessionId,

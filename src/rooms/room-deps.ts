@@ -1,5 +1,6 @@
 import type { JoinTokens } from "../auth/join-tokens.js";
 import type { EngineConfig } from "../config.js";
+import type { EventPublisher } from "../events/event-publisher.js";
 import type { Logger } from "../logger.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
 import type { EngineMetrics } from "../metrics/engine-metrics.js";
@@ -27,6 +28,8 @@ export interface RoomDeps {
   /** Knowledge-base retrieval for tutor turns. */
   searchKnowledge(kbId: string, query: string, limit: number): Promise<RetrievedPassage[]>;
   turns: TurnStore;
+  /** What the room tells other services (`meeting_events`, `ai_events`, `signaling_events`): never waits, never throws. */
+  events: EventPublisher;
   /**
    * The room's last act, once its writes are flushed: the session's data is complete (the meeting analysis starts).
    * Returns at once; whatever it starts is the engine's to finish, log and count.

@@ -9,6 +9,7 @@ import { ReplyRunner, type RetrievedPassage, type TurnOutcome } from "../tutor/r
 import type { TutorInstances, TutorLease, TutorSpeech } from "../tutor/tutor-instances.js";
 import type { OrderedWrites } from "./ordered-writes.js";
 import type { TutorMetrics } from "../metrics/tutor-metrics.js";
+import type { EventPublisher } from "../events/event-publisher.js";
 
 /** What the room's tutor needs from its room: the room implements it. */
 export interface TutorRoomPort {
@@ -28,6 +29,7 @@ export interface RoomTutorInput {
   speech: TutorSpeech;
   search: ((kbId: string, query: string, limit: number) => Promise<RetrievedPassage[]>) | null;
   turns: TurnStore;
+  events: EventPublisher;
   writes: OrderedWrites;
   room: TutorRoomPort;
   logger: Logger;
@@ -130,5 +132,6 @@ export class RoomTutor {
       endedAt,
     });
     writes.enqueue("tutor.turn", () => turns.saveTurns(rows));
+    this.#input.events.publish("tutor.turn.completed", sessionId, { turn_id: outcome.turnId, kind: outcome.kind, outcome: outcome.outcome });
   }
 }

@@ -12,6 +12,7 @@ import { RoomAudio, type RoomAudioErrorCode, type RoomAudioOptions } from "./roo
 import { RoomVideo } from "./room-video.js";
 import { RoomTutor } from "./room-tutor.js";
 import { DEFAULT_TUTOR_ID } from "../tutor/tutor-profile.js";
+import type { SignalMessage } from "../protocol/client-messages.js";
 import { RoomConnections, type SessionClient } from "./room-connections.js";
 import { createSessionState, ParticipantState, stateBufferBytes, withStateBufferSize } from "./session-state.js";
 
@@ -105,6 +106,7 @@ export abstract class SessionRoom extends MachineRoom {
       speech: deps.speech,
       search: (kb, query, limit) => deps.searchKnowledge(kb, query, limit),
       turns: deps.turns,
+      events: deps.events,
       writes,
       logger: this.log,
       metrics: deps.metrics.tutor,
@@ -182,6 +184,7 @@ export abstract class SessionRoom extends MachineRoom {
     if (existing === undefined) {
       participant.joinedAt = nowMs;
       this.state.participants.set(auth.participantId, participant);
+      this.deps.events.publish("participant.joined", this.roomId, { participant_id: auth.participantId, role: auth.role });
     }
     this.log.info({ participant_id: auth.participantId, role: auth.role }, "participant joined");
     this.writes.enqueue("participant.joined", () =>
@@ -255,6 +258,7 @@ export abstract class SessionRoom extends MachineRoom {
   private leaveParticipant(client: SessionClient, code: number | undefined): void {
     const participantId = this.connections.currentParticipantOf(client);
     if (participantId === null) return;
+    const { role } = this.participantOf(client);
     this.connections.detach(participantId);
     this.state.participants.delete(participantId);
     this.audio.end(participantId);
@@ -264,6 +268,7 @@ export abstract class SessionRoom extends MachineRoom {
       this.deps.store.recordLeave({ sessionId: this.roomId, participantId, at: new Date() }),
     );
     this.sendToMachine({ type: "client.leave", participantId });
+    this.deps.events.publish("participant.left", this.roomId, { participant_id: participantId, role });
     this.updateListing();
   }
 
@@ -303,6 +308,10 @@ export abstract class SessionRoom extends MachineRoom {
   /** A text message the inbox accepted and broadcast: the machine decides whether the tutor answers it. */
   textAccepted(participantId: string, text: string): void {
     this.sendToMachine({ type: "text.received", participantId, text });
+  }
+
+  signalRelayed(from: string, to: string, kind: SignalMessage["type"]): void {
+    this.deps.events.publish("signal.relayed", this.roomId, { from, to, kind });
   }
 
   /** A camera frame the inbox accepted: the machine decides whether it goes to the pool. */

@@ -1,5 +1,6 @@
 import { decode as decodeJpeg, encode as encodeJpeg } from "jpeg-js";
 import { PNG } from "pngjs";
+import type { AnyEnvelope } from "../../src/events/event-types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { encodePng } from "../../src/inference/images/png-image.js";
@@ -123,8 +124,13 @@ describe("POST /api/v1/ai/emotion-detection", () => {
     expect(emotionShape.parse(res.body)).toMatchObject({ faces: [], dominant_expression: null, width: chelsea.width, height: chelsea.height });
   }, 30_000);
 
-  it("with meeting_id: stored as an expression analysis of user_id", async () => {
+  it("with meeting_id: stored as an expression analysis of user_id, and published on ai_events", async () => {
     const { id } = await t.createSession({ kind: "meeting" });
+    let published: (envelope: AnyEnvelope) => void = () => {};
+    const event = new Promise<AnyEnvelope>((resolve) => (published = resolve));
+    const unsubscribe = await t.engine.events.subscribe("ai_events", (envelope) => {
+      if (envelope.type === "emotion_detection.completed" && envelope.session_id === id) published(envelope);
+    });
     const res = await post(EMOTION, { video_frame: base64(astronaut.jpeg), format: "jpeg", meeting_id: id, user_id: 17 });
     expect(res.status).toBe(200);
     const answer = emotionShape.parse(res.body);
@@ -138,6 +144,8 @@ describe("POST /api/v1/ai/emotion-detection", () => {
       payload: { faces: 1, expression: answer.dominant_expression, scores: answer.faces[0]?.scores, box: answer.faces[0]?.box, score: answer.faces[0]?.score },
     });
     expect(list.items[0]?.at_ms).toBeGreaterThanOrEqual(0);
+    expect(await event).toMatchObject({ data: { source: "api", participant_id: "17", faces: 1, expression: answer.dominant_expression } });
+    await unsubscribe();
   }, 30_000);
 
   it("a meeting_id naming no session: 404 session_not_found", async () => {
