@@ -1,5 +1,6 @@
 import express, { Router } from "express";
 import { z } from "zod";
+import { BASE64_TEXT } from "./base64-text.js";
 import { EngineError } from "../errors.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
 import { MAX_RECORDING_MS, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
@@ -17,7 +18,6 @@ import { readMultipart, refuseUploadOver } from "./uploads.js";
 
 /** A 10-minute recording at 48 kHz, base64: the largest body the recognition route reads. */
 const MAX_RECOGNITION_BODY_BYTES = 80 * 1024 * 1024;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * The engine's body, and the meeting system's (`meeting_id`, `user_id`: aliases of `session_id`, `participant_id`;
@@ -75,7 +75,7 @@ export function speechRoutes(deps: { inference: InferenceGateway; store: Session
     const body = parseOrThrow(speechRecognitionBody, req.body, "body");
     // Before any decoding: a recording in a language no model has would come back as made-up English.
     await requireRecognisedLanguage(body.language, deps.inference, "body.language");
-    if (!BASE64.test(body.audio_data) || body.audio_data.length % 4 !== 0) {
+    if (!BASE64_TEXT.test(body.audio_data) || body.audio_data.length % 4 !== 0) {
       throw new EngineError("invalid_audio", "audio_data is not valid base64", { details: [{ path: "body.audio_data", message: "base64" }] });
     }
     const bytes = new Uint8Array(Buffer.from(body.audio_data, "base64"));

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BASE64_TEXT } from "./base64-text.js";
 import { EngineError } from "../errors.js";
 import { STILL_IMAGE_LIMITS, type StillImageFormat } from "../inference/image-types.js";
 import { sniffImageFormat } from "../inference/images/still-image.js";
@@ -17,7 +18,6 @@ export const declaredImageFormat = z.enum(["jpeg", "jpg", "png"]);
 export const MAX_IMAGE_BODY_BYTES = 8 * 1024 * 1024;
 
 const DATA_URL = /^data:([^;,]*)(;[^,]*)?,/i;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** MIME-wrapped base64 (76-character lines) is common from scripts: line breaks and spaces are dropped. */
 const WHITESPACE = /[\r\n\t ]+/g;
 
@@ -42,7 +42,7 @@ export function decodeStillImage(videoFrame: string, declared?: z.infer<typeof d
     data = data.slice(dataUrl[0].length);
   }
   data = data.replace(WHITESPACE, "");
-  if (data === "" || !BASE64.test(data) || data.length % 4 === 1) throw invalidImage("video_frame is not valid base64");
+  if (data === "" || !BASE64_TEXT.test(data) || data.length % 4 === 1) throw invalidImage("video_frame is not valid base64");
   const maxBytes = STILL_IMAGE_LIMITS.maxBytes;
   // Checked on the text, before decoding: base64 is 4 characters per 3 bytes.
   if (Math.floor((data.replace(/=+$/, "").length * 3) / 4) > maxBytes) {
