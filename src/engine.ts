@@ -234,6 +234,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger,
         metrics,
         metricsToken: config.metricsToken,
+        readiness: [],
       });
     },
   });

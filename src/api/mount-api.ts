@@ -27,6 +27,7 @@ import { DEFAULT_JSON_BODY_BYTES, refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
 import { docsRoutes } from "./docs-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { mountReadiness, type ReadinessCheck } from "./readiness.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { limitRequests } from "./request-limiter.js";
 import { seedSessionRoutes, sessionRoutes } from "./session-routes.js";
@@ -69,7 +70,30 @@ export interface ApiDeps {
   metrics: EngineMetrics;
   /** Bearer token `/metrics` requires; null → open. */
   metricsToken: string | null;
-  /** Decodes WAV uploads off the event loop. */
+  /** What else `/ready` depends on (persistence, inference tasks, draining), after the database and the rooms. */
+  readiness: readonly ReadinessCheck[];
+}
+
+/** The database answers a round trip. */
+function databaseReadiness(store: SessionStore): ReadinessCheck {
+  return {
+    name: "database",
+    check: () => store.ping().then(
+      () => ({ ok: true, value: "ok" }),
+      () => ({ ok: false, value: "unreachable", reason: "the database is unreachable" }),
+    ),
+  };
+}
+
+/** Colyseus' matchmaker accepts clients (not starting up or shutting down). */
+function roomsReadiness(): ReadinessCheck {
+  return {
+    name: "rooms",
+    check: async () =>
+      matchMaker.state === matchMaker.MatchMakerState.READY
+        ? { ok: true, value: "accepting" }
+        : { ok: false, value: "not_accepting", reason: "rooms are not accepting clients" },
+  };
 }
 
 /** Mounts the management API, health probes and docs on the engine's Express app (same port as the WebSocket). */
@@ -87,21 +111,7 @@ export function mountApi(app: Application, deps: ApiDeps): void {
     const active = await deps.store.countOpenSessions().catch(() => null);
     res.json({ status: "healthy", service: SERVICE_NAME, version: deps.version, active_sessions: active, max_sessions: deps.maxSessions });
   });
-  app.get("/ready", async (_req, res) => {
-    const accepting = matchMaker.state === matchMaker.MatchMakerState.READY;
-    try {
-      await deps.store.ping();
-    } catch (error) {
-      deps.logger.warn({ err: error }, "readiness: database unreachable");
-      fail(res, new EngineError("not_ready", "the database is unreachable"));
-      return;
-    }
-    if (!accepting) {
-      fail(res, new EngineError("not_ready", "rooms are not accepting clients"));
-      return;
-    }
-    res.json({ status: "ready", database: "ok", rooms: "accepting" });
-  });
+  mountReadiness(app, [databaseReadiness(deps.store), roomsReadiness(), ...deps.readiness], deps.logger, fail);
   app.use(docsRoutes(document));
 
   const management = express.Router();
