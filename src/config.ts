@@ -25,6 +25,11 @@ export interface EngineConfig extends LlmConfig {
   idleTimeoutMs: number;
   maxDurationMs: number;
   reconnectWindowMs: number;
+  /**
+   * On SIGTERM, how long the process keeps answering (503 `draining` to new sessions, 503 on `/ready`) before its
+   * sessions drain and it closes: long enough for a load balancer's readiness probe to take it out of rotation.
+   */
+  drainDelayMs: number;
   /** A participant whose camera frames show no face for this long gets a `no_face` event. */
   noFaceAfterMs: number;
   tokenTtlMs: number;
@@ -81,6 +86,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   idleTimeoutMs: 5 * 60_000,
   maxDurationMs: 60 * 60_000,
   reconnectWindowMs: 20_000,
+  drainDelayMs: 0,
   noFaceAfterMs: 10_000,
   tokenTtlMs: 60 * 60_000,
   logLevel: "info",
@@ -124,6 +130,7 @@ const envSchema = z.object({
   /** The virtual tutor server's name for the same, in seconds. */
   SESSION_TIMEOUT_SECONDS: intFrom(1, 7 * 24 * 3600),
   RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
+  DRAIN_DELAY_MS: intFrom(0, 60_000),
   NO_FACE_AFTER_MS: intFrom(1_000, 10 * 60_000),
   TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
   LOG_LEVEL: logLevelField,
@@ -204,6 +211,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     idleTimeoutMs: e.IDLE_TIMEOUT_MS,
     maxDurationMs: e.SESSION_TIMEOUT_MS ?? secondsToMs(e.SESSION_TIMEOUT ?? e.SESSION_TIMEOUT_SECONDS),
     reconnectWindowMs: e.RECONNECT_WINDOW_MS,
+    drainDelayMs: e.DRAIN_DELAY_MS,
     noFaceAfterMs: e.NO_FACE_AFTER_MS,
     tokenTtlMs: e.TOKEN_TTL_MS,
     logLevel: e.LOG_LEVEL,

@@ -25,6 +25,8 @@ export function isRoleOf(kind: SessionKind, role: string): role is ParticipantRo
 
 /** A room of this process as its listing shows it: what metrics count. */
 export interface LocalRoomListing {
+  /** The room's id: its session's id. */
+  sessionId: string;
   kind: SessionKind;
   status: SessionStatus;
   /** Connections Colyseus counts in the room. */

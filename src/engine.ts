@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:http";
-import { LocalDriver, LocalPresence, Server, type MatchMakerDriver, type Presence } from "@colyseus/core";
+import { LocalDriver, LocalPresence, matchMaker, Server, type MatchMakerDriver, type Presence } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { answerClientErrors } from "./api/client-errors.js";
@@ -13,6 +13,7 @@ import { resolveSecrets } from "./auth/secrets.js";
 import { ConfigError, modelsDirOf, type EngineConfig } from "./config.js";
 import type { EventBus } from "./events/event-bus.js";
 import { EventPublisher } from "./events/event-publisher.js";
+import { Draining } from "./draining.js";
 import { LocalEventBus } from "./events/local-event-bus.js";
 import { RedisEventBus } from "./events/redis-event-bus.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
@@ -163,13 +164,15 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const rooms = new MatchMakerRoomDirectory();
   const metrics = new EngineMetrics({
     listRooms: () => rooms.listLocal(),
+    process: () => ({ processId: matchMaker.processId, publicAddress: config.publicAddress }),
     poolStatuses: () => inference.gateway.statusOfEach(),
   });
   const bus = eventBus(config.redisUrl, metrics, logger);
   const events = new EventPublisher(bus);
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
-  const service = new SessionsService({ store, rooms, tokens, config, logger, events });
+  const draining = new Draining();
+  const service = new SessionsService({ store, rooms, tokens, config, logger, events, draining });
   const speech = poolSpeech(inference.gateway);
   // One client for the API's LLM work (meeting summaries, the ASR service's optimize routes); tutors make their own.
   const llm = createLlmClient(config, logger);
@@ -234,7 +237,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger,
         metrics,
         metricsToken: config.metricsToken,
-        readiness: [],
+        readiness: [draining.readiness()],
       });
     },
   });
@@ -298,6 +301,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         logger.info("engine stopping: draining sessions");
+        draining.begin();
+        // Still serving meanwhile: new sessions answer 503 `draining`, `/ready` 503, so a balancer moves on first.
+        if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
         await bridge.close();
         await server.gracefullyShutdown(false);
         // Rooms disposed above started their sessions' analyses: finished (or their summaries cut) before the database closes.

@@ -3,11 +3,14 @@ import { z } from "zod";
 import { EngineError, isEngineError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
 
+/** Codes whose answer says when to try again: capacity and availability that come back on their own. */
+const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set(["max_sessions", "rate_limited", "draining", "database_unavailable"]);
+
 /** The headers an error's code calls for, whatever the shape of the body that carries it. */
 export function setErrorHeaders(res: Response, error: EngineError): void {
   // A route with another scheme (the monitor's basic login) sets its own challenge first.
   if (error.code === "unauthorized" && !res.hasHeader("WWW-Authenticate")) res.setHeader("WWW-Authenticate", 'Bearer realm="session-engine"');
-  if (error.code === "max_sessions" || error.code === "rate_limited") res.setHeader("Retry-After", "5");
+  if (RETRY_AFTER_CODES.has(error.code)) res.setHeader("Retry-After", "5");
 }
 
 export function sendError(res: Response, error: EngineError): void {

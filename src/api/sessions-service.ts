@@ -3,6 +3,7 @@ import type { JoinTokens } from "../auth/join-tokens.js";
 import type { EngineConfig } from "../config.js";
 import { isRoleOf, OPEN_STATUSES, type ParticipantRole, type SessionKind, type SessionStatus } from "../domain.js";
 import { EngineError } from "../errors.js";
+import type { Draining } from "../draining.js";
 import type { EventPublisher } from "../events/event-publisher.js";
 import type { Logger } from "../logger.js";
 import type { ParticipantRecord, SessionRecord, SessionStore } from "../persistence/store.js";
@@ -44,9 +45,6 @@ const END_TIMEOUT_MS = 15_000;
 
 /** Session management behind both REST path styles: create, read, list, end, and join tokens. */
 export class SessionsService {
-  /** Serialises creations in this process so the MAX_SESSIONS count cannot be raced past. */
-  #creating: Promise<unknown> = Promise.resolve();
-
   constructor(
     private readonly deps: {
       store: SessionStore;
@@ -55,22 +53,17 @@ export class SessionsService {
       config: EngineConfig;
       logger: Logger;
       events: EventPublisher;
+      /** Set when the process shuts down: creations and tokens answer `draining`. */
+      draining: Draining;
     },
   ) {}
 
-  create(input: CreateSessionInput): Promise<CreatedSession> {
-    const run = this.#creating.then(() => this.createNow(input));
-    this.#creating = run.catch(() => undefined);
-    return run;
-  }
-
-  private async createNow(input: CreateSessionInput): Promise<CreatedSession> {
+  /** MAX_SESSIONS is enforced by the store, in the insert's transaction, across every process sharing the database. */
+  async create(input: CreateSessionInput): Promise<CreatedSession> {
+    this.deps.draining.assertAccepting();
     const { store, rooms, tokens, config, logger } = this.deps;
-    const open = await store.countOpenSessions();
-    if (open >= config.maxSessions) {
-      throw new EngineError("max_sessions", `the engine holds its maximum of ${config.maxSessions} sessions`);
-    }
     const session = await store.createSession({
+      maxOpen: config.maxSessions,
       id: randomUUID(),
       kind: input.kind,
       title: input.title ?? null,
@@ -132,6 +125,7 @@ export class SessionsService {
   }
 
   async issueToken(sessionId: string, input: IssueTokenInput): Promise<{ token: string; expiresAt: Date }> {
+    this.deps.draining.assertAccepting();
     const session = await this.require(sessionId);
     if (!OPEN_STATUSES.includes(session.status) || session.status === "draining") {
       throw new EngineError("session_ended", "the session has ended");

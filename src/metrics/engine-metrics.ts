@@ -29,6 +29,8 @@ const VIDEO_STAGES = ["queue", "decode", "detect", "expression", "frame_to_resul
 /** What a scrape reads: the rooms of this process and each pool's status, in configuration order. */
 export interface MetricsSources {
   listRooms(): Promise<LocalRoomListing[]>;
+  /** This process's matchmaking id (Colyseus' `processId`) and PUBLIC_ADDRESS: which process holds which room. */
+  process(): { processId: string; publicAddress: string | null };
   poolStatuses(): Promise<PoolStatusView>[];
 }
 
@@ -41,7 +43,7 @@ const STAGES = ["asr_queue_wait", "asr_run", "speech_end_to_transcript"] as cons
 /**
  * The engine's Prometheus metrics, in a registry of its own (never prom-client's global one: several engines may
  * share a process, as in tests). Labels carry only bounded vocabularies (kinds, statuses, message types, error codes,
- * write labels, pool positions), never session or participant ids or names.
+ * write labels, pool positions), never participant ids or names; session ids only in `engine_room_clients`.
  */
 export class EngineMetrics {
   readonly #registry = new Registry();
@@ -49,6 +51,8 @@ export class EngineMetrics {
   readonly #options: EngineMetricsOptions;
   readonly #rooms: Gauge<"kind" | "status">;
   readonly #clients: Gauge;
+  readonly #processInfo: Gauge<"process_id" | "public_address">;
+  readonly #roomInfo: Gauge<"session_id" | "kind" | "process_id">;
   readonly #received: Counter<"type">;
   readonly #sent: Counter<"type">;
   readonly #audioSeconds: Counter;
@@ -72,6 +76,10 @@ export class EngineMetrics {
     collectDefaultMetrics({ register: this.#registry });
     this.#rooms = new Gauge({ name: "engine_rooms", help: "Session rooms of this process by kind and lifecycle status.", labelNames: ["kind", "status"], registers });
     this.#clients = new Gauge({ name: "engine_connected_clients", help: "Client connections to the rooms of this process.", registers });
+    this.#processInfo = new Gauge({ name: "engine_process_info", help: "Always 1: this process's matchmaking id and PUBLIC_ADDRESS.", labelNames: ["process_id", "public_address"], registers });
+    // The one series per session: several processes behind Redis must say which holds which room. A session id is an
+    // opaque UUID (no personal data) and the series are bounded by MAX_SESSIONS.
+    this.#roomInfo = new Gauge({ name: "engine_room_clients", help: "Connections of each session room this process holds.", labelNames: ["session_id", "kind", "process_id"], registers });
     this.#received = new Counter({ name: "engine_messages_received_total", help: "Client messages received by type (audio frames included).", labelNames: ["type"], registers });
     this.#sent = new Counter({ name: "engine_messages_sent_total", help: "Messages sent to clients by type (one per recipient).", labelNames: ["type"], registers });
     this.#audioSeconds = new Counter({ name: "engine_audio_received_seconds_total", help: "Seconds of participant audio accepted by the rooms.", registers });
@@ -181,6 +189,11 @@ export class EngineMetrics {
     for (const kind of SESSION_KINDS) for (const status of SESSION_STATUSES) this.#rooms.set({ kind, status }, 0);
     for (const room of rooms) this.#rooms.inc({ kind: room.kind, status: room.status });
     this.#clients.set(rooms.reduce((sum, room) => sum + room.clients, 0));
+    const { processId, publicAddress } = this.#sources.process();
+    this.#processInfo.reset();
+    this.#processInfo.set({ process_id: processId, public_address: publicAddress ?? "" }, 1);
+    this.#roomInfo.reset();
+    for (const room of rooms) this.#roomInfo.set({ session_id: room.sessionId, kind: room.kind, process_id: processId }, room.clients);
   }
 
   async #collectPools(): Promise<PoolSnapshot[]> {

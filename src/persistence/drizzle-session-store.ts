@@ -22,6 +22,21 @@ import type {
 
 type EngineTx = Parameters<Parameters<EngineDb["transaction"]>[0]>[0];
 
+/**
+ * Key of the transaction-scoped advisory lock every creation with a limit takes: engine processes sharing one
+ * database serialise their count-then-insert on it, so MAX_SESSIONS holds across all of them.
+ */
+const SESSION_CREATION_LOCK = 0x5e55_1011;
+
+/** Counts open sessions under the creation lock (released at commit or rollback); at the limit, `max_sessions`. */
+async function refuseOverOpenLimit(tx: EngineTx, maxOpen: number): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${SESSION_CREATION_LOCK})`);
+  const [row] = await tx.select({ total: count() }).from(sessions).where(ne(sessions.status, "ended"));
+  if ((row?.total ?? 0) >= maxOpen) {
+    throw new EngineError("max_sessions", `the engine holds its maximum of ${maxOpen} sessions`);
+  }
+}
+
 /** PostgreSQL SQLSTATE for a unique-constraint violation. */
 const UNIQUE_VIOLATION = "23505";
 
@@ -43,6 +58,7 @@ export class DrizzleSessionStore implements SessionStore {
   async createSession(input: NewSession): Promise<SessionRecord> {
     try {
       return await this.db.transaction(async (tx) => {
+        if (input.maxOpen !== undefined) await refuseOverOpenLimit(tx, input.maxOpen);
         const [row] = await tx
           .insert(sessions)
           .values({

@@ -24,7 +24,14 @@ export interface SessionRecord {
 export type NewSession = Pick<
   SessionRecord,
   "id" | "kind" | "title" | "tutorId" | "studentId" | "kbId" | "maxParticipants" | "idleTimeoutMs" | "maxDurationMs"
-> & { at: Date };
+> & {
+  at: Date;
+  /**
+   * Refuse with `max_sessions` when this many sessions are open already: counted and inserted in one transaction
+   * under a database lock, so the limit holds across every process sharing the database.
+   */
+  maxOpen?: number;
+};
 
 export interface ParticipantRecord {
   sessionId: string;
@@ -89,7 +96,10 @@ export interface SessionQuery {
  * Every method that changes a session also records a session event in the same transaction.
  */
 export interface SessionStore {
-  /** Insert a session in status `created` (event `lifecycle.created`). Fails with code `session_exists` on a duplicate id. */
+  /**
+   * Insert a session in status `created` (event `lifecycle.created`). Fails with code `session_exists` on a duplicate
+   * id, `max_sessions` when `maxOpen` sessions are open.
+   */
   createSession(input: NewSession): Promise<SessionRecord>;
   getSession(id: string): Promise<SessionRecord | null>;
   /** Newest first. `total` counts every match, not just the page. */

@@ -51,7 +51,7 @@ export class MatchMakerRoomDirectory implements RoomDirectory {
     const rooms = await matchMaker.query({ processId: matchMaker.processId });
     return rooms.flatMap((room) => {
       const metadata = listingMetadata.safeParse(room.metadata);
-      return metadata.success ? [{ ...metadata.data, clients: room.clients }] : [];
+      return metadata.success ? [{ ...metadata.data, sessionId: room.roomId, clients: room.clients }] : [];
     });
   }
 }
