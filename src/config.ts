@@ -30,6 +30,13 @@ export interface EngineConfig extends LlmConfig {
    * sessions drain and it closes: long enough for a load balancer's readiness probe to take it out of rotation.
    */
   drainDelayMs: number;
+  /**
+   * Reverse proxies in front of this process whose `X-Forwarded-For` is believed (Express' `trust proxy` hop count):
+   * 0 → the connection's address is the caller's. Behind one proxy, 1: else every caller shares one request budget.
+   */
+  trustProxyHops: number;
+  /** Key prefix of the background job queues on Redis: engines of one deployment share it, others must not. */
+  jobsPrefix: string;
   /** A participant whose camera frames show no face for this long gets a `no_face` event. */
   noFaceAfterMs: number;
   tokenTtlMs: number;
@@ -87,6 +94,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   maxDurationMs: 60 * 60_000,
   reconnectWindowMs: 20_000,
   drainDelayMs: 0,
+  trustProxyHops: 0,
+  jobsPrefix: "engine",
   noFaceAfterMs: 10_000,
   tokenTtlMs: 60 * 60_000,
   logLevel: "info",
@@ -131,6 +140,8 @@ const envSchema = z.object({
   SESSION_TIMEOUT_SECONDS: intFrom(1, 7 * 24 * 3600),
   RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
   DRAIN_DELAY_MS: intFrom(0, 60_000),
+  TRUST_PROXY: intFrom(0, 10),
+  JOBS_PREFIX: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ or -, at most 64").optional()),
   NO_FACE_AFTER_MS: intFrom(1_000, 10 * 60_000),
   TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
   LOG_LEVEL: logLevelField,
@@ -212,6 +223,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     maxDurationMs: e.SESSION_TIMEOUT_MS ?? secondsToMs(e.SESSION_TIMEOUT ?? e.SESSION_TIMEOUT_SECONDS),
     reconnectWindowMs: e.RECONNECT_WINDOW_MS,
     drainDelayMs: e.DRAIN_DELAY_MS,
+    trustProxyHops: e.TRUST_PROXY,
+    jobsPrefix: e.JOBS_PREFIX,
     noFaceAfterMs: e.NO_FACE_AFTER_MS,
     tokenTtlMs: e.TOKEN_TTL_MS,
     logLevel: e.LOG_LEVEL,

@@ -15,6 +15,8 @@ import type { EventBus } from "./events/event-bus.js";
 import { EventPublisher } from "./events/event-publisher.js";
 import { Draining } from "./draining.js";
 import { LocalEventBus } from "./events/local-event-bus.js";
+import { createJobQueue } from "./jobs/create-job-queue.js";
+import type { JobQueue } from "./jobs/job-queue.js";
 import { RedisEventBus } from "./events/redis-event-bus.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
@@ -50,6 +52,16 @@ import { defaultTutorProfile } from "./tutor/tutor-profile.js";
 
 export const ENGINE_VERSION = "0.1.0";
 
+/** How long stop() waits for HTTP requests in flight once the listener closed. */
+const HTTP_CLOSE_TIMEOUT_MS = 5_000;
+
+/** Resolves when `promise` settles or `timeoutMs` passed, whichever is first. */
+async function untilOrAfter(promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
+
 /** How long start-up waits for REDIS_URL to answer before saying it cannot be reached. */
 const REDIS_PROBE_TIMEOUT_MS = 3_000;
 
@@ -71,6 +83,8 @@ export interface RunningEngine {
   turns: TurnStore;
   /** Meeting analyses (`GET /api/v1/ai/analysis/{id}`), computed as sessions end. */
   meetingAnalyses: MeetingAnalyses;
+  /** Background jobs (session-end analyses, async transcriptions): in process, or BullMQ with REDIS_URL. */
+  jobs: JobQueue;
   tutorInstances: TutorInstances;
   /** The virtual tutor server's plain-WebSocket clients, bridged into the rooms. */
   bridge: TutorBridge;
@@ -169,8 +183,12 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   });
   const bus = eventBus(config.redisUrl, metrics, logger);
   const events = new EventPublisher(bus);
+  const jobs = createJobQueue(config.redisUrl, { logger, counters: metrics.jobs }, { prefix: config.jobsPrefix });
   // The listening port is known only after listen(); the API reads it through this holder.
   const urls = { httpUrl: "", engineUrl: "" };
+  // The tutor bridge joins rooms as an SDK client of this very process: over its own listening address, not
+  // PUBLIC_URL, which behind a proxy or in a container need not be reachable from inside.
+  let localEngineUrl = "";
   const draining = new Draining();
   const service = new SessionsService({ store, rooms, tokens, config, logger, events, draining });
   const speech = poolSpeech(inference.gateway);
@@ -183,7 +201,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     meetingAnalyses: new DrizzleMeetingAnalysisStore(database.db),
     llm: { client: llm, model: config.llmModel },
     logger,
-    onFailure: () => metrics.error("room", "meeting_analysis_failed"),
+    jobs,
     events,
   });
   const tutorInstances = new TutorInstances(
@@ -198,8 +216,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     },
     { idleMs: config.tutorIdleMs, maxInstances: config.tutorMaxInstances },
   );
-  const bridge = new TutorBridge({ tokens, engineUrl: () => urls.engineUrl, logger });
+  const bridge = new TutorBridge({ tokens, engineUrl: () => localEngineUrl, logger });
   const httpServer = createServer();
+  // Emitted once the server stopped listening and every connection ended: stop() waits for it (bounded).
+  const httpClosed = new Promise<void>((resolve) => httpServer.once("close", () => resolve()));
   answerClientErrors(httpServer, (code) => metrics.error("api", code));
   applyCorsPolicy(config.corsOrigins);
   const restoreJoinAnswers = explainMissingRooms(store);
@@ -214,6 +234,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     gracefullyShutdown: false,
     ...(config.publicAddress === null ? {} : { publicAddress: config.publicAddress }),
     express: (app) => {
+      // Before any route: the request limiter keys on req.ip, the caller's address behind TRUST_PROXY proxies.
+      app.set("trust proxy", config.trustProxyHops);
       mountApi(app, {
         service,
         store,
@@ -224,6 +246,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         tutorInstances,
         turns,
         meetingAnalyses,
+        jobs,
         events,
         inference: inference.gateway,
         llm,
@@ -254,7 +277,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     speech,
     searchKnowledge: (kbId, query, limit) => knowledge.search(kbId, query, limit),
     turns,
-    sessionEnded: (sessionId) => meetingAnalyses.sessionEnded(sessionId),
+    sessionEnded: (sessionId) => void meetingAnalyses.sessionEnded(sessionId),
     events,
   });
   attachBridge(bridge);
@@ -265,6 +288,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     await listenOrFail(httpServer, () => server.listen(config.port, config.host), { host: config.host, port: config.port });
   } catch (error) {
     restoreJoinAnswers();
+    await jobs.close();
     await bus.close();
     inference.gateway.close();
     await inference.pool?.close();
@@ -273,6 +297,8 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   }
   const address = httpServer.address() as AddressInfo;
   Object.assign(urls, publicUrls(config, address.port));
+  const loopback = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" ? "[::1]" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  localEngineUrl = `ws://${loopback}:${address.port}`;
   await service.closeOrphans();
   logger.info({ url: urls.httpUrl, port: address.port, redis: config.redisUrl !== null }, "engine listening");
 
@@ -290,6 +316,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     knowledge,
     turns,
     meetingAnalyses,
+    jobs,
     tutorInstances,
     bridge,
     service,
@@ -306,8 +333,14 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
         await bridge.close();
         await server.gracefullyShutdown(false);
+        // Colyseus closed the listener; requests in flight (answered 503 `draining`, or uploads) finish before the
+        // database they read closes, for a bounded time.
+        await untilOrAfter(httpClosed, HTTP_CLOSE_TIMEOUT_MS);
+        httpServer.closeAllConnections();
         // Rooms disposed above started their sessions' analyses: finished (or their summaries cut) before the database closes.
         await meetingAnalyses.close();
+        // Running jobs (transcriptions) finish or are cut, bounded; on Redis the rest wait for another process.
+        await jobs.close();
         // After the rooms and analyses, which publish their last events; bounded when Redis is slow or away.
         await bus.close();
         tutorInstances.close();

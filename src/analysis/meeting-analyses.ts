@@ -1,5 +1,7 @@
 import { EngineError } from "../errors.js";
 import type { EventPublisher } from "../events/event-publisher.js";
+import type { JobContext, JobQueue, JsonValue } from "../jobs/job-queue.js";
+import { settleWithin } from "../jobs/job-attempts.js";
 import type { Logger } from "../logger.js";
 import type { MeetingAnalysisStore } from "../persistence/meeting-analysis-store.js";
 import type { SessionRecord } from "../persistence/store.js";
@@ -14,8 +16,11 @@ export interface MeetingAnalysesDeps extends MeetingSources {
   /** The summary's model: the engine's LLM client and LLM_MODEL (null → no summaries). */
   llm: { client: LlmClient; model: string | null };
   logger: Logger;
-  /** Told of each analysis started at a session's end that failed (a metric). */
-  onFailure?: () => void;
+  /**
+   * Where the analysis at a session's end runs: a `meeting_analysis` job (id `meeting_analysis:<session id>`), retried
+   * with backoff, dead-lettered with its last error. This service registers the kind's handler.
+   */
+  jobs: JobQueue;
   /** Where a stored final analysis is announced (`meeting_analysis.completed`); none in tests that do not listen. */
   events?: EventPublisher;
 }
@@ -29,6 +34,8 @@ export interface MeetingAnalysesOptions {
   analysis: Partial<Pick<MeetingAnalysisOptions, "segmentPaddingMs" | "holdCapMs" | "maxListedInterruptions">>;
   /** `close` lets computations in progress finish for this long, then cuts their summaries. */
   closeGraceMs: number;
+  /** How long a session-end job is followed (for `close` to wait on) before it is left to the queue alone. */
+  followJobMs: number;
 }
 
 export const DEFAULT_MEETING_ANALYSES_OPTIONS: MeetingAnalysesOptions = {
@@ -37,6 +44,7 @@ export const DEFAULT_MEETING_ANALYSES_OPTIONS: MeetingAnalysesOptions = {
   summary: DEFAULT_MEETING_SUMMARY_OPTIONS,
   analysis: {},
   closeGraceMs: 10_000,
+  followJobMs: 10 * 60_000,
 };
 
 /** A session's analysis and what it is. */
@@ -48,8 +56,8 @@ export interface MeetingAnalysisResult {
 }
 
 /**
- * Meeting analyses: computed once a session has ended (`sessionEnded`, from the room) and stored; an ended session's
- * is served from the store (computed then if it is missing: a process that stopped before finishing it), a live
+ * Meeting analyses: computed once a session has ended (`sessionEnded`, from the room, queues the job) and stored; an
+ * ended session's is served from the store (computed then if it is missing: a process that stopped before finishing it), a live
  * session's is a snapshot computed on demand (kept `liveTtlMs`). One computation per session at a time: concurrent
  * requests share it. Work is bounded by `bounds` (inputs) and the LLM client's timeouts (the summary).
  */
@@ -57,7 +65,7 @@ export class MeetingAnalyses {
   readonly #deps: MeetingAnalysesDeps;
   readonly #options: MeetingAnalysesOptions;
   readonly #inFlight = new Map<string, { final: boolean; result: Promise<MeetingAnalysisResult> }>();
-  /** Analyses started by `sessionEnded`, for `close` to wait on. */
+  /** Session-end jobs queued by `sessionEnded` until they settle, for `close` to wait on. */
   readonly #background = new Set<Promise<void>>();
   /** Aborted once `close`'s grace has run out: summaries still in progress stop at once. */
   readonly #stopping = new AbortController();
@@ -66,6 +74,7 @@ export class MeetingAnalyses {
   constructor(deps: MeetingAnalysesDeps, options: Partial<MeetingAnalysesOptions> = {}) {
     this.#deps = deps;
     this.#options = { ...DEFAULT_MEETING_ANALYSES_OPTIONS, ...options };
+    deps.jobs.handle("meeting_analysis", (payload, context) => this.#runJob(payload.session_id, context));
   }
 
   /** The session's analysis: stored when current, else computed (and stored). Unknown id → `session_not_found`. */
@@ -101,35 +110,65 @@ export class MeetingAnalyses {
   }
 
   /**
-   * The room's last call, once its writes are flushed: the final analysis, in the background (failures logged and
-   * counted, never thrown). Skipped when a final analysis of this version is already stored (a request got there first).
+   * The room's last call, once its writes are flushed: queues the final analysis as job `meeting_analysis:<id>`
+   * (idempotent: a session ending twice is analysed once). The job skips the work when a final analysis of this
+   * version is stored already (a request got there first). Resolves once the job is queued; never rejects (a job that
+   * cannot be queued is logged).
    */
-  sessionEnded(sessionId: string): void {
-    if (this.#closing) return;
-    const task = (async () => {
-      if ((await this.#stored(sessionId, true)) !== null) return;
-      await this.computeAndStore(sessionId, { final: true });
-    })().catch((error: unknown) => {
-      this.#deps.logger.error({ err: error, session_id: sessionId }, "meeting analysis at session end failed");
-      this.#deps.onFailure?.();
+  sessionEnded(sessionId: string): Promise<void> {
+    if (this.#closing) return Promise.resolve();
+    const { jobs, logger } = this.#deps;
+    const queued = jobs.add("meeting_analysis", { session_id: sessionId }, { key: sessionId }).then(
+      (job) => job.id,
+      (error: unknown) => {
+        logger.error({ err: error, session_id: sessionId }, "meeting analysis at session end not queued");
+        return null;
+      },
+    );
+    const task = queued.then(async (id) => {
+      if (id !== null) await jobs.settled(id, this.#options.followJobMs).catch((error: unknown) => logger.warn({ err: error, job_id: id }, "meeting analysis job not followed"));
     });
     this.#background.add(task);
     void task.finally(() => this.#background.delete(task));
+    return queued.then(() => undefined);
   }
 
   /**
-   * Waits for every computation, `closeGraceMs` at most before cutting the summaries still in progress (their
-   * analyses are then not stored: a later request computes them). Sessions ending after this start none.
+   * Waits `closeGraceMs` at most for the session-end jobs and the computations in progress, then cuts the summaries
+   * still being made (their analyses are not stored: the job is retried, on Redis by another process, or a later
+   * request computes it). Sessions ending after this queue none. Close the job queue after this.
    */
   async close(): Promise<void> {
     this.#closing = true;
-    const pending = Promise.allSettled([...this.#background, ...[...this.#inFlight.values()].map((entry) => entry.result)]);
-    const grace = setTimeout(() => this.#stopping.abort(), this.#options.closeGraceMs);
-    try {
-      await pending;
-    } finally {
-      clearTimeout(grace);
+    const computing = () => [...this.#inFlight.values()].map((entry) => entry.result);
+    if (!(await settleWithin([...this.#background, ...computing()], this.#options.closeGraceMs))) {
+      this.#stopping.abort();
+      // Cut summaries end at once; what is left is bounded database work.
+      await Promise.allSettled(computing());
     }
+  }
+
+  /** The `meeting_analysis` job: the stored final analysis, or one computed now; what the job's result records. */
+  async #runJob(sessionId: string, context: JobContext): Promise<JsonValue> {
+    const stored = await this.#stored(sessionId, true);
+    const result = stored ?? (await this.computeAndStore(sessionId, { final: true }));
+    if (stored === null && this.#cutShort(result)) {
+      throw new EngineError("draining", "the engine stopped while the summary was being made: the analysis was not stored");
+    }
+    this.#deps.logger.debug({ session_id: sessionId, job_id: context.jobId, attempt: context.attempt }, "meeting analysis job done");
+    return {
+      session_id: sessionId,
+      status: result.status,
+      version: result.version,
+      computed_at: result.computedAt.toISOString(),
+      summary_unavailable: result.analysis.summary_unavailable,
+      computed: stored === null,
+    };
+  }
+
+  /** A final analysis whose summary shutdown cut: not the meeting's, so it is not stored. */
+  #cutShort(result: MeetingAnalysisResult): boolean {
+    return result.status === "final" && result.analysis.summary_unavailable === "llm_unavailable" && this.#stopping.signal.aborted;
   }
 
   async #session(sessionId: string): Promise<SessionRecord> {
@@ -172,7 +211,7 @@ export class MeetingAnalyses {
     const analysis: MeetingAnalysisPayload = { ...computed, summary: summary.summary, summary_unavailable: summary.unavailable };
     const result: MeetingAnalysisResult = { status: final ? "final" : "live", version: MEETING_ANALYSIS_VERSION, computedAt, analysis };
     // A summary cut short by shutdown is not the meeting's: leave nothing stored, so the next request computes it whole.
-    if (final && summary.unavailable === "llm_unavailable" && this.#stopping.signal.aborted) return result;
+    if (this.#cutShort(result)) return result;
     await this.#deps.meetingAnalyses.saveMeetingAnalysis({ sessionId, status: result.status, version: result.version, payload: analysis, computedAt });
     if (final) this.#deps.events?.publish("meeting_analysis.completed", sessionId, { status: result.status, version: result.version, summary_available: analysis.summary !== null });
     this.#deps.logger.info(

@@ -18,10 +18,12 @@ import type { TurnStore } from "../persistence/turn-store.js";
 import type { TutorInstances } from "../tutor/tutor-instances.js";
 import type { MeetingAnalyses } from "../analysis/meeting-analyses.js";
 import type { EventPublisher } from "../events/event-publisher.js";
+import type { JobQueue } from "../jobs/job-queue.js";
 import type { LlmClient } from "../tutor/llm/llm-client.js";
 import { requireAdminKey } from "./admin-auth.js";
 import { aiImageRoutes } from "./ai-image-routes.js";
 import { asrServiceRoutes } from "./asr-service-routes.js";
+import { jobRoutes } from "./job-routes.js";
 import { meetingAnalysisRoutes } from "./meeting-analysis-routes.js";
 import { DEFAULT_JSON_BODY_BYTES, refuseDeclaredOver } from "./body-limits.js";
 import { errorHandler, sendError } from "./http-errors.js";
@@ -52,6 +54,8 @@ export interface ApiDeps {
   events: EventPublisher;
   /** Meeting analyses (`GET /api/v1/ai/analysis/{meeting_id}`): computed at session end, stored, served from the store. */
   meetingAnalyses: MeetingAnalyses;
+  /** Background jobs: `POST /api/v1/transcribe?async=true` queues on it (its routes register the handler), `GET /api/v1/jobs…` reads it. */
+  jobs: JobQueue;
   inference: InferenceGateway;
   /** The language model client the ASR service's optimize routes use (fails every call when LLM_URL is unset). */
   llm: LlmClient;
@@ -118,7 +122,7 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   management.use(limitRequests());
   management.use(requireAdminKey(deps.adminApiKey));
   // Recognition bodies (recordings, uploads) are parsed by their own routes with their own limits.
-  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts });
+  const speech = speechRoutes({ inference: deps.inference, store: deps.store, transcripts: deps.transcripts, jobs: deps.jobs });
   const analyses = analysisRoutes({ store: deps.store, analyses: deps.analyses });
   const json = [refuseDeclaredOver(DEFAULT_JSON_BODY_BYTES), express.json({ limit: DEFAULT_JSON_BODY_BYTES, strict: false })];
   const own = sessionRoutes(deps.service, deps.engineUrl);
@@ -146,7 +150,8 @@ export function mountApi(app: Application, deps: ApiDeps): void {
   // Image bodies (up to 8 MB of base64) are parsed by their own routes.
   const aiImages = aiImageRoutes({ inference: deps.inference, store: deps.store, analyses: deps.analyses, events: deps.events });
   const meetingAnalysis = meetingAnalysisRoutes({ meetingAnalyses: deps.meetingAnalyses });
-  app.use("/api/v1", management, speech, aiImages, analyses, meetingAnalysis, turns, knowledge, json, own, tutors);
+  const jobs = jobRoutes({ jobs: deps.jobs });
+  app.use("/api/v1", management, speech, aiImages, analyses, meetingAnalysis, jobs, turns, knowledge, json, own, tutors);
   app.use("/v1", management, json, seed);
   app.use("/mgmt/v1", management, json, seed);
   app.use(["/api", "/v1", "/mgmt"], (_req, res) => {

@@ -14,6 +14,7 @@ import {
 } from "./schemas.js";
 import { aiImageApiPaths } from "./ai-image-openapi.js";
 import { asrServiceApiPaths } from "./asr-service-openapi.js";
+import { jobApiPaths } from "./job-openapi.js";
 import { meetingAnalysisApiPaths } from "./meeting-analysis-openapi.js";
 import { speechApiPaths } from "./speech-openapi.js";
 import { tutorApiPaths } from "./tutor-openapi.js";
@@ -112,6 +113,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     ...speechApiPaths(parts),
     ...aiImageApiPaths(parts),
     ...meetingAnalysisApiPaths(parts),
+    ...jobApiPaths(parts),
     ...asrServiceApiPaths(parts),
     ...tutorApiPaths(parts),
     "/api/v1/tutors/{tutor_id}/prewarm": {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { asyncTranscriptionParts } from "./job-openapi.js";
 import { speechRecognitionBody } from "./speech-routes.js";
 import type { OpenApiParts } from "./tutor-openapi.js";
 
@@ -27,6 +28,7 @@ const recognitionErrors = (error: OpenApiParts["error"]) => ({
 /** `/api/v1/sessions/{id}/transcript`, `/api/v1/ai/speech-recognition` and `/api/v1/transcribe`. */
 export function speechApiPaths(parts: OpenApiParts): Record<string, unknown> {
   const { json, error, standardErrors } = parts;
+  const queued = asyncTranscriptionParts(parts);
   return {
     "/api/v1/sessions/{id}/transcript": {
       get: {
@@ -59,7 +61,10 @@ export function speechApiPaths(parts: OpenApiParts): Record<string, unknown> {
     },
     "/api/v1/transcribe": {
       post: {
-        summary: "Transcribe an uploaded WAV file (multipart/form-data, its first file field): 8–48 kHz, any bit depth and channel count, up to 10 minutes",
+        summary:
+          "Transcribe an uploaded WAV file (multipart/form-data, its first file field): 8–48 kHz, any bit depth and channel count, up to 10 minutes; " +
+          "with async=true, queued as a job (202; its result at GET /api/v1/jobs/{id} is this 200 body)",
+        parameters: queued.parameters,
         requestBody: {
           required: true,
           description: "At most 64 MB of file.",
@@ -70,6 +75,7 @@ export function speechApiPaths(parts: OpenApiParts): Record<string, unknown> {
           ...standardErrors,
           "413": error("payload_too_large (over 64 MB) or recording_too_long (over 10 minutes)"),
           ...recognitionErrors(error),
+          ...queued.responses,
         },
       },
     },

@@ -2,14 +2,19 @@ import express, { Router } from "express";
 import { z } from "zod";
 import { BASE64_TEXT } from "./base64-text.js";
 import { EngineError } from "../errors.js";
+import { isAudioError } from "../inference/audio/audio-error.js";
+import { readWavLayout } from "../inference/audio/wav.js";
+import { DEFAULT_WAV_DECODER_OPTIONS } from "../inference/audio/wav-decoder.js";
 import type { InferenceGateway } from "../inference/inference-gateway.js";
 import { MAX_RECORDING_MS, SUPPORTED_SAMPLE_RATES, type TranscribeResult } from "../inference/pool-types.js";
+import type { JobHandler, JobQueue } from "../jobs/job-queue.js";
 import type { SessionStore } from "../persistence/store.js";
 import type { TranscriptStore } from "../persistence/transcript-store.js";
 import { storable } from "../storable-text.js";
 import { requireRecognisedLanguage } from "./asr-languages.js";
 import { refuseDeclaredOver } from "./body-limits.js";
 import { parseOrThrow } from "./http-errors.js";
+import { jobStatusUrl } from "./job-routes.js";
 import { idText, meetingSystemId } from "./meeting-system-ids.js";
 import { sessionIdParam } from "./schemas.js";
 import { speakerNames, toSrt, toVtt } from "./subtitles.js";
@@ -45,13 +50,53 @@ export const speechRecognitionBody = z
 
 const transcriptQuery = z.object({ format: z.enum(["json", "vtt", "srt"]).default("json") });
 
+/** `async=true`: answer 202 with a job id at once, and transcribe as a `transcription` job. */
+const transcribeQuery = z.object({ async: z.enum(["true", "false"]).default("false").transform((value) => value === "true") });
+
 function segmentsView(result: TranscribeResult) {
   return result.segments.map((s) => ({ text: s.text, start_ms: s.startMs, end_ms: s.endMs }));
 }
 
-/** Transcripts of sessions and transcription of recordings (`/api/v1`). */
-export function speechRoutes(deps: { inference: InferenceGateway; store: SessionStore; transcripts: TranscriptStore }): Router {
+/** What `POST /api/v1/transcribe` answers, and a `transcription` job's result. */
+function uploadTranscriptionBody(result: TranscribeResult) {
+  return { text: result.text, segments: segmentsView(result), duration_ms: result.durationMs };
+}
+
+function transcribeUpload(inference: InferenceGateway, wav: Uint8Array): Promise<TranscribeResult> {
+  return inference.transcribeWav(wav).catch((error: unknown) => Promise.reject(transcriptionError(error)));
+}
+
+/** The `transcription` job: the upload, back from base64, through the pool. Its busy and unavailable answers are retried. */
+export function transcriptionJob(inference: InferenceGateway): JobHandler<"transcription"> {
+  return async (payload) => uploadTranscriptionBody(await transcribeUpload(inference, new Uint8Array(Buffer.from(payload.wav_base64, "base64"))));
+}
+
+/**
+ * The header checks the pool makes (WAV, its rate, at most 10 minutes), made before a job is queued: a file that
+ * cannot be transcribed is answered now, not as a failed job.
+ */
+function checkWavHeader(wav: Uint8Array): void {
+  let layout: ReturnType<typeof readWavLayout>;
+  try {
+    layout = readWavLayout(wav);
+  } catch (error) {
+    if (isAudioError(error)) throw new EngineError("invalid_audio", error.message);
+    throw error;
+  }
+  const { minRate, maxRate, maxRecordingMs } = DEFAULT_WAV_DECODER_OPTIONS;
+  if (layout.sampleRate < minRate || layout.sampleRate > maxRate) {
+    throw new EngineError("invalid_audio", `the WAV header declares ${layout.sampleRate} Hz; rates from ${minRate} to ${maxRate} Hz are accepted`);
+  }
+  if ((layout.frames / layout.sampleRate) * 1000 > maxRecordingMs) throw new EngineError("recording_too_long", `recordings are limited to ${maxRecordingMs / 60_000} minutes`);
+}
+
+/**
+ * Transcripts of sessions and transcription of recordings (`/api/v1`). Registers the `transcription` jobs' handler
+ * on `jobs`.
+ */
+export function speechRoutes(deps: { inference: InferenceGateway; store: SessionStore; transcripts: TranscriptStore; jobs: JobQueue }): Router {
   const router = Router();
+  deps.jobs.handle("transcription", transcriptionJob(deps.inference));
 
   router.get("/sessions/:id/transcript", async (req, res) => {
     const id = parseOrThrow(sessionIdParam, req.params["id"], "path");
@@ -98,10 +143,19 @@ export function speechRoutes(deps: { inference: InferenceGateway; store: Session
   });
 
   // A declared length is refused up front; a chunked upload is cut at the file limit while it is read.
+  // With async=true the upload waits as the job's payload: in memory in process, on Redis with REDIS_URL (bounded by
+  // the upload limit and the kind's maxQueued), dropped once the job finishes.
   router.post("/transcribe", refuseUploadOver(), async (req, res) => {
+    const query = parseOrThrow(transcribeQuery, req.query, "query");
     const upload = await readMultipart(req, res);
-    const result = await deps.inference.transcribeWav(upload.file).catch((error: unknown) => Promise.reject(transcriptionError(error)));
-    res.json({ text: result.text, segments: segmentsView(result), duration_ms: result.durationMs });
+    if (!query.async) {
+      res.json(uploadTranscriptionBody(await transcribeUpload(deps.inference, upload.file)));
+      return;
+    }
+    checkWavHeader(upload.file);
+    const job = await deps.jobs.add("transcription", { wav_base64: Buffer.from(upload.file).toString("base64") });
+    const statusUrl = jobStatusUrl(job.id);
+    res.status(202).location(statusUrl).json({ job_id: job.id, state: job.state, status_url: statusUrl });
   });
 
   return router;

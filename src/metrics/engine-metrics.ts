@@ -3,6 +3,7 @@ import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domai
 import type { PoolStatusView } from "../inference/pool-service.js";
 import type { FrameTimings, StageTimings } from "../inference/pool-types.js";
 import { EventMetrics } from "./event-metrics.js";
+import { JobMetrics } from "./job-metrics.js";
 import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
 import { TutorMetrics } from "./tutor-metrics.js";
 
@@ -68,6 +69,8 @@ export class EngineMetrics {
   readonly tutor: TutorMetrics;
   /** The event bus' envelopes published, dropped and received malformed, per topic. */
   readonly events: EventMetrics;
+  /** The job queue's jobs completed, retried and dead-lettered, per kind. */
+  readonly jobs: JobMetrics;
 
   constructor(sources: MetricsSources, options: Partial<EngineMetricsOptions> = {}) {
     this.#sources = sources;
@@ -109,6 +112,7 @@ export class EngineMetrics {
     });
     this.tutor = new TutorMetrics(this.#registry);
     this.events = new EventMetrics(this.#registry);
+    this.jobs = new JobMetrics(this.#registry);
     // Known label values start at zero so dashboards and rate() see the series before the first event.
     for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
     for (const stage of STAGES) this.#stageLatency.zero({ stage });

@@ -57,7 +57,7 @@ export const ERROR_TABLE = {
   draining: { retryable: true, surfaces: ["api"], http: 503, meaning: "This engine process is shutting down (SIGTERM) and takes no new sessions: another process, or this one restarted, will (`Retry-After`)" },
   job_not_found: { retryable: false, surfaces: ["api"], http: 404, meaning: "No background job has that id (`GET /api/v1/jobs/{id}`)" },
   model_unavailable: { retryable: true, surfaces: ["api", "room", "pool"], http: 503, grpc: "UNAVAILABLE", meaning: "The model did not load, or the pool is unreachable: never a made-up value" },
-  overloaded: { retryable: true, surfaces: ["api", "room", "pool"], http: 503, grpc: "RESOURCE_EXHAUSTED", meaning: "The pool's queue is full" },
+  overloaded: { retryable: true, surfaces: ["api", "room", "pool"], http: 503, grpc: "RESOURCE_EXHAUSTED", meaning: "The pool's queue, or a background job kind's queue, is full" },
   deadline_exceeded: { retryable: true, surfaces: ["api", "room", "pool"], http: 504, grpc: "DEADLINE_EXCEEDED", meaning: "The work waited past its deadline" },
   unknown_stream: { retryable: false, surfaces: ["pool"], grpc: "INVALID_ARGUMENT", meaning: "A chunk or close for a stream the call has not opened" },
   stream_exists: { retryable: false, surfaces: ["pool"], grpc: "INVALID_ARGUMENT", meaning: "An open for a stream id the call already has open" },

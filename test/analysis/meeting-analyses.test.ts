@@ -1,13 +1,16 @@
 /**
- * The meeting analysis service on a real database (PGlite in memory) and a real HTTP language model server (the test
- * double of an OpenAI-compatible endpoint): what is stored, served, recomputed and shared, and every way a summary
- * is missing. The engine end to end (speech, camera, the room's trigger) is meeting-analysis.heavy.test.ts.
+ * The meeting analysis service on a real database (PGlite in memory), a real HTTP language model server (the test
+ * double of an OpenAI-compatible endpoint) and the engine's job queue (BullMQ on a real Redis when REDIS_URL is set,
+ * else in process): what is stored, served, recomputed and shared, every way a summary is missing, and the job at a
+ * session's end. The engine end to end (speech, camera, the room's trigger) is meeting-analysis.heavy.test.ts.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MeetingAnalyses } from "../../src/analysis/meeting-analyses.js";
 import { MEETING_ANALYSIS_VERSION } from "../../src/analysis/meeting-analysis-schema.js";
 import { isEngineError } from "../../src/errors.js";
+import { createJobQueue } from "../../src/jobs/create-job-queue.js";
+import type { JobQueue, JobQueueOverrides } from "../../src/jobs/job-queue.js";
 import { createLogger } from "../../src/logger.js";
 import type { Database } from "../../src/persistence/database.js";
 import { DrizzleAnalysisStore } from "../../src/persistence/drizzle-analysis-store.js";
@@ -16,14 +19,26 @@ import { DrizzleSessionStore } from "../../src/persistence/drizzle-session-store
 import { DrizzleTranscriptStore } from "../../src/persistence/drizzle-transcript-store.js";
 import { openPgliteDatabase } from "../../src/persistence/pglite-database.js";
 import { createLlmClient, llmConfigDefaults } from "../../src/tutor/llm/llm-config.js";
+import { testRedisUrl } from "../support/engine.js";
+import { deleteKeysUnder } from "../jobs/redis-keys.js";
 import { LlmTestServer } from "../support/llm-test-server.js";
 
 const SUMMARY = { summary: "Ann proposed the plan; Bob disagreed.", action_items: [{ text: "Ann sends the plan", owner: "Ann" }] };
 
 let database: Database;
 let llm: LlmTestServer;
-let failures = 0;
 const logger = createLogger("silent");
+const redisUrl = testRedisUrl();
+/** Each service gets a queue of its own (on Redis: a prefix of its own), closed after the file. */
+const run = `test-analyses-${randomUUID()}`;
+const queues: JobQueue[] = [];
+const SMALL_BACKOFF: JobQueueOverrides = { kinds: { meeting_analysis: { attempts: 3, backoffMs: 20 } } };
+
+function jobQueue(overrides: JobQueueOverrides = SMALL_BACKOFF): JobQueue {
+  const queue = createJobQueue(redisUrl, { logger }, { ...overrides, prefix: `${run}-${queues.length}` });
+  queues.push(queue);
+  return queue;
+}
 
 beforeAll(async () => {
   database = await openPgliteDatabase();
@@ -31,6 +46,8 @@ beforeAll(async () => {
   llm = await LlmTestServer.start({ tokenIntervalMs: 1 });
 });
 afterAll(async () => {
+  await Promise.all(queues.map((queue) => queue.close()));
+  if (redisUrl !== null) await deleteKeysUnder(redisUrl, run);
   await llm.close();
   await database.close();
 });
@@ -46,9 +63,9 @@ const stores = () => ({
   meetingAnalyses: new DrizzleMeetingAnalysisStore(database.db),
 });
 
-function service(model: string | null = "test-model", url: string | null = llm.baseUrl, closeGraceMs = 10_000): MeetingAnalyses {
+function service(model: string | null = "test-model", url: string | null = llm.baseUrl, closeGraceMs = 10_000, jobs = jobQueue()): MeetingAnalyses {
   const client = createLlmClient({ ...llmConfigDefaults, llmUrl: url, llmModel: model, llmFirstTokenTimeoutMs: 5_000, llmTimeoutMs: 10_000 });
-  return new MeetingAnalyses({ ...stores(), llm: { client, model }, logger, onFailure: () => (failures += 1) }, { closeGraceMs });
+  return new MeetingAnalyses({ ...stores(), llm: { client, model }, logger, jobs }, { closeGraceMs });
 }
 
 /** A meeting with two speakers and a camera row, ended unless `live`. */
@@ -150,30 +167,79 @@ describe("MeetingAnalyses", () => {
     expect(isEngineError(error) && error.code).toBe("session_not_found");
   });
 
-  it("at session end: computed in the background, skipped when already stored, failures counted; close waits, then cuts summaries", async () => {
-    const analyses = service();
+  it("at session end: a job computes and stores it once; a second ending or a later service finds it stored", async () => {
+    const jobs = jobQueue();
+    const analyses = service("test-model", llm.baseUrl, 10_000, jobs);
     const id = await meeting();
-    analyses.sessionEnded(id);
-    await analyses.close();
-    const stored = await stores().meetingAnalyses.getMeetingAnalysis(id);
-    expect(stored?.status).toBe("final");
-
     const before = llm.requests.length;
-    const second = service();
-    second.sessionEnded(id);
-    second.sessionEnded("no-such-session");
-    const failed = failures;
-    await second.close();
-    expect(llm.requests.length).toBe(before);
-    expect(failures).toBe(failed + 1);
+    await Promise.all([analyses.sessionEnded(id), analyses.sessionEnded(id)]);
+    const done = await jobs.settled(`meeting_analysis:${id}`, 10_000);
+    expect(done).toMatchObject({ state: "completed", attemptsMade: 1, result: { session_id: id, status: "final", version: MEETING_ANALYSIS_VERSION, summary_unavailable: null, computed: true } });
+    expect(llm.requests.length).toBe(before + 1);
+    expect((await stores().meetingAnalyses.getMeetingAnalysis(id))?.status).toBe("final");
+    await analyses.close();
 
-    // A summary still waiting when the grace runs out is cut, and its analysis left unstored for a later request.
+    const second = jobQueue();
+    const later = service("test-model", llm.baseUrl, 10_000, second);
+    await later.sessionEnded(id);
+    await later.close();
+    expect(await second.get(`meeting_analysis:${id}`)).toMatchObject({ state: "completed", result: { computed: false } });
+    expect(llm.requests.length).toBe(before + 1);
+  });
+
+  it("an unknown session's job is dead-lettered at once (session_not_found is not retried)", async () => {
+    const jobs = jobQueue();
+    const analyses = service("test-model", llm.baseUrl, 10_000, jobs);
+    await analyses.sessionEnded("no-such-session");
+    await analyses.close();
+    const failed = await jobs.list({ state: "failed", limit: 10, offset: 0 });
+    expect(failed.items).toEqual([expect.objectContaining({ id: "meeting_analysis:no-such-session", attemptsMade: 1, error: { code: "session_not_found", message: "no session has that id" } })]);
+  });
+
+  it("a database failure is retried with backoff; one that lasts dead-letters the job with the last error", async () => {
+    const id = await meeting();
+    // The session store failing its first `failing` reads, as a database that went away does.
+    const flaky = (failing: number) => {
+      const store = stores().store;
+      let calls = 0;
+      return new Proxy(store, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (property !== "getSession" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+          return (...args: unknown[]) => ((calls += 1) <= failing ? Promise.reject(new Error(`connection refused (read ${calls})`)) : value.apply(target, args));
+        },
+      });
+    };
+    const withStore = (failing: number, jobs: JobQueue) =>
+      new MeetingAnalyses({ ...stores(), store: flaky(failing), llm: { client: createLlmClient({ ...llmConfigDefaults, llmUrl: llm.baseUrl, llmModel: "test-model" }), model: "test-model" }, logger, jobs });
+
+    const recovering = jobQueue();
+    await withStore(1, recovering).sessionEnded(id);
+    expect(await recovering.settled(`meeting_analysis:${id}`, 10_000)).toMatchObject({ state: "completed", attemptsMade: 2, error: null });
+
+    const lasting = jobQueue();
+    const other = await meeting();
+    await withStore(100, lasting).sessionEnded(other);
+    expect(await lasting.settled(`meeting_analysis:${other}`, 10_000)).toMatchObject({
+      state: "failed",
+      attemptsMade: 3,
+      error: { code: "internal", message: "connection refused (read 3)" },
+    });
+  });
+
+  it("close waits for the session-end job, then cuts a summary still waiting: its analysis is left unstored", async () => {
     const hanging = await meeting();
-    const third = service("test-model", llm.baseUrl, 200);
+    const jobs = jobQueue();
+    const third = service("test-model", llm.baseUrl, 200, jobs);
     llm.failures.push({ kind: "hang" });
-    third.sessionEnded(hanging);
+    await third.sessionEnded(hanging);
     await llm.waitForRequest(llm.requests.length + 1);
+    const closingMs = performance.now();
     await third.close();
+    expect(performance.now() - closingMs).toBeLessThan(2_000);
     expect(await stores().meetingAnalyses.getMeetingAnalysis(hanging)).toBeNull();
+    // The attempt failed as cut short, to be retried (in process, the queue's close drops it; on Redis another process runs it).
+    const job = await jobs.settled(`meeting_analysis:${hanging}`, 2_000);
+    expect(job?.error).toMatchObject({ code: "draining" });
   });
 });

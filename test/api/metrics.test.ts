@@ -123,7 +123,11 @@ describe("GET /metrics", () => {
     expect(moved("engine_inference_asr_completed_total", { pool: "0" })).toBeGreaterThanOrEqual(1);
     expect(metricValue(after, "engine_rooms", { kind: "meeting", status: "live" })).toBeGreaterThanOrEqual(1);
 
-    // Labels carry vocabularies, never who: no session id, participant id or name anywhere.
-    for (const personal of [id, "listener", "Listener"]) expect(text).not.toContain(personal);
+    // Labels carry vocabularies, never who: no participant id or name anywhere. The session id (an opaque UUID) only
+    // in engine_room_clients, the one series per room, which says which process holds it.
+    for (const personal of ["listener", "Listener"]) expect(text).not.toContain(personal);
+    const withSessionId = text.split("\n").filter((line) => line.includes(id));
+    expect(withSessionId.length).toBeGreaterThan(0);
+    for (const line of withSessionId) expect(line).toMatch(/^engine_room_clients\{session_id="[^"]+",kind="meeting",process_id="[^"]+"\} \d+$/);
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +51,8 @@ export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Pr
     // One Whisper lane (with the cores' threads): a second lane is a second model load per engine, and the engine
     // waits for its loads before it stops. Lanes are tested on their own (asr-lanes.test.ts).
     asrLanes: 1,
+    // Engines of other test files on the same Redis database must not run this one's jobs (their sessions differ).
+    jobsPrefix: `test-${randomBytes(4).toString("hex")}`,
     ...overrides,
   });
   const engine = await startEngine(config, createLogger(config.logLevel));

@@ -64,8 +64,10 @@ export async function prepareWhisper(options: PrepareWhisperOptions): Promise<Pr
   const source = whisperSourceModel();
   const sourceStat = await stat(source.path);
   // Name the output after the source's identity, so a changed package prepares again instead of reusing stale files.
+  // A registry version is immutable: name, version and size identify the bytes. Not the mtime: every `npm ci` writes
+  // the file anew, and a graph prepared at image build time must still be found by the image's runtime stage.
   const version = createHash("sha256")
-    .update(`${PREPARE_FORMAT}|${source.packageName}@${source.packageVersion}|${sourceStat.size}|${sourceStat.mtimeMs}`)
+    .update(`${PREPARE_FORMAT}|${source.packageName}@${source.packageVersion}|${sourceStat.size}`)
     .digest("hex")
     .slice(0, 12);
   const base = join(options.modelsDir, `whisper-tiny-en-int8.${version}`);
