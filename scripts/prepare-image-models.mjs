@@ -1,7 +1,8 @@
 // The Dockerfile's runtime stage: writes the model files a pool prepares on first load into MODELS_DIR, from the
 // built dist/ and the stage's own production node_modules (no tsx), so no container prepares them at its start.
-// Run here, not copied from the build stage: a prepared Whisper graph is named after its source file's size and mtime,
-// and the runtime's own `npm ci` writes that file anew. `npm run models:prepare` (build stage) proves the models run.
+// Run here, against the packages this stage installed, so the files are exactly the ones its pools look for (a prepared
+// Whisper graph is named after its package's name, version and size). `npm run models:prepare` (build stage) proves
+// the models run.
 //   MODELS_DIR=/app/models node scripts/prepare-image-models.mjs
 import { createLogger } from "../dist/logger.js";
 import { prepareBatchedBlazeFace } from "../dist/inference/models/blazeface-graph.js";

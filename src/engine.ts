@@ -19,6 +19,7 @@ import { createJobQueue } from "./jobs/create-job-queue.js";
 import type { JobQueue } from "./jobs/job-queue.js";
 import { RedisEventBus } from "./events/redis-event-bus.js";
 import { GrpcInferenceGateway, type InferenceGateway } from "./inference/inference-gateway.js";
+import { inferenceReadiness } from "./inference/inference-readiness.js";
 import { startPoolThread, type PoolThread } from "./inference/pool-thread-handle.js";
 import { DrizzleTranscriptStore } from "./persistence/drizzle-transcript-store.js";
 import { DrizzleMeetingAnalysisStore } from "./persistence/drizzle-meeting-analysis-store.js";
@@ -32,6 +33,7 @@ import type { AnalysisStore } from "./persistence/analysis-store.js";
 import type { TranscriptStore } from "./persistence/transcript-store.js";
 import type { Logger } from "./logger.js";
 import { EngineMetrics } from "./metrics/engine-metrics.js";
+import { persistenceReadiness } from "./persistence/persistence-readiness.js";
 import { installWebSocketGlobal } from "./node-websocket.js";
 import { DrizzleSessionStore } from "./persistence/drizzle-session-store.js";
 import { openDatabase } from "./persistence/open-database.js";
@@ -41,6 +43,8 @@ import { explainMissingRooms } from "./rooms/missing-room-answers.js";
 import { assertBindable, listenOrFail, probeRedis } from "./startup-checks.js";
 import { MAX_FRAME_BYTES } from "./protocol/client-messages.js";
 import { MatchMakerRoomDirectory } from "./rooms/room-directory.js";
+import { ColyseusRoomHost } from "./rooms/colyseus-room-host.js";
+import { SessionResume } from "./rooms/session-resume.js";
 import { bridgedTransport } from "./bridge/bridge-upgrades.js";
 import { TutorBridge } from "./bridge/tutor-bridge.js";
 import { DrizzleTurnStore } from "./persistence/drizzle-turn-store.js";
@@ -94,7 +98,7 @@ export interface RunningEngine {
   /** Where the engine publishes what happens (`meeting_events`, `ai_events`, `signaling_events`): Redis with REDIS_URL. */
   events: EventBus;
   /** The in-process pool (a worker thread), when INFERENCE_URLS names none. */
-  pool: Pick<PoolThread, "ready" | "address"> | null;
+  pool: Pick<PoolThread, "ready" | "address" | "restarts" | "terminate"> | null;
   /** Every route the HTTP API answers, walked from Express' own table (the OpenAPI document must list each). */
   routes(): RouteEntry[];
   /** Drains every session (clients told, writes flushed), then closes the transport and the database. */
@@ -124,10 +128,12 @@ async function startInference(
   config: EngineConfig,
   logger: Logger,
   inferenceToken: string,
+  metrics: EngineMetrics,
 ): Promise<{ gateway: InferenceGateway; pool: PoolThread | null }> {
+  const gatewayOptions = { logger, counters: metrics.failover };
   if (config.inferenceUrls.length > 0) {
     logger.info({ pools: config.inferenceUrls }, "using remote inference pools");
-    return { gateway: new GrpcInferenceGateway(config.inferenceUrls, inferenceToken), pool: null };
+    return { gateway: new GrpcInferenceGateway(config.inferenceUrls, inferenceToken, gatewayOptions), pool: null };
   }
   const pool = await startPoolThread({
     token: inferenceToken,
@@ -138,14 +144,17 @@ async function startInference(
     port: config.inferencePort,
     logLevel: config.logLevel,
     closeTimeoutMs: 10_000,
+    logger,
+    onRestart: () => metrics.failover.threadRestarted(),
   });
   logger.info({ address: pool.address }, "in-process inference pool started on loopback");
-  return { gateway: new GrpcInferenceGateway([pool.address], inferenceToken), pool };
+  return { gateway: new GrpcInferenceGateway([pool.address], inferenceToken, gatewayOptions), pool };
 }
 
 /**
  * Starts the engine: database (migrated), Colyseus with both room kinds, the management API on the same port.
- * Sessions a previous process left open are closed as `ended` (`process_restart`).
+ * Sessions a dead process left open are restored from their persisted snapshots when they can be, else ended
+ * (`process_restart`): src/rooms/session-resume.ts.
  */
 export async function startEngine(config: EngineConfig, logger: Logger): Promise<RunningEngine> {
   installWebSocketGlobal();
@@ -171,16 +180,17 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const tutors = new DrizzleTutorStore(database.db);
   const knowledge = new DrizzleKnowledgeBaseStore(database.db);
   const turns = new DrizzleTurnStore(database.db);
-  const inference = await startInference(config, logger, secrets.inferenceToken);
-  logger.info({ database: database.kind }, "database ready");
-
-  const tokens = new JoinTokens(secrets.tokenSecret);
   const rooms = new MatchMakerRoomDirectory();
+  // Before the gateway, which counts its pools' health and failovers into it; scrapes read the gateway later.
   const metrics = new EngineMetrics({
     listRooms: () => rooms.listLocal(),
     process: () => ({ processId: matchMaker.processId, publicAddress: config.publicAddress }),
     poolStatuses: () => inference.gateway.statusOfEach(),
-  });
+  }, { perRoomSeries: config.metricsToken !== null });
+  const inference = await startInference(config, logger, secrets.inferenceToken, metrics);
+  logger.info({ database: database.kind }, "database ready");
+
+  const tokens = new JoinTokens(secrets.tokenSecret);
   const bus = eventBus(config.redisUrl, metrics, logger);
   const events = new EventPublisher(bus);
   const jobs = createJobQueue(config.redisUrl, { logger, counters: metrics.jobs }, { prefix: config.jobsPrefix });
@@ -260,7 +270,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         logger,
         metrics,
         metricsToken: config.metricsToken,
-        readiness: [draining.readiness()],
+        readiness: [draining.readiness(), persistenceReadiness(metrics.writes), inferenceReadiness(inference.gateway)],
       });
     },
   });
@@ -299,7 +309,11 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   Object.assign(urls, publicUrls(config, address.port));
   const loopback = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" ? "[::1]" : config.host.includes(":") ? `[${config.host}]` : config.host;
   localEngineUrl = `ws://${loopback}:${address.port}`;
-  await service.closeOrphans();
+  // Sessions a dead process left: restored in this one, or ended with process_restart (src/rooms/session-resume.ts).
+  const resume = new SessionResume({ store, host: new ColyseusRoomHost(), events, logger });
+  await resume.run();
+  // With several processes, one that dies while this one runs has its sessions taken over by a sweep.
+  if (config.redisUrl !== null) resume.startSweeps();
   logger.info({ url: urls.httpUrl, port: address.port, redis: config.redisUrl !== null }, "engine listening");
 
   let stopping: Promise<void> | null = null;
@@ -328,7 +342,9 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         logger.info("engine stopping: draining sessions");
+        // Synchronously, before the first await: a request arriving from here on is answered `draining`.
         draining.begin();
+        await resume.stop();
         // Still serving meanwhile: new sessions answer 503 `draining`, `/ready` 503, so a balancer moves on first.
         if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
         await bridge.close();

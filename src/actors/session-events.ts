@@ -76,6 +76,11 @@ export type ReplyStopReason = "barge_in" | "text" | "ended";
 
 export type SessionMachineEvent =
   | { type: "session.open" }
+  /**
+   * The machine restored from its persisted snapshot in a new room, after its process died (`session-resume.ts`):
+   * nobody is connected any more, the deadlines run for what is left of them, and a tutor's turn died with the process.
+   */
+  | { type: "session.resume"; maxDurationLeftMs: number; idleLeftMs: number }
   | { type: "session.end"; reason: EndReason }
   | { type: "client.join"; participantId: string; role: ParticipantRole }
   | { type: "client.drop"; participantId: string }

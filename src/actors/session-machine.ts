@@ -59,8 +59,9 @@ function stopReasonOf(event: SessionMachineEvent): ReplyStopReason {
 
 /**
  * A session's lifecycle: created → waiting → live → draining → ended.
- * `open` is parallel: `phase` (waiting/live) and `presence` (empty/occupied) so the idle timer runs only while
- * nobody is connected, in both phases. A tutoring session's `live` holds the tutor's turn loop (`tutor`): listening →
+ * `open` is parallel: `phase` (waiting/live), `presence` (empty/occupied) so the idle timer runs only while
+ * nobody is connected, in both phases, and `deadline` (the maximum duration). A persisted snapshot carries no timers:
+ * a machine restored from one is sent `session.resume`, which re-arms them for the time left. A tutoring session's `live` holds the tutor's turn loop (`tutor`): listening →
  * replying (thinking → speaking) → listening, with barge-in as a parallel region of `replying`; a meeting's `live` has
  * none.
  */
@@ -103,6 +104,7 @@ export const sessionMachine = setup({
         return context.studentId ?? (event.role === "student" ? event.participantId : null);
       },
     }),
+    forgetConnections: assign({ connected: () => [] }),
     markDisconnected: assign({
       connected: ({ context, event }) => {
         assertEvent(event, ["client.drop", "client.leave"]);
@@ -156,8 +158,9 @@ export const sessionMachine = setup({
     }),
   },
   delays: {
-    idleTimeout: ({ context }) => context.idleTimeoutMs,
-    maxDuration: ({ context }) => context.maxDurationMs,
+    // A restored machine re-arms both for what was left of them (`session.resume`), not for the full time.
+    idleTimeout: ({ context, event }) => (event.type === "session.resume" ? event.idleLeftMs : context.idleTimeoutMs),
+    maxDuration: ({ context, event }) => (event.type === "session.resume" ? event.maxDurationLeftMs : context.maxDurationMs),
     // Counted from the speech's onset: the pool confirms speech only after some of it (`heardMs`).
     minInterruption: ({ context, event }) => {
       const heardMs = event.type === "speech.started" ? (event.heardMs ?? 0) : 0;
@@ -199,7 +202,6 @@ export const sessionMachine = setup({
     },
     open: {
       type: "parallel",
-      after: { maxDuration: { target: "draining", actions: "recordMaxDuration" } },
       on: {
         "session.end": { target: "draining", actions: "recordEndRequest" },
         "client.join": { actions: ["markConnected", "recordStudent"] },
@@ -223,6 +225,8 @@ export const sessionMachine = setup({
                 meeting: {},
                 tutor: {
                   initial: "starting",
+                  // A restored session's turn died with its process: the loop listens again (leaving `replying` stops it).
+                  on: { "session.resume": { target: ".listening" } },
                   states: {
                     starting: {
                       always: [
@@ -286,9 +290,22 @@ export const sessionMachine = setup({
             empty: {
               always: { guard: "anyoneConnected", target: "occupied" },
               after: { idleTimeout: { target: "#session.draining", actions: "recordIdleTimeout" } },
+              // Re-entered, so the idle timer (which a persisted snapshot does not carry) runs again.
+              on: { "session.resume": { target: "empty", reenter: true, actions: "forgetConnections" } },
             },
             occupied: {
               always: { guard: "nobodyConnected", target: "empty" },
+              on: { "session.resume": { target: "empty", actions: "forgetConnections" } },
+            },
+          },
+        },
+        // The maximum duration, in a region of its own so that `session.resume` can re-arm it by re-entering.
+        deadline: {
+          initial: "running",
+          states: {
+            running: {
+              after: { maxDuration: { target: "#session.draining", actions: "recordMaxDuration" } },
+              on: { "session.resume": { target: "running", reenter: true } },
             },
           },
         },

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from "express";
 import { z } from "zod";
 import { EngineError, isEngineError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { isDatabaseUnavailable } from "../persistence/database-errors.js";
 
 /** Codes whose answer says when to try again: capacity and availability that come back on their own. */
 const RETRY_AFTER_CODES: ReadonlySet<ErrorCode> = new Set(["max_sessions", "rate_limited", "draining", "database_unavailable"]);
@@ -75,9 +76,14 @@ export function requestFailure(error: unknown, logger: Logger, path: string): En
   return answer;
 }
 
-/** The engine's own errors, body parsers', bad paths' and Express' client errors, as the engine's; null otherwise. */
+/**
+ * The engine's own errors, body parsers', bad paths' and Express' client errors, as the engine's; null otherwise.
+ * The database not answering (a driver's connection error, or an `internal` caused by one) is `database_unavailable`
+ * on every route: retryable, not the 500 of a bug.
+ */
 function knownFailure(error: unknown): EngineError | null {
-  if (isEngineError(error)) return error;
+  if (isEngineError(error)) return error.code === "internal" && isDatabaseUnavailable(error.cause) ? databaseUnavailable(error) : error;
+  if (isDatabaseUnavailable(error)) return databaseUnavailable(error);
   const parserFailure = bodyParserFailure(error);
   if (parserFailure === "entity.parse.failed") return new EngineError("invalid_request", "the body is not valid JSON");
   if (parserFailure === "entity.too.large") return new EngineError("payload_too_large", "the body is too large");
@@ -88,6 +94,11 @@ function knownFailure(error: unknown): EngineError | null {
   }
   const clientStatus = clientErrorStatus(error);
   return clientStatus === null ? null : fromClientStatus(clientStatus);
+}
+
+/** The answer's message says only that: the driver's error (its query and parameters) stays out of the body and the log. */
+function databaseUnavailable(cause: unknown): EngineError {
+  return new EngineError("database_unavailable", "the database is not answering; try again", { cause });
 }
 
 /**

@@ -78,14 +78,20 @@ export interface ApiDeps {
   readiness: readonly ReadinessCheck[];
 }
 
-/** The database answers a round trip. */
+/** A probe must answer even when a database connection hangs on a lost query: not ready past this. */
+const DATABASE_PING_TIMEOUT_MS = 2_000;
+
+/** The database answers a round trip within DATABASE_PING_TIMEOUT_MS. */
 function databaseReadiness(store: SessionStore): ReadinessCheck {
   return {
     name: "database",
-    check: () => store.ping().then(
-      () => ({ ok: true, value: "ok" }),
-      () => ({ ok: false, value: "unreachable", reason: "the database is unreachable" }),
-    ),
+    check: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), DATABASE_PING_TIMEOUT_MS)));
+      const answer = await Promise.race([store.ping().then(() => "ok" as const, () => "unreachable" as const), timedOut]);
+      clearTimeout(timer);
+      return answer === "ok" ? { ok: true, value: "ok" } : { ok: false, value: answer === "timeout" ? "not_answering" : "unreachable", reason: "the database is unreachable" };
+    },
   };
 }
 

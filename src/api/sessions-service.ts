@@ -85,8 +85,8 @@ export class SessionsService {
         maxDurationMs: session.maxDurationMs,
         tutorId: session.tutorId,
         kbId: session.kbId,
-        // Not stored with the session: they matter only to its room, which lives as long as the session does (a
-        // session whose process dies is ended, never re-created from its record). Unset ones take the room's defaults.
+        // Not columns of the session: its room stores every option it was made with (`room_options`), to re-create
+        // it after a crash (src/rooms/session-resume.ts). Unset ones take the room's defaults.
         ...(input.noiseSuppression === undefined ? {} : { noiseSuppression: input.noiseSuppression }),
         ...(input.videoFps === undefined ? {} : { videoFps: input.videoFps }),
       });
@@ -143,19 +143,6 @@ export class SessionsService {
       name: input.name ?? input.participantId,
       ttlMs: input.ttlMs ?? this.deps.config.tokenTtlMs,
     });
-  }
-
-  /** Sessions a dead process left open: end those no room holds any more. */
-  async closeOrphans(): Promise<string[]> {
-    const [open, roomIds] = await Promise.all([this.deps.store.listOpenSessions(), this.deps.rooms.listIds()]);
-    const live = new Set(roomIds);
-    const orphans = open.filter((session) => !live.has(session.id));
-    for (const session of orphans) {
-      await this.deps.store.recordTransition({ sessionId: session.id, status: "ended", snapshot: session.snapshot, reason: "process_restart", at: new Date() });
-      this.deps.events.publish("meeting.ended", session.id, { reason: "process_restart" });
-    }
-    if (orphans.length > 0) this.deps.logger.warn({ count: orphans.length }, "closed sessions left open by a previous process");
-    return orphans.map((session) => session.id);
   }
 
   private async require(sessionId: string): Promise<SessionRecord> {

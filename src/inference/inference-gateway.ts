@@ -1,7 +1,9 @@
-import type { Logger } from "../logger.js";
-import { AudioLink, type AudioLinkEvents } from "./grpc/audio-link.js";
-import { PoolClient } from "./grpc/pool-client.js";
+import { createLogger, type Logger } from "../logger.js";
+import { AudioLink, type AudioLinkEvents, type AudioLinkOptions } from "./grpc/audio-link.js";
+import { isPoolUnreachable, PoolClient } from "./grpc/pool-client.js";
+import { PoolMonitor, type FailoverCounters, type PoolHealthView, type PoolMonitorOptions } from "./grpc/pool-monitor.js";
 import { VideoLink, type VideoLinkEvents } from "./grpc/video-link.js";
+import type { ModelTask } from "./registry/model-module.js";
 import type { DeepfakeResult, EnhanceImageRequest, EnhanceImageResult, ImageCallOptions, ImageFacesResult } from "./image-types.js";
 import type { PoolStatusView } from "./pool-service.js";
 import type { StreamOpen, SynthesisOptions, SynthesisRequest, SynthesisResult, TranscribeResult, VideoStreamOpen } from "./pool-types.js";
@@ -63,70 +65,118 @@ export interface InferenceGateway {
   status(): Promise<PoolStatusView>;
   /** Every pool's status, in configuration order (metrics keep one series per pool). */
   statusOfEach(): Promise<PoolStatusView>[];
+  /** Every pool's health as last checked, its tasks and this gateway's links on it, in configuration order. */
+  pools(): PoolHealthView[];
   close(): void;
 }
 
+export interface GrpcGatewayOptions {
+  /** The gateway's own log lines (pool health); links log through the room's logger. */
+  logger: Logger;
+  /** Health changes, moved links and retried calls, for the metrics (src/metrics/failover-metrics.ts). */
+  counters: FailoverCounters;
+  monitor: Partial<PoolMonitorOptions>;
+  audioLink: Partial<AudioLinkOptions>;
+}
+
+/** What each kind of work needs a pool to serve: placement prefers a pool reporting every one of them loaded. */
+const AUDIO_TASKS: readonly ModelTask[] = ["vad", "asr"];
+const VIDEO_TASKS: readonly ModelTask[] = ["face_detect", "face_expression"];
+
 /**
- * Pool workers over gRPC (`host:port` each), every call carrying INFERENCE_TOKEN; each new room link goes to the
- * next worker in turn.
+ * Pool workers over gRPC (`host:port` each), every call carrying INFERENCE_TOKEN. Each pool's grpc.health.v1 is
+ * watched (PoolMonitor): a new room link or request goes to the least loaded healthy pool serving its tasks; a link
+ * whose pool dies or turns unhealthy moves to another healthy one and replays what that pool had not finished (see
+ * AudioLink); a request that finds its pool unreachable is sent once more to another healthy pool. Every request
+ * the gateway sends is safe to send twice (it changes nothing in a pool: a recording transcribed, a sentence
+ * spoken, an image analysed), and only one that never got an answer is.
  */
 export class GrpcInferenceGateway implements InferenceGateway {
   readonly #clients: PoolClient[];
-  #next = 0;
+  readonly #monitor: PoolMonitor;
+  readonly #counters: FailoverCounters;
+  readonly #audioLink: Partial<AudioLinkOptions>;
 
-  constructor(addresses: readonly string[], token: string) {
+  constructor(addresses: readonly string[], token: string, options: Partial<GrpcGatewayOptions> = {}) {
     if (addresses.length === 0) throw new Error("at least one inference pool address is needed");
     this.#clients = addresses.map((address) => new PoolClient(address, { token }));
-  }
-
-  #pick(): PoolClient {
-    const client = this.#clients[this.#next % this.#clients.length];
-    this.#next += 1;
-    if (client === undefined) throw new Error("no inference pool client");
-    return client;
+    this.#counters = options.counters ?? {};
+    this.#audioLink = options.audioLink ?? {};
+    const logger = (options.logger ?? createLogger("silent")).child({ component: "inference-gateway" });
+    this.#monitor = new PoolMonitor(this.#clients, logger, this.#counters, options.monitor);
   }
 
   openAudioLink(events: AudioLinkEvents, logger: Logger): AudioLinkHandle {
-    return new AudioLink(this.#pick(), events, logger);
+    const counted: AudioLinkEvents = {
+      ...events,
+      retentionDropped: (streamId, ms) => {
+        this.#counters.retentionDropped?.(ms);
+        events.retentionDropped?.(streamId, ms);
+      },
+    };
+    return new AudioLink(this.#monitor.route("audio", AUDIO_TASKS), counted, logger, this.#audioLink);
   }
 
   openVideoLink(events: VideoLinkEvents, logger: Logger): VideoLinkHandle {
-    return new VideoLink(this.#pick(), events, logger);
+    return new VideoLink(this.#monitor.route("video", VIDEO_TASKS), events, logger);
   }
 
   transcribe(pcm16: Uint8Array, sampleRate: number): Promise<TranscribeResult> {
-    return this.#pick().transcribe(pcm16, sampleRate);
+    return this.#request("Transcribe", AUDIO_TASKS, (client) => client.transcribe(pcm16, sampleRate));
   }
 
   transcribeWav(wav: Uint8Array): Promise<TranscribeResult> {
-    return this.#pick().transcribeWav(wav);
+    return this.#request("Transcribe", AUDIO_TASKS, (client) => client.transcribeWav(wav));
   }
 
   synthesize(request: SynthesisRequest, options?: SynthesisOptions): Promise<SynthesisResult> {
-    return this.#pick().synthesize(request, options);
+    return this.#request("Synthesize", ["tts"], (client) => client.synthesize(request, options));
   }
 
   detectFaces(image: Uint8Array, options?: ImageCallOptions): Promise<ImageFacesResult> {
-    return this.#pick().detectFaces(image, options);
+    return this.#request("DetectFaces", VIDEO_TASKS, (client) => client.detectFaces(image, options));
   }
 
   enhanceImage(request: EnhanceImageRequest, options?: ImageCallOptions): Promise<EnhanceImageResult> {
-    return this.#pick().enhanceImage(request, options);
+    return this.#request("EnhanceImage", ["super_resolution"], (client) => client.enhanceImage(request, options));
   }
 
   detectDeepfake(image: Uint8Array, options?: ImageCallOptions): Promise<DeepfakeResult> {
-    return this.#pick().detectDeepfake(image, options);
+    return this.#request("DetectDeepfake", ["deepfake"], (client) => client.detectDeepfake(image, options));
   }
 
   status(): Promise<PoolStatusView> {
-    return this.#pick().status();
+    return this.#request("GetStatus", [], (client) => client.status());
   }
 
   statusOfEach(): Promise<PoolStatusView>[] {
     return this.#clients.map((client) => client.status());
   }
 
+  pools(): PoolHealthView[] {
+    return this.#monitor.views();
+  }
+
   close(): void {
+    this.#monitor.close();
     for (const client of this.#clients) client.close();
+  }
+
+  /**
+   * One request on the pool placement picks (with none healthy, the first configured: it answers
+   * `model_unavailable` at once); if that pool turns out unreachable, once more on another healthy one.
+   */
+  async #request<T>(rpc: string, tasks: readonly ModelTask[], send: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = this.#monitor.pick(tasks) ?? this.#monitor.after(null);
+    try {
+      return await send(client);
+    } catch (error) {
+      if (!isPoolUnreachable(error)) throw error;
+      this.#monitor.unreachable(client, error instanceof Error ? error.message : String(error));
+      const other = this.#monitor.pick(tasks, client);
+      if (other === null || other === client) throw error;
+      this.#counters.unaryRetried?.(rpc);
+      return send(other);
+    }
   }
 }

@@ -3,16 +3,23 @@ import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domai
 import type { PoolStatusView } from "../inference/pool-service.js";
 import type { FrameTimings, StageTimings } from "../inference/pool-types.js";
 import { EventMetrics } from "./event-metrics.js";
+import { WriteMetrics } from "./write-metrics.js";
 import { JobMetrics } from "./job-metrics.js";
+import { FailoverMetrics } from "./failover-metrics.js";
 import { renderPoolMetrics, type PoolSnapshot } from "./pool-metrics.js";
 import { TutorMetrics } from "./tutor-metrics.js";
 
 export interface EngineMetricsOptions {
   /** How long a scrape waits for each pool's status; a pool slower than this is reported down for that scrape. */
   poolStatusTimeoutMs: number;
+  /**
+   * One `engine_room_clients` series per room, with its session id: which process holds which room. Only behind
+   * METRICS_TOKEN: an open `/metrics` names no session.
+   */
+  perRoomSeries: boolean;
 }
 
-export const DEFAULT_ENGINE_METRICS_OPTIONS: EngineMetricsOptions = { poolStatusTimeoutMs: 1_000 };
+export const DEFAULT_ENGINE_METRICS_OPTIONS: EngineMetricsOptions = { poolStatusTimeoutMs: 1_000, perRoomSeries: false };
 
 /** Where an error was answered or seen; with the stable error code, the only labels errors carry. */
 export type ErrorSource = "room" | "join" | "api" | "pool" | "database" | "scrape" | "process";
@@ -38,13 +45,13 @@ export interface MetricsSources {
 const SECONDS_PER_MS = 1 / 1000;
 /** Speech latencies: tens of ms (queue wait) to seconds (a long utterance on a busy CPU). */
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16];
-const DB_WRITE_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const STAGES = ["asr_queue_wait", "asr_run", "speech_end_to_transcript"] as const;
 
 /**
  * The engine's Prometheus metrics, in a registry of its own (never prom-client's global one: several engines may
  * share a process, as in tests). Labels carry only bounded vocabularies (kinds, statuses, message types, error codes,
- * write labels, pool positions), never participant ids or names; session ids only in `engine_room_clients`.
+ * write labels, pool positions), never participant ids or names; session ids only in `engine_room_clients`, and only
+ * behind METRICS_TOKEN.
  */
 export class EngineMetrics {
   readonly #registry = new Registry();
@@ -61,7 +68,6 @@ export class EngineMetrics {
   readonly #transcriptsPersisted: Counter;
   readonly #videoFrames: Counter<"outcome">;
   readonly #videoLatency: Histogram<"stage">;
-  readonly #dbWrites: Histogram<"write">;
   readonly #errors: Counter<"source" | "code">;
   readonly #poolStatusFailures: Counter<"pool">;
   readonly #repliesSuppressed: Counter;
@@ -69,6 +75,10 @@ export class EngineMetrics {
   readonly tutor: TutorMetrics;
   /** The event bus' envelopes published, dropped and received malformed, per topic. */
   readonly events: EventMetrics;
+  /** The rooms' database writes: attempts, retries, losses, buffered writes, degraded rooms (also read by `/ready`). */
+  readonly writes: WriteMetrics;
+  /** The inference pools' health, links moved between them, requests retried, pool threads restarted. */
+  readonly failover: FailoverMetrics;
   /** The job queue's jobs completed, retried and dead-lettered, per kind. */
   readonly jobs: JobMetrics;
 
@@ -81,7 +91,7 @@ export class EngineMetrics {
     this.#clients = new Gauge({ name: "engine_connected_clients", help: "Client connections to the rooms of this process.", registers });
     this.#processInfo = new Gauge({ name: "engine_process_info", help: "Always 1: this process's matchmaking id and PUBLIC_ADDRESS.", labelNames: ["process_id", "public_address"], registers });
     // The one series per session: several processes behind Redis must say which holds which room. A session id is an
-    // opaque UUID (no personal data) and the series are bounded by MAX_SESSIONS.
+    // opaque UUID (no personal data), the series are bounded by MAX_SESSIONS, and only a private /metrics has them.
     this.#roomInfo = new Gauge({ name: "engine_room_clients", help: "Connections of each session room this process holds.", labelNames: ["session_id", "kind", "process_id"], registers });
     this.#received = new Counter({ name: "engine_messages_received_total", help: "Client messages received by type (audio frames included).", labelNames: ["type"], registers });
     this.#sent = new Counter({ name: "engine_messages_sent_total", help: "Messages sent to clients by type (one per recipient).", labelNames: ["type"], registers });
@@ -102,7 +112,6 @@ export class EngineMetrics {
       registers,
     });
     this.#transcriptsPersisted = new Counter({ name: "engine_transcripts_persisted_total", help: "Final transcript segments written to the database.", registers });
-    this.#dbWrites = new Histogram({ name: "engine_db_write_seconds", help: "Duration of the rooms' database writes by kind of write.", labelNames: ["write"], buckets: DB_WRITE_BUCKETS_S, registers });
     this.#errors = new Counter({ name: "engine_errors_total", help: "Errors by where they surfaced and their stable code.", labelNames: ["source", "code"], registers });
     this.#poolStatusFailures = new Counter({ name: "engine_inference_status_failures_total", help: "Scrapes where a pool's status failed or timed out.", labelNames: ["pool"], registers });
     this.#repliesSuppressed = new Counter({
@@ -112,6 +121,8 @@ export class EngineMetrics {
     });
     this.tutor = new TutorMetrics(this.#registry);
     this.events = new EventMetrics(this.#registry);
+    this.writes = new WriteMetrics(this.#registry, (code) => this.error("database", code));
+    this.failover = new FailoverMetrics(this.#registry);
     this.jobs = new JobMetrics(this.#registry);
     // Known label values start at zero so dashboards and rate() see the series before the first event.
     for (const type of RECEIVED_MESSAGE_TYPES) this.#received.inc({ type }, 0);
@@ -162,12 +173,6 @@ export class EngineMetrics {
     this.#transcriptsPersisted.inc();
   }
 
-  /** One database write of a room; `write` is its label (`participant.joined`, `lifecycle.live`, ...). */
-  dbWrite(write: string, durationMs: number, ok: boolean): void {
-    this.#dbWrites.observe({ write }, durationMs * SECONDS_PER_MS);
-    if (!ok) this.error("database", "write_failed");
-  }
-
   error(source: ErrorSource, code: string): void {
     this.#errors.inc({ source, code });
   }
@@ -197,7 +202,9 @@ export class EngineMetrics {
     this.#processInfo.reset();
     this.#processInfo.set({ process_id: processId, public_address: publicAddress ?? "" }, 1);
     this.#roomInfo.reset();
-    for (const room of rooms) this.#roomInfo.set({ session_id: room.sessionId, kind: room.kind, process_id: processId }, room.clients);
+    if (this.#options.perRoomSeries) {
+      for (const room of rooms) this.#roomInfo.set({ session_id: room.sessionId, kind: room.kind, process_id: processId }, room.clients);
+    }
   }
 
   async #collectPools(): Promise<PoolSnapshot[]> {

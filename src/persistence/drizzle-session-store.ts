@@ -3,7 +3,7 @@
  * Every mutation runs in one transaction that bumps the session's `updated_at`/`last_activity_at` (which also
  * proves the session exists) and appends the matching row to `session_events`.
  */
-import { and, asc, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import { EngineError } from "../errors.js";
 import type { EngineDb } from "./database.js";
 import { participants, sessionEvents, sessions, type ParticipantRow, type SessionEventRow, type SessionRow } from "./schema.js";
@@ -14,6 +14,7 @@ import type {
   ParticipantRecord,
   SessionEventRecord,
   SessionQuery,
+  SessionClaim,
   SessionRecord,
   SessionStore,
   TransitionInput,
@@ -74,6 +75,8 @@ export class DrizzleSessionStore implements SessionStore {
             status: "created",
             endReason: null,
             snapshot: null,
+            processId: null,
+            roomOptions: null,
             createdAt: input.at,
             updatedAt: input.at,
             lastActivityAt: input.at,
@@ -139,6 +142,22 @@ export class DrizzleSessionStore implements SessionStore {
         ...(status === "ended" ? { endedAt: at } : {}),
       });
       await insertEvent(tx, { sessionId, type: `lifecycle.${status}`, participantId: null, data: { reason }, at });
+    });
+  }
+
+  async claimSession(input: SessionClaim): Promise<boolean> {
+    const { sessionId, processId, previousProcessId, at } = input;
+    const held = previousProcessId === null ? isNull(sessions.processId) : eq(sessions.processId, previousProcessId);
+    return this.db.transaction(async (tx) => {
+      const claimed = await tx
+        .update(sessions)
+        .set({ processId, updatedAt: at, ...(input.roomOptions === undefined ? {} : { roomOptions: input.roomOptions }) })
+        .where(and(eq(sessions.id, sessionId), ne(sessions.status, "ended"), held))
+        .returning({ id: sessions.id });
+      if (claimed.length === 0) return false;
+      const data = { process_id: processId, previous_process_id: previousProcessId };
+      await insertEvent(tx, { sessionId, type: "room.claimed", participantId: null, data, at });
+      return true;
     });
   }
 
@@ -292,6 +311,8 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     status: row.status,
     endReason: row.endReason,
     snapshot: row.snapshot ?? null,
+    processId: row.processId,
+    roomOptions: row.roomOptions ?? null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     lastActivityAt: row.lastActivityAt,

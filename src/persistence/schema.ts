@@ -29,6 +29,10 @@ export const sessions = pgTable(
     endReason: text("end_reason"),
     /** The lifecycle machine's persisted snapshot; null until the first transition. */
     snapshot: jsonb("snapshot").$type<unknown>(),
+    /** The Colyseus process whose room holds the session; null until a room opens it (and for older sessions). */
+    processId: text("process_id"),
+    /** The options its room was created with, to re-create it after a crash; null for sessions from before them. */
+    roomOptions: jsonb("room_options").$type<unknown>(),
     createdAt: timestampTz("created_at").notNull(),
     updatedAt: timestampTz("updated_at").notNull(),
     lastActivityAt: timestampTz("last_activity_at").notNull(),

@@ -15,6 +15,10 @@ export interface SessionRecord {
   endReason: string | null;
   /** The lifecycle machine's persisted snapshot (XState `getPersistedSnapshot()`), JSON. */
   snapshot: unknown;
+  /** The engine process (Colyseus `processId`) whose room holds the session; null before a room opened it. */
+  processId: string | null;
+  /** The options its room was created with (JSON), kept to re-create the room after a crash; null before that. */
+  roomOptions: unknown;
   createdAt: Date;
   updatedAt: Date;
   lastActivityAt: Date;
@@ -72,6 +76,20 @@ export interface TurnStateInput {
   at: Date;
 }
 
+/**
+ * A process takes a session for its room: when a room first opens it (`previousProcessId` null), or to restore or end
+ * it after its process died. Compare-and-set: it succeeds only while the session is open and still held by
+ * `previousProcessId`, so of several processes taking over one session exactly one wins.
+ */
+export interface SessionClaim {
+  sessionId: string;
+  processId: string;
+  previousProcessId: string | null;
+  /** Stored with the claim when given (a first open); a takeover keeps what is stored. */
+  roomOptions?: Record<string, unknown>;
+  at: Date;
+}
+
 export interface ParticipantChange {
   sessionId: string;
   participantId: string;
@@ -106,10 +124,16 @@ export interface SessionStore {
   listSessions(query: SessionQuery): Promise<{ items: SessionRecord[]; total: number }>;
   /** Sessions whose status is not `ended`. */
   countOpenSessions(): Promise<number>;
-  /** Sessions whose status is not `ended` (at start-up: candidates for `process_restart`). */
+  /** Sessions whose status is not `ended` (at start-up and in each sweep: candidates for restoring, see `session-resume.ts`). */
   listOpenSessions(): Promise<SessionRecord[]>;
   /** Set status + snapshot (+ end reason and `endedAt` when `ended`); event `lifecycle.<status>` with `{reason}`. */
   recordTransition(input: TransitionInput): Promise<void>;
+  /**
+   * Set `processId` (and `roomOptions` when given) if the session is not ended and `processId` is still
+   * `previousProcessId`; event `room.claimed` with `{process_id, previous_process_id}`. True when it did. Bumps
+   * `updatedAt` only: a claim is no participant activity, and `lastActivityAt` is what idle time is measured from.
+   */
+  claimSession(input: SessionClaim): Promise<boolean>;
   /** Set the snapshot (status unchanged); event `turn.<state>` with `{turn_id}`. */
   recordTurnState(input: TurnStateInput): Promise<void>;
   /** First join inserts, a later join updates name/role; sets connected, clears leftAt; event `participant.joined`. */

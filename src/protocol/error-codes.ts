@@ -53,7 +53,7 @@ export const ERROR_TABLE = {
   rate_limited: { retryable: true, surfaces: ["api", "room"], http: 429, meaning: "Over a request, message or audio budget (`Retry-After` on the API)" },
   max_sessions: { retryable: true, surfaces: ["api"], http: 503, meaning: "`MAX_SESSIONS` open sessions (`Retry-After`)" },
   not_ready: { retryable: true, surfaces: ["api"], http: 503, meaning: "`/ready`: the database or the rooms are not accepting yet" },
-  database_unavailable: { retryable: true, surfaces: ["api"], http: 503, meaning: "The database did not answer (creating a session or a token while it is down); try again (`Retry-After`)" },
+  database_unavailable: { retryable: true, surfaces: ["api", "join"], http: 503, join: 444, meaning: "The database did not answer (creating a session or a token, or joining, while it is down); try again (`Retry-After`)" },
   draining: { retryable: true, surfaces: ["api"], http: 503, meaning: "This engine process is shutting down (SIGTERM) and takes no new sessions: another process, or this one restarted, will (`Retry-After`)" },
   job_not_found: { retryable: false, surfaces: ["api"], http: 404, meaning: "No background job has that id (`GET /api/v1/jobs/{id}`)" },
   model_unavailable: { retryable: true, surfaces: ["api", "room", "pool"], http: 503, grpc: "UNAVAILABLE", meaning: "The model did not load, or the pool is unreachable: never a made-up value" },

@@ -1,5 +1,6 @@
 import { ServerError, type AuthContext } from "@colyseus/core";
 import { z } from "zod";
+import { isDatabaseUnavailable } from "../persistence/database-errors.js";
 import { JoinRejection } from "../auth/join-rejections.js";
 import { ROLES_BY_KIND, SESSION_KINDS, type SessionKind, type ParticipantRole } from "../domain.js";
 import type { SampleRate } from "../inference/pool-types.js";
@@ -107,11 +108,15 @@ export async function authorizeJoin(
       ...(options.data.noise_suppression === undefined ? {} : { noiseSuppression: options.data.noise_suppression }),
     };
   } catch (error) {
-    if (error instanceof JoinRejection) {
-      deps.logger.info({ code: error.code }, "join rejected");
-      deps.metrics.error("join", error.code);
-      throw new ServerError(error.numericCode, error.code);
+    // A database that does not answer is a retryable refusal; the driver's message (SQL, ids) never reaches clients.
+    const rejection = error instanceof JoinRejection ? error : isDatabaseUnavailable(error) ? new JoinRejection("database_unavailable") : null;
+    if (rejection !== null) {
+      deps.logger.info({ code: rejection.code }, "join rejected");
+      deps.metrics.error("join", rejection.code);
+      throw new ServerError(rejection.numericCode, rejection.code);
     }
-    throw error;
+    deps.logger.error({ err: error }, "join authorization failed");
+    deps.metrics.error("join", "internal");
+    throw new ServerError(500, "internal");
   }
 }

@@ -22,7 +22,9 @@ import type { RoomAudio } from "./room-audio.js";
 import type { RoomVideo } from "./room-video.js";
 import type { RoomTutor } from "./room-tutor.js";
 import type { RoomConnections, SessionClient } from "./room-connections.js";
-import type { SessionRoomMetadata } from "./room-options.js";
+import type { RoomRestore, SessionRoomMetadata } from "./room-options.js";
+import { restoreSessionActor } from "../actors/session-restore.js";
+import { EngineError } from "../errors.js";
 
 export type SessionActor = Actor<typeof sessionMachine>;
 
@@ -88,9 +90,13 @@ export abstract class MachineRoom extends GuardedRoom {
   }
 
 
-  /** The session's actor, listened to but not started (its first snapshot needs the parts it is one of). */
-  protected createMachine(input: SessionMachineInput): SessionActor {
-    const actor = createActor(sessionMachine, { input });
+  /**
+   * The session's actor, listened to but not started (its first snapshot needs the parts it is one of): a new one, or
+   * the one `restore` carries the persisted snapshot of.
+   */
+  protected createMachine(input: SessionMachineInput, restore?: RoomRestore): SessionActor {
+    const actor = restore === undefined ? createActor(sessionMachine, { input }) : restoreSessionActor(input, restore.snapshot);
+    if (actor === null) throw new EngineError("internal", "the session's persisted machine snapshot cannot be restored");
     // The room's side of what the machine asks runs guarded: XState rethrows a listener's exception outside any hook.
     actor.on("*", (emitted) => this.guarded(emitted.type, () => this.onMachineEmitted(emitted)));
     // An observer's exception would be rethrown by XState outside any hook: guarded too. Two functions, not an
@@ -276,6 +282,11 @@ export abstract class MachineRoom extends GuardedRoom {
   /** Sets the parts once, before the machine starts. */
   protected assemble(parts: SessionParts): void {
     this.#parts = parts;
+  }
+
+  /** False in a room whose `onCreate` stopped before its parts were made (a claim lost to another process). */
+  protected get assembled(): boolean {
+    return this.#parts !== undefined;
   }
 
   /** What draining waits for before the session may end. */

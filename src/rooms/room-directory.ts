@@ -19,8 +19,6 @@ export interface RoomDirectory {
   exists(sessionId: string): Promise<boolean>;
   /** Ask the room to drain and end; resolves with the status it reached (or `null` when no room answered). */
   requestEnd(sessionId: string, reason: EndReason, timeoutMs: number): Promise<SessionStatus | null>;
-  /** Ids of every session room in the cluster. */
-  listIds(): Promise<string[]>;
   /** Rooms of this process only: with Redis every process sees the whole cluster, and each reports its own. */
   listLocal(): Promise<LocalRoomListing[]>;
 }
@@ -40,11 +38,6 @@ export class MatchMakerRoomDirectory implements RoomDirectory {
     const status: unknown = await matchMaker.remoteRoomCall(sessionId, "requestEnd", [reason], timeoutMs);
     const parsed = z.enum(SESSION_STATUSES).safeParse(status);
     return parsed.success ? parsed.data : null;
-  }
-
-  async listIds(): Promise<string[]> {
-    const rooms = await matchMaker.query({});
-    return rooms.map((room) => room.roomId);
   }
 
   async listLocal(): Promise<LocalRoomListing[]> {

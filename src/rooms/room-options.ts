@@ -2,6 +2,19 @@ import { z } from "zod";
 import { SESSION_KINDS, type SessionKind, type SessionStatus } from "../domain.js";
 import { DEFAULT_VIDEO_FPS, MAX_VIDEO_FPS } from "../protocol/client-messages.js";
 
+/**
+ * What a room re-created after its process died is given (`session-resume.ts`): the process it takes the session
+ * from (its claim succeeds only while that one still holds it), the machine's persisted snapshot as stored, and what
+ * is left of the deadlines.
+ */
+export const roomRestoreSchema = z.object({
+  fromProcessId: z.string().min(1),
+  snapshot: z.unknown(),
+  maxDurationLeftMs: z.number().int().positive(),
+  idleLeftMs: z.number().int().positive(),
+});
+export type RoomRestore = z.infer<typeof roomRestoreSchema>;
+
 /** Options the management API creates a room with (`matchMaker.createRoom(kind, options)`). */
 export const roomCreateOptionsSchema = z.object({
   sessionId: z.string().min(1),
@@ -19,7 +32,13 @@ export const roomCreateOptionsSchema = z.object({
   kbId: z.string().min(1).nullable().default(null),
   /** Camera frames a second each participant may send (session option `video_fps`). */
   videoFps: z.number().int().min(1).max(MAX_VIDEO_FPS).default(DEFAULT_VIDEO_FPS),
+  /** When the room first opened (epoch ms): the origin of the session's media offsets, kept by a restored room. */
+  startedAtMs: z.number().int().positive().optional(),
+  /** Present when the room restores a session whose process died; never stored with the options. */
+  restore: roomRestoreSchema.optional(),
 });
+/** The options as a room holds them (defaults filled in). */
+export type RoomOptions = z.infer<typeof roomCreateOptionsSchema>;
 /** What a creator passes (defaults may be left out: the room parses them in). */
 export type RoomCreateOptions = z.input<typeof roomCreateOptionsSchema>;
 

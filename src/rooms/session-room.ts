@@ -1,10 +1,13 @@
-import { CloseCode, ServerError } from "@colyseus/core";
+import { CloseCode, matchMaker, ServerError } from "@colyseus/core";
+import { turnState } from "../actors/session-machine.js";
+import type { ParticipantRole } from "../domain.js";
 import { JOIN_REJECTIONS } from "../auth/join-rejections.js";
 import { resultEvent, type ParticipantResult } from "../actors/session-events.js";
 import { ClientInbox } from "./client-inbox.js";
 import { joinAuthSchema, withSharedStrings } from "./join-authorization.js";
 import { MachineRoom } from "./machine-room.js";
-import { roomCreateOptionsSchema } from "./room-options.js";
+import { roomCreateOptionsSchema, type RoomOptions, type RoomRestore } from "./room-options.js";
+import { claimRoomSession, endUnrestored, restoreSeats, type RestoredSeat } from "./room-restore.js";
 import { OrderedWrites } from "./ordered-writes.js";
 import { AnalysisWrites } from "./analysis-writes.js";
 import type { MediaErrorCode } from "./error-notices.js";
@@ -52,11 +55,31 @@ export abstract class SessionRoom extends MachineRoom {
     this.maxClients = options.maxParticipants + 1;
     this.maxMessagesPerSecond = HARD_MESSAGES_PER_SECOND;
     this.log = this.deps.logger.child({ session_id: options.sessionId, kind: options.kind });
+    // The session's media offsets count from its room's first opening, across restores.
+    const startedAtMs = options.startedAtMs ?? Date.now();
+    await claimRoomSession(this.deps.store, options, startedAtMs, matchMaker.processId);
+    try {
+      await this.openSession(options, startedAtMs);
+    } catch (error) {
+      // A restore that fails after its claim: this process holds the session, and none other would end it.
+      if (options.restore !== undefined) {
+        await endUnrestored(this.deps, options.sessionId).catch((endError: unknown) => this.log.error({ err: endError }, "unrestored session could not be ended"));
+      }
+      throw error;
+    }
+  }
+
+  private async openSession(options: RoomOptions, startedAtMs: number): Promise<void> {
     const connections = new RoomConnections({
       ratePerSecond: this.deps.config.messagesPerSecond,
       burst: this.deps.config.messageBurst,
     });
-    const writes = new OrderedWrites(this.log, this.deps.metrics);
+    const writes = new OrderedWrites({
+      logger: this.log,
+      observer: this.deps.metrics.writes,
+      // Set only from here on: the state exists (below) long before a buffer can fill.
+      onPersistence: (persistence) => (this.state.persistence = persistence),
+    });
     withStateBufferSize(stateBufferBytes(options.maxParticipants, options.title), () =>
       this.setState(createSessionState(options.sessionId, options.kind, options.title)),
     );
@@ -64,7 +87,6 @@ export abstract class SessionRoom extends MachineRoom {
 
     // The room is its parts' listener: an idle session carries no bag of closures per part.
     const tutor = options.kind === "tutoring" ? await this.openTutor(options.sessionId, options.tutorId, options.kbId, writes) : null;
-    const startedAtMs = Date.now();
     const audio = audioOptions(options.noiseSuppression, tutor);
     const media = { gateway: this.deps.inference, sessionId: options.sessionId, startedAtMs, logger: this.log, listener: this };
     this.assemble({
@@ -79,20 +101,54 @@ export abstract class SessionRoom extends MachineRoom {
         videoFps: options.videoFps,
       }),
       tutor,
-      actor: this.createMachine({
-        sessionId: options.sessionId,
-        kind: options.kind,
-        idleTimeoutMs: options.idleTimeoutMs,
-        maxDurationMs: options.maxDurationMs,
-        tutor: tutor?.turnSettings ?? null,
-      }),
+      actor: this.createMachine(
+        {
+          sessionId: options.sessionId,
+          kind: options.kind,
+          idleTimeoutMs: options.idleTimeoutMs,
+          maxDurationMs: options.maxDurationMs,
+          tutor: tutor?.turnSettings ?? null,
+        },
+        options.restore,
+      ),
     });
     this.registerHandlers();
-    this.actor.start();
-    this.actor.send({ type: "session.open" });
-    // The creator's response says `waiting`: make that true in the database before answering.
+    if (options.restore === undefined) {
+      this.actor.start();
+      this.actor.send({ type: "session.open" });
+    } else {
+      await this.resumeSession(options.restore);
+    }
+    // The creator's response says `waiting` (a restorer's, that the session is joinable): true in the database first.
     await this.writes.flush();
-    this.log.info("session room created");
+    this.log.info(options.restore === undefined ? "session room created" : "session room restored");
+  }
+
+  /**
+   * A session restored after its process died: its seats known again (each participant has the reconnect window to
+   * join again with their token), its status and turn as persisted, its machine resumed for what its deadlines have left.
+   */
+  private async resumeSession(restore: RoomRestore): Promise<void> {
+    const seats = await restoreSeats(this.deps.store, this.writes, this.state);
+    // Mirrored before the machine starts: the status is the one persisted, not a transition to write or announce again.
+    const snapshot = this.actor.getSnapshot();
+    this.state.status = this.lifecycle;
+    this.state.tutorState = turnState(snapshot) ?? "";
+    this.state.turnId = snapshot.context.turnId;
+    this.actor.start();
+    this.sendToMachine({ type: "session.resume", maxDurationLeftMs: restore.maxDurationLeftMs, idleLeftMs: restore.idleLeftMs });
+    this.updateListing();
+    if (seats.length === 0) return;
+    this.clock.setTimeout(() => this.guarded("restored.seats", () => this.expireRestoredSeats(seats)), this.deps.config.reconnectWindowMs);
+  }
+
+  /** Restored seats whose participant did not join again within the reconnect window leave, as a dropped client's do. */
+  private expireRestoredSeats(seats: readonly RestoredSeat[]): void {
+    for (const { participantId, role } of seats) {
+      // Back since (and perhaps dropped again: then Colyseus' own window for that connection runs).
+      if (this.connections.clientOf(participantId) !== undefined || !this.state.participants.has(participantId)) continue;
+      this.removeParticipant(participantId, role, undefined);
+    }
   }
 
   /** A tutoring session's tutor, on the tutor's shared instance (a session without `tutor_id` gets the default tutor). */
@@ -147,7 +203,8 @@ export abstract class SessionRoom extends MachineRoom {
     this.tutor?.close();
     await Promise.all([this.audio.drain(), this.video.drain()]);
     this.analyses.flush();
-    await this.writes.flush();
+    // Bounded: past it the session still ends (`writes.flush_failed`), its writes still queued until the room closes.
+    if (!(await this.writes.flush())) throw new Error("database writes still pending");
   }
 
   override onJoin(client: SessionClient, _options: unknown, rawAuth: unknown): void {
@@ -260,6 +317,10 @@ export abstract class SessionRoom extends MachineRoom {
     if (participantId === null) return;
     const { role } = this.participantOf(client);
     this.connections.detach(participantId);
+    this.removeParticipant(participantId, role, code);
+  }
+
+  private removeParticipant(participantId: string, role: ParticipantRole, code: number | undefined): void {
     this.state.participants.delete(participantId);
     this.audio.end(participantId);
     this.video.end(participantId);
@@ -277,14 +338,16 @@ export abstract class SessionRoom extends MachineRoom {
   }
 
   override async onDispose(): Promise<void> {
+    // A room whose creation stopped before its parts (a claim lost) has nothing to close.
+    if (!this.assembled) return;
     try {
       if (this.actor.getSnapshot().status === "active") this.actor.stop();
       this.audio.close();
       this.video.close();
       this.tutor?.close();
       this.analyses.flush();
-      await this.writes.flush();
-      this.log.info({ failed_writes: this.writes.failed }, "session room disposed");
+      await this.writes.close();
+      this.log.info({ lost_writes: this.writes.lost }, "session room disposed");
       this.deps.sessionEnded(this.roomId);
     } catch (error) {
       this.hookFailed("onDispose", error);

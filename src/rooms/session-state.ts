@@ -35,6 +35,11 @@ export const SessionState = schema(
     tutorState: t.string(),
     /** The tutor's current or last turn (0 before the first). */
     turnId: t.number(),
+    /**
+     * `ok`, or `degraded` while the room's database writes pile up unwritten (the database away for minutes): they are
+     * kept and retried, but past a bound new ones are lost (src/rooms/ordered-writes.ts).
+     */
+    persistence: t.string(),
   },
   "SessionState",
 );
@@ -50,6 +55,7 @@ export function createSessionState(sessionId: string, kind: string, title: strin
   state.participants = new MapSchema<ParticipantState>();
   state.tutorState = "";
   state.turnId = 0;
+  state.persistence = "ok";
   return state;
 }
 

@@ -124,7 +124,8 @@ describe("GET /metrics", () => {
     expect(metricValue(after, "engine_rooms", { kind: "meeting", status: "live" })).toBeGreaterThanOrEqual(1);
 
     // Labels carry vocabularies, never who: no participant id or name anywhere. The session id (an opaque UUID) only
-    // in engine_room_clients, the one series per room, which says which process holds it.
+    // in engine_room_clients, the one series per room (this /metrics is behind METRICS_TOKEN), saying which process
+    // holds it.
     for (const personal of ["listener", "Listener"]) expect(text).not.toContain(personal);
     const withSessionId = text.split("\n").filter((line) => line.includes(id));
     expect(withSessionId.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestEngine, type TestEngine } from "../support/engine.js";
+import { eventually, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 
 let t: TestEngine;
 beforeAll(async () => {
@@ -175,8 +175,13 @@ describe("probes and docs", () => {
     const health = await t.api("GET", "/health", undefined, null);
     expect(health).toMatchObject({ status: 200, body: { status: "healthy", service: "realtime-session-engine", max_sessions: 100 } });
     expect((health.body as { active_sessions: unknown }).active_sessions).toEqual(expect.any(Number));
-    const ready = await t.api("GET", "/ready", undefined, null);
-    expect(ready).toMatchObject({ status: 200, body: { status: "ready", database: "ok" } });
+    // Ready once the pool's speech models serve (the inference check), which the first probes may precede.
+    await expectModelsLoaded(t);
+    const ready = await eventually(async () => {
+      const answer = await t.api("GET", "/ready", undefined, null);
+      return answer.status === 200 ? answer : undefined;
+    }, 10_000);
+    expect(ready).toMatchObject({ status: 200, body: { status: "ready", database: "ok", rooms: "accepting", accepting: true } });
   });
 
   it("/openapi.json is generated from the request schemas", async () => {

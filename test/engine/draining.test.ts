@@ -4,7 +4,7 @@
  * (`session.ended`, reason `shutdown`). The spawned-process path (exit 0) is test/engine/restart.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_KEY, startTestEngine, type TestEngine } from "../support/engine.js";
+import { ADMIN_KEY, eventually, expectModelsLoaded, startTestEngine, type TestEngine } from "../support/engine.js";
 
 let t: TestEngine;
 
@@ -28,7 +28,8 @@ describe("draining", () => {
     const session = await t.createSession();
     const room = await t.join(session.id, session.token);
     const ended = new Promise<unknown>((resolve) => room.onMessage("session.ended", resolve));
-    expect((await send("GET", "/ready")).status).toBe(200);
+    await expectModelsLoaded(t);
+    await eventually(async () => ((await send("GET", "/ready")).status === 200 ? true : undefined), 10_000);
 
     // Issued before stop() and handled after it began: stop() marks the process draining before its first await.
     const create = send("POST", "/api/v1/sessions", { kind: "meeting" });

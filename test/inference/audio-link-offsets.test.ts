@@ -110,7 +110,7 @@ async function setUp(ackCloses: "at_once" | "held") {
     },
     logger,
     // Room for five chunks while the pool is away; quick retries.
-    { reconnectMinMs: 10, reconnectMaxMs: 50, maxBufferedBytes: 5 * CHUNK_BYTES },
+    { reconnectMinMs: 10, reconnectMaxMs: 50, maxBufferedBytes: 5 * CHUNK_BYTES, retainMs: 0 },
   );
   harness = { link, client, outputs, refused, connection, servers };
   const connectedTimes = (n: number) => change.until(() => (connection.filter((c) => c === "connected").length >= n ? true : undefined), `connected ×${n}`);

@@ -83,6 +83,8 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
           status: "created",
           endReason: null,
           snapshot: null,
+          processId: null,
+          roomOptions: null,
           createdAt: at(0),
           updatedAt: at(0),
           lastActivityAt: at(0),
@@ -258,6 +260,54 @@ export function sessionStoreContract(name: string, open: () => Promise<OpenedSto
         const id = `missing-${randomUUID()}`;
         await expectCode(store().recordTransition({ sessionId: id, status: "live", snapshot: null, reason: null, at: at(1) }), "session_not_found");
         expect(await store().listEvents(id)).toEqual([]);
+      });
+    });
+
+    describe("claims", () => {
+      const options = { sessionId: "s", kind: "meeting", title: "", maxParticipants: 8, videoFps: 2, startedAtMs: T0 };
+
+      it("a first claim stores the process and the room options, bumps updatedAt only, and logs room.claimed", async () => {
+        const input = newSession();
+        await store().createSession(input);
+        expect(await store().claimSession({ sessionId: input.id, processId: "p-1", previousProcessId: null, roomOptions: options, at: at(500) })).toBe(true);
+        expect(await store().getSession(input.id)).toMatchObject({
+          processId: "p-1",
+          roomOptions: options,
+          updatedAt: at(500),
+          lastActivityAt: at(0),
+        });
+        const events = await store().listEvents(input.id);
+        expect(events.map((e) => [e.type, e.data, e.at])).toEqual([
+          ["lifecycle.created", {}, at(0)],
+          ["room.claimed", { process_id: "p-1", previous_process_id: null }, at(500)],
+        ]);
+      });
+
+      it("is compare-and-set on the holding process: of two takeovers one wins, and the room options stay", async () => {
+        const input = newSession();
+        await store().createSession(input);
+        await store().claimSession({ sessionId: input.id, processId: "dead", previousProcessId: null, roomOptions: options, at: at(1) });
+        // A second first claim finds the session held.
+        expect(await store().claimSession({ sessionId: input.id, processId: "p-2", previousProcessId: null, at: at(2) })).toBe(false);
+        const results = await Promise.all(
+          ["p-3", "p-4"].map((processId) => store().claimSession({ sessionId: input.id, processId, previousProcessId: "dead", at: at(3) })),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const session = await store().getSession(input.id);
+        expect(session?.processId).toBe(results[0] === true ? "p-3" : "p-4");
+        expect(session?.roomOptions).toEqual(options);
+        expect((await store().listEvents(input.id)).filter((e) => e.type === "room.claimed")).toHaveLength(2);
+      });
+
+      it("refuses an ended session and an unknown one, writing nothing", async () => {
+        const input = newSession();
+        await store().createSession(input);
+        await store().recordTransition({ sessionId: input.id, status: "ended", snapshot: null, reason: "requested", at: at(1) });
+        expect(await store().claimSession({ sessionId: input.id, processId: "p-1", previousProcessId: null, at: at(2) })).toBe(false);
+        expect((await store().getSession(input.id))?.processId).toBeNull();
+        const missing = `missing-${randomUUID()}`;
+        expect(await store().claimSession({ sessionId: missing, processId: "p-1", previousProcessId: null, at: at(2) })).toBe(false);
+        expect(await store().listEvents(missing)).toEqual([]);
       });
     });
 

@@ -21,6 +21,7 @@ import { createFreshPostgresDatabase, type FreshPostgresDatabase } from "../supp
 import { metricValue, parsePrometheus, type PromSample } from "../support/prometheus.js";
 import { startReverseProxy, type ReverseProxy } from "../support/reverse-proxy.js";
 
+const METRICS_TOKEN = "two-engines-metrics-token-0123";
 const DATABASE_URL = process.env["DATABASE_URL"];
 const REDIS_URL = process.env["REDIS_URL"];
 
@@ -108,7 +109,7 @@ async function createSession(base: string): Promise<z.infer<typeof created>> {
 }
 
 async function scrape(base: string): Promise<PromSample[]> {
-  const response = await fetch(`${base}/metrics`);
+  const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(response.status).toBe(200);
   return parsePrometheus(await response.text());
 }
@@ -176,6 +177,8 @@ if (!DATABASE_URL || !REDIS_URL) {
         ADMIN_API_KEY: ADMIN_KEY,
         TOKEN_SECRET,
         MAX_SESSIONS: String(MAX_SESSIONS),
+        // A private /metrics lists each room with its session id (engine_room_clients); an open one does not.
+        METRICS_TOKEN,
         // engine_url in API answers: the proxy's round-robin root, as compose's PUBLIC_URL is.
         PUBLIC_URL: proxy.url,
         PUBLIC_ADDRESS: `${proxy.host}/${name}`,

@@ -4,6 +4,7 @@ import { Chat } from "./chat.js";
 import { MISSING_LINK_TEXT, isTutorError, joinErrorText, microphoneErrorText } from "./error-text.js";
 import { openMicrophone, type Microphone } from "./microphone.js";
 import { departureText, kindLabel, type Departure } from "./notice-text.js";
+import { connectionLost, rejoin } from "./rejoin.js";
 import { PeerMesh, type IncomingSignal } from "./peers.js";
 import { Tiles } from "./tiles.js";
 import { TutorPanel } from "./tutor-panel.js";
@@ -85,9 +86,11 @@ async function start(view: View): Promise<void> {
 
   const client = new Client(location.origin.replace(/^http/, "ws"));
   client.auth.token = token;
+  const joinOptions = { sample_rate: mic?.sendRate ?? 16_000 };
+  // The room in use: a rejoin after the engine restarted replaces it (every handler below reads it when it runs).
   let joined: Room;
   try {
-    joined = await client.joinById(sessionId, { sample_rate: mic?.sendRate ?? 16_000 });
+    joined = await client.joinById(sessionId, joinOptions);
   } catch (error) {
     const code = error instanceof Error ? error.message : String(error);
     setStatus(view, `error: ${code}`);
@@ -146,68 +149,8 @@ async function start(view: View): Promise<void> {
     },
   });
 
-  joined.onMessage("session.joined", (message: SessionJoinedMessage) => {
-    selfId = message.participant_id;
-    // Observers listen only: the engine refuses their audio.
-    observer = message.role === "observer";
-    sending = !observer;
-    if (observer) view.mic.disabled = true;
-    // Observers get no camera: the engine refuses their video.
-    camera.enable(!observer, !observer);
-    renderParticipants(view.participants, participants, selfId);
-    tiles.sync(participants, selfId);
-    mesh.sync(participants);
-  });
-  joined.onMessage("signal", (message: IncomingSignal) => {
-    void mesh.receive(message).catch((error: unknown) => console.warn("signal failed", error));
-  });
-  joined.onMessage("transcript", (message: TranscriptMessage) => {
-    if (message.final && message.text.trim() !== "") appendSegment(view.transcript, nameOf(message.participant_id), message.text.trim());
-  });
-  joined.onMessage("text", (message: TextBroadcastMessage) => chat.receive(message, selfId));
-  joined.onMessage("expression", (message: ExpressionMessage) => {
-    tiles.expression(message);
-    if (message.participant_id === selfId) camera.analysed();
-  });
-  joined.onMessage("no_face", (message: NoFaceMessage) => tiles.noFace(message));
-  joined.onMessage("tutor.reply", (message: TutorReplyMessage) => tutor.reply(message));
-  joined.onMessage("tutor.audio", (bytes: Uint8Array) => tutor.audio(bytes));
-  joined.onMessage("tutor.interrupted", (message: TutorInterruptedMessage) => tutor.interrupted(message));
-  joined.onMessage("session.ended", (message: SessionEndedMessage) => {
-    departure ??= "ended";
-    endReason = message.reason;
-    view.lifecycle.textContent = `ended (${message.reason ?? "ended"})`;
-  });
-  joined.onMessage("session.replaced", () => {
-    departure ??= "replaced";
-  });
-  joined.onMessage("error", (message: ErrorMessage) => {
-    // The tutor's failures come for the message that asked (`text` or `audio`), but were not a refusal of it.
-    if (isTutorError(message)) tutor.failed(message);
-    else if (message.type === "text") chat.refused(message);
-    else if (message.type === "video") camera.refused(message);
-    else console.warn("engine error", message.code, message.message);
-  });
-  joined.onStateChange((state: RoomState) => {
-    kind = state.kind;
-    renderTitle(view, state.title, kindLabel(state.kind));
-    tutor.render(state.kind, state.tutorState, state.turnId);
-    view.leave.textContent = `Leave ${kind === "tutoring" ? "session" : "meeting"}`;
-    view.lifecycle.textContent = state.endReason ? `${state.status} (${state.endReason})` : state.status;
-    participants = participantsOf(state);
-    renderParticipants(view.participants, participants, selfId);
-    if (selfId !== "") {
-      tiles.sync(participants, selfId);
-      mesh.sync(participants);
-    }
-  });
-  joined.onDrop(() => {
-    setStatus(view, "reconnecting");
-    clearSpeaking();
-  });
-  joined.onReconnect(() => setStatus(view, "connected"));
-  joined.onLeave(() => {
-    const why = departure ?? "disconnected";
+  /** Out of the session for good: the page says why and stops its media. */
+  const leaveFor = (why: Departure) => {
     setStatus(view, why);
     view.notice.textContent = departureText(why, kind, endReason);
     clearSpeaking();
@@ -218,7 +161,98 @@ async function start(view: View): Promise<void> {
     view.mic.disabled = true;
     view.leave.disabled = true;
     chat.enable(false);
-  });
+  };
+  // Colyseus' own reconnection failed (the engine process died): join again with the token, which the engine that
+  // restored the session knows the seat by.
+  const recover = async () => {
+    setStatus(view, "reconnecting");
+    clearSpeaking();
+    const result = await rejoin(client, sessionId, joinOptions);
+    if ("error" in result) {
+      console.warn("rejoin failed", result.error);
+      leaveFor(departure ?? "disconnected");
+      return;
+    }
+    if (departure !== null) {
+      // Left (the button) while rejoining.
+      void result.room.leave(true);
+      leaveFor(departure);
+      return;
+    }
+    joined = result.room;
+    room = result.room;
+    attach(result.room);
+    setStatus(view, "connected");
+  };
+
+  const attach = (current: Room) => {
+    current.onMessage("session.joined", (message: SessionJoinedMessage) => {
+      selfId = message.participant_id;
+      // Observers listen only: the engine refuses their audio.
+      observer = message.role === "observer";
+      sending = !observer;
+      if (observer) view.mic.disabled = true;
+      // Observers get no camera: the engine refuses their video.
+      camera.enable(!observer, !observer);
+      renderParticipants(view.participants, participants, selfId);
+      tiles.sync(participants, selfId);
+      mesh.sync(participants);
+    });
+    current.onMessage("signal", (message: IncomingSignal) => {
+      void mesh.receive(message).catch((error: unknown) => console.warn("signal failed", error));
+    });
+    current.onMessage("transcript", (message: TranscriptMessage) => {
+      if (message.final && message.text.trim() !== "") appendSegment(view.transcript, nameOf(message.participant_id), message.text.trim());
+    });
+    current.onMessage("text", (message: TextBroadcastMessage) => chat.receive(message, selfId));
+    current.onMessage("expression", (message: ExpressionMessage) => {
+      tiles.expression(message);
+      if (message.participant_id === selfId) camera.analysed();
+    });
+    current.onMessage("no_face", (message: NoFaceMessage) => tiles.noFace(message));
+    current.onMessage("tutor.reply", (message: TutorReplyMessage) => tutor.reply(message));
+    current.onMessage("tutor.audio", (bytes: Uint8Array) => tutor.audio(bytes));
+    current.onMessage("tutor.interrupted", (message: TutorInterruptedMessage) => tutor.interrupted(message));
+    current.onMessage("session.ended", (message: SessionEndedMessage) => {
+      departure ??= "ended";
+      endReason = message.reason;
+      view.lifecycle.textContent = `ended (${message.reason ?? "ended"})`;
+    });
+    current.onMessage("session.replaced", () => {
+      departure ??= "replaced";
+    });
+    current.onMessage("error", (message: ErrorMessage) => {
+      // The tutor's failures come for the message that asked (`text` or `audio`), but were not a refusal of it.
+      if (isTutorError(message)) tutor.failed(message);
+      else if (message.type === "text") chat.refused(message);
+      else if (message.type === "video") camera.refused(message);
+      else console.warn("engine error", message.code, message.message);
+    });
+    current.onStateChange((state: RoomState) => {
+      kind = state.kind;
+      renderTitle(view, state.title, kindLabel(state.kind));
+      tutor.render(state.kind, state.tutorState, state.turnId);
+      view.leave.textContent = `Leave ${kind === "tutoring" ? "session" : "meeting"}`;
+      view.lifecycle.textContent = state.endReason ? `${state.status} (${state.endReason})` : state.status;
+      participants = participantsOf(state);
+      renderParticipants(view.participants, participants, selfId);
+      if (selfId !== "") {
+        tiles.sync(participants, selfId);
+        mesh.sync(participants);
+      }
+    });
+    current.onDrop(() => {
+      setStatus(view, "reconnecting");
+      clearSpeaking();
+    });
+    current.onReconnect(() => setStatus(view, "connected"));
+    current.onLeave((code: number) => {
+      if (current !== joined) return;
+      if (departure === null && connectionLost(code)) void recover();
+      else leaveFor(departure ?? "disconnected");
+    });
+  };
+  attach(joined);
 
   view.leave.disabled = false;
   view.leave.addEventListener("click", () => {

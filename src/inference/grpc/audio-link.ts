@@ -1,18 +1,20 @@
 import type { Logger } from "../../logger.js";
 import type { PoolOutput, StreamOpen } from "../pool-types.js";
+import { AudioRetention, DEFAULT_AUDIO_RETENTION_OPTIONS, type AudioRetentionOptions, type TimedChunk } from "./audio-retention.js";
 import type { AudioIn } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import { outputFromWire, type PoolClient } from "./pool-client.js";
 import { openToWire } from "./pool-wire.js";
-import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type ResilientCallOptions } from "./resilient-call.js";
+import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type PoolRoute, type ResilientCallOptions } from "./resilient-call.js";
 
-export interface AudioLinkOptions extends ResilientCallOptions {
+export interface AudioLinkOptions extends ResilientCallOptions, AudioRetentionOptions {
   /** Audio kept while the pool is unreachable, across the link's streams; past it chunks are refused. */
   maxBufferedBytes: number;
 }
 
 export const DEFAULT_AUDIO_LINK_OPTIONS: AudioLinkOptions = {
   ...DEFAULT_RESILIENT_CALL_OPTIONS,
+  ...DEFAULT_AUDIO_RETENTION_OPTIONS,
   // ≈ 16 s of one 16 kHz stream, or 5 s of three 48 kHz ones.
   maxBufferedBytes: 512 * 1024,
 };
@@ -22,27 +24,34 @@ export interface AudioLinkEvents {
   /** A chunk of this stream was refused: the pool is unreachable and the buffer is full. */
   unavailable(streamId: string): void;
   connection?(state: "connected" | "disconnected"): void;
+  /** Kept audio of a stream dropped past the retention's bounds (`ms` of it): a replay would start after it. */
+  retentionDropped?(streamId: string, ms: number): void;
 }
 
-/** A chunk not yet written; `atMs` is where it was captured in its stream's timeline, `ms` its duration. */
-type Pending = { streamId: string; seq: number; pcm16: Uint8Array; atMs: number; ms: number };
-
 /**
- * Audio missing from a stream for at least this long (refused while the pool was unreachable) ends its pool stream
- * there and reopens it where the audio resumes; less is rounding (offsets travel as whole milliseconds).
+ * Audio missing from a stream for at least this long (refused while the pool was unreachable, or already
+ * transcribed when a replay skips it) ends its pool stream there and reopens it where the audio resumes; less is
+ * rounding (offsets travel as whole milliseconds).
  */
 const MIN_GAP_MS = 1;
 
 /**
- * A room's StreamAudio call, kept alive: when the pool's stream fails it reopens it with exponential backoff
- * (ResilientCall), re-opens every participant stream, and replays the audio buffered meanwhile (bounded). Never
- * throws at the room.
+ * A room's StreamAudio call, kept alive: when the pool's stream fails it is made again (ResilientCall, on another
+ * healthy pool when the route has one), every participant stream is re-opened, and the audio the lost call had not
+ * finished with is replayed: what it was sent but had not turned into a final transcript (AudioRetention), then
+ * what was buffered while no pool took it (bounded). Never throws at the room.
  *
- * Times across an outage: each stream is re-opened at the offset where its first unsent chunk was captured, and
- * where audio is missing (refused once the buffer was full) the pool stream is closed at the gap and re-opened at
- * the offset where audio resumes (see StreamClose in proto/inference.proto), so every utterance keeps the times it
- * was spoken at and none spans the missing audio. Those closes are the link's own: the room sees one `closed` per
- * stream, once every pool stream of it has been acknowledged.
+ * Exactly once across a lost pool: a delivered final transcript's audio is never sent again (the replay skips it as
+ * a gap, below), and whatever a lost or abandoned call still says is dropped (`current` false: its audio is being
+ * replayed to the new call, whose transcripts are the ones that count). Segment ids come from the pool that heard
+ * the audio, so the new pool's never repeat the old one's.
+ *
+ * Times across an outage: each stream is re-opened at the offset where its first replayed chunk was captured, and
+ * where audio is missing (already transcribed, or refused once the buffer was full) the pool stream is closed at
+ * the gap and re-opened at the offset where audio resumes (see StreamClose in proto/inference.proto), so every
+ * utterance keeps the times it was spoken at and none spans the missing audio. Those closes are the link's own: the
+ * room sees one `closed` per stream, once every pool stream of it has been acknowledged. A stream the room closed
+ * whose last audio the lost call had not finished is re-opened on the next call, replayed and closed again there.
  */
 export class AudioLink {
   readonly #events: AudioLinkEvents;
@@ -52,20 +61,22 @@ export class AudioLink {
   readonly #acceptedMs = new Map<string, number>();
   /** Where each stream's audio written on the current call ends in the pool's timeline (its open's offset onwards). */
   readonly #writtenMs = new Map<string, number>();
-  /** Streams the room closed whose close the pool has not acknowledged yet; a lost call acknowledges them. */
-  readonly #closing = new Set<string>();
+  /** Streams the room closed whose close the pool has not acknowledged yet; a lost call may carry them over. */
+  readonly #closing = new Map<string, StreamOpen>();
   /** Closes written on the current call and not yet acknowledged, per stream: the room's and the gaps'. */
   readonly #unacked = new Map<string, number>();
+  readonly #retention: AudioRetention;
   readonly #call: ResilientCall<AudioIn, AudioOut__Output>;
-  #buffer: Pending[] = [];
+  #buffer: TimedChunk[] = [];
   #bufferedBytes = 0;
 
-  constructor(client: PoolClient, events: AudioLinkEvents, logger: Logger, options: Partial<AudioLinkOptions> = {}) {
+  constructor(route: PoolClient | PoolRoute, events: AudioLinkEvents, logger: Logger, options: Partial<AudioLinkOptions> = {}) {
     this.#events = events;
     this.#options = { ...DEFAULT_AUDIO_LINK_OPTIONS, ...options };
-    const { reconnectMinMs, reconnectMaxMs } = this.#options;
+    const { reconnectMinMs, reconnectMaxMs, retainMs, silenceSettleMs, maxRetainedBytes } = this.#options;
+    this.#retention = new AudioRetention({ retainMs, silenceSettleMs, maxRetainedBytes }, (streamId, ms) => this.#events.retentionDropped?.(streamId, ms));
     this.#call = new ResilientCall(
-      client,
+      route,
       (grpc) => grpc.StreamAudio(),
       { connected: () => this.#onConnected(), lost: () => this.#onLost(), data: (message, current) => this.#onData(message, current) },
       logger,
@@ -75,6 +86,11 @@ export class AudioLink {
 
   get connected(): boolean {
     return this.#call.connected;
+  }
+
+  /** The pool the link's call is on (or trying), `host:port`. */
+  get pool(): string | null {
+    return this.#call.pool;
   }
 
   open(open: StreamOpen): void {
@@ -104,15 +120,21 @@ export class AudioLink {
   }
 
   close(streamId: string): void {
-    if (!this.#streams.delete(streamId)) return;
+    const open = this.#streams.get(streamId);
+    if (open === undefined) return;
+    this.#streams.delete(streamId);
     this.#acceptedMs.delete(streamId);
-    this.#writtenMs.delete(streamId);
     if (this.#call.connected) {
-      this.#closing.add(streamId);
+      this.#writtenMs.delete(streamId);
+      this.#closing.set(streamId, open);
       this.#writeClose(streamId);
+    } else if (this.#options.retainMs > 0 && (this.#retention.has(streamId) || this.#buffer.some((p) => p.streamId === streamId))) {
+      // Its last audio still has to reach a pool: replayed and closed on the next call.
+      this.#closing.set(streamId, open);
     } else {
-      // Unsent audio of a stream closed while disconnected is dropped with it; report it closed.
+      // Without retention (retainMs 0) the link promises no replay: unsent audio goes with its stream.
       this.#dropBuffered(streamId);
+      this.#writtenMs.delete(streamId);
       this.#events.output({ kind: "closed", streamId });
     }
   }
@@ -121,6 +143,7 @@ export class AudioLink {
   end(): void {
     this.#buffer = [];
     this.#bufferedBytes = 0;
+    this.#retention.clear();
     this.#call.end();
   }
 
@@ -142,18 +165,19 @@ export class AudioLink {
     this.#write({ close: { stream_id: streamId } });
   }
 
-  #writeChunk(p: Pending): void {
+  #writeChunk(p: TimedChunk): void {
     this.#skipTo(p.streamId, p.atMs);
     this.#write({ chunk: { stream_id: p.streamId, seq: p.seq, pcm16: p.pcm16 } });
     this.#writtenMs.set(p.streamId, (this.#writtenMs.get(p.streamId) ?? 0) + p.ms);
+    this.#retention.written(p);
   }
 
   /**
-   * The stream's audio up to `atMs` never reached the pool (refused while it was unreachable): close its pool stream
-   * where the written audio ends, so the utterance in progress ends there, and reopen it at `atMs`.
+   * The stream's audio up to `atMs` is not coming (refused while no pool took it, or transcribed already): close its
+   * pool stream where the written audio ends, so the utterance in progress ends there, and reopen it at `atMs`.
    */
   #skipTo(streamId: string, atMs: number): void {
-    const open = this.#streams.get(streamId);
+    const open = this.#streams.get(streamId) ?? this.#closing.get(streamId);
     const writtenMs = this.#writtenMs.get(streamId);
     if (open === undefined || writtenMs === undefined || atMs - writtenMs < MIN_GAP_MS) return;
     this.#writeClose(streamId);
@@ -168,7 +192,13 @@ export class AudioLink {
       return;
     }
     this.#unacked.delete(streamId);
-    if (this.#closing.delete(streamId)) this.#events.output({ kind: "closed", streamId });
+    if (this.#closing.delete(streamId)) this.#closed(streamId);
+  }
+
+  #closed(streamId: string): void {
+    this.#retention.drop(streamId);
+    this.#writtenMs.delete(streamId);
+    this.#events.output({ kind: "closed", streamId });
   }
 
   #dropBuffered(streamId: string): void {
@@ -180,36 +210,69 @@ export class AudioLink {
   }
 
   #onData(message: AudioOut__Output, current: boolean): void {
+    // A lost or abandoned call's outputs are stale: its closes were settled when it was lost, and the audio behind
+    // anything else it says is being replayed to the current call, whose answers are the ones that count.
+    if (!current) return;
     const output = outputFromWire(message);
     if (output === null) return;
-    if (output.kind !== "closed") return this.#events.output(output);
-    // A lost call's closes were acknowledged when it was lost; only the current call's count.
-    if (current) this.#acknowledged(output.streamId);
+    if (output.kind === "closed") return this.#acknowledged(output.streamId);
+    if (output.kind === "speech") this.#retention.speech(output.streamId, output.event, output.atMs);
+    else if (output.kind === "transcript" && output.final) this.#retention.final(output.streamId, output.startMs, output.endMs);
+    this.#events.output(output);
   }
 
   #onLost(): void {
-    // Whatever the lost call held died with it: nothing more will come of those pool streams.
-    for (const streamId of this.#closing) this.#events.output({ kind: "closed", streamId });
-    this.#closing.clear();
+    // Whatever the lost call held died with it. A closed stream whose audio it had not finished is carried over to
+    // the next call; one with nothing left to hear is closed now.
+    for (const streamId of [...this.#closing.keys()]) {
+      if (this.#retention.has(streamId)) continue;
+      this.#closing.delete(streamId);
+      this.#closed(streamId);
+    }
     this.#unacked.clear();
     this.#writtenMs.clear();
     this.#events.connection?.("disconnected");
   }
 
   #onConnected(): void {
-    // A re-opened stream starts where its first buffered chunk was captured (everything before it went to the lost
-    // call), or where its next chunk will sit when nothing is buffered.
-    const firstAtMs = new Map<string, number>();
-    for (const p of this.#buffer) if (!firstAtMs.has(p.streamId)) firstAtMs.set(p.streamId, p.atMs);
-    for (const open of this.#streams.values()) {
-      this.#writeOpen(open, firstAtMs.get(open.streamId) ?? this.#acceptedMs.get(open.streamId) ?? 0);
+    const replay = this.#replay();
+    // A re-opened stream starts where its first replayed chunk was captured, or where its next chunk will sit when
+    // nothing is replayed.
+    for (const open of [...this.#streams.values(), ...this.#closing.values()]) {
+      const first = replay.get(open.streamId)?.[0];
+      this.#writeOpen(open, first?.atMs ?? this.#acceptedMs.get(open.streamId) ?? 0);
     }
-    const replay = this.#buffer;
-    this.#buffer = [];
-    this.#bufferedBytes = 0;
-    for (const p of replay) this.#writeChunk(p);
+    for (const chunks of replay.values()) for (const p of chunks) this.#writeChunk(p);
     // Audio refused after a stream's last buffered chunk: its pool stream ends now, not when live audio comes.
     for (const [streamId, atMs] of this.#acceptedMs) this.#skipTo(streamId, atMs);
+    for (const streamId of this.#closing.keys()) this.#writeClose(streamId);
     this.#events.connection?.("connected");
+  }
+
+  /**
+   * Per stream, oldest first: what the lost call had not finished with, then what was buffered meanwhile; at most
+   * `retainMs` of it (the oldest goes), so that a replay stays inside the pool's own backlog.
+   */
+  #replay(): Map<string, TimedChunk[]> {
+    const replay = this.#retention.takeAll();
+    for (const p of this.#buffer) {
+      const chunks = replay.get(p.streamId);
+      if (chunks === undefined) replay.set(p.streamId, [p]);
+      else chunks.push(p);
+    }
+    this.#buffer = [];
+    this.#bufferedBytes = 0;
+    if (this.#retention.retainMs <= 0) return replay;
+    for (const [streamId, chunks] of replay) {
+      let ms = chunks.reduce((sum, p) => sum + p.ms, 0);
+      let dropped = 0;
+      while (ms > this.#retention.retainMs && chunks.length > 1) {
+        const oldest = chunks.shift();
+        ms -= oldest?.ms ?? 0;
+        dropped += oldest?.ms ?? 0;
+      }
+      if (dropped > 0) this.#events.retentionDropped?.(streamId, dropped);
+    }
+    return replay;
   }
 }

@@ -29,6 +29,9 @@ export interface PoolClientOptions {
   /** Deadline of EnhanceImage (×4 of 512×512 takes seconds, and each waits for those queued before it). */
   enhanceTimeoutMs: number;
   statusTimeoutMs: number;
+  /** The channel's own reconnection backoff to a pool that went away: first wait, and its cap. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
 }
 
 export const DEFAULT_POOL_CLIENT_OPTIONS: Omit<PoolClientOptions, "token"> = {
@@ -40,6 +43,8 @@ export const DEFAULT_POOL_CLIENT_OPTIONS: Omit<PoolClientOptions, "token"> = {
   imageTimeoutMs: 30_000,
   enhanceTimeoutMs: 120_000,
   statusTimeoutMs: 5_000,
+  reconnectMinMs: 200,
+  reconnectMaxMs: 2_000,
 };
 
 /** A unary stub of the generated client: request, call options, callback; the call it returns can be cancelled. */
@@ -58,6 +63,18 @@ export function poolErrorFromGrpc(error: ServiceError): PoolError {
   if (code.success) return new PoolError(code.data, match?.[2] ?? error.details, { cause: error });
   if (error.code === grpcStatus.DEADLINE_EXCEEDED) return new PoolError("deadline_exceeded", "the pool did not answer in time", { cause: error });
   return new PoolError("model_unavailable", `the inference pool is unreachable (${error.details})`, { cause: error });
+}
+
+/**
+ * The call never reached a pool that answered it (refused, reset, the pool died with it): UNAVAILABLE from the
+ * transport, not a pool's own coded `model_unavailable`. Such a call may be sent to another pool.
+ */
+export function isPoolUnreachable(error: unknown): boolean {
+  if (!(error instanceof PoolError) || error.code !== "model_unavailable") return false;
+  const cause: unknown = error.cause;
+  if (typeof cause !== "object" || cause === null || !("code" in cause) || cause.code !== grpcStatus.UNAVAILABLE) return false;
+  const details = "details" in cause && typeof cause.details === "string" ? cause.details : "";
+  return !/^[a-z_]+: /.test(details);
 }
 
 export function outputFromWire(message: AudioOut__Output): PoolOutput | null {
@@ -100,6 +117,10 @@ export class PoolClient {
       "grpc.max_send_message_length": this.#options.maxMessageBytes,
       // Every call made through `grpc` (StreamAudio of the audio links included) carries the token.
       interceptors: [bearerInterceptor(this.#options.token)],
+      // A pool that comes back is seen within ≈ 2 s (grpc-js' own default backs off up to 120 s): health checks and
+      // links fail fast meanwhile (no waitForReady), so a quick reconnect costs one connection attempt each time.
+      "grpc.initial_reconnect_backoff_ms": this.#options.reconnectMinMs,
+      "grpc.max_reconnect_backoff_ms": this.#options.reconnectMaxMs,
     });
   }
 

@@ -6,7 +6,6 @@ import {
   type ServerDuplexStream,
   type ServerUnaryCall,
 } from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import { ConfigError } from "../../env-fields.js";
 import type { Logger } from "../../logger.js";
 import { isAborted, PoolError } from "../pool-error.js";
@@ -35,6 +34,7 @@ import { synthesisRequestFromWire, synthesisResultToWire } from "./synthesis-wir
 import { exactUint64, MAX_ID_CHARS, MAX_STREAM_ID_CHARS, validId } from "./stream-limits.js";
 import { serveMediaCall } from "./media-call.js";
 import { serveVideoCall } from "./video-call.js";
+import { PoolHealthService } from "./pool-health.js";
 
 export interface PoolServerOptions {
   host: string;
@@ -111,8 +111,9 @@ export async function startPoolServer(
     "grpc.max_send_message_length": settings.maxMessageBytes,
     interceptors: [authServerInterceptor(settings.token, [PROTECTED_PREFIX], () => counters.unauthenticated())],
   });
-  const health = new HealthImplementation({ "": "SERVING", [settings.healthServiceName]: "SERVING" });
-  health.addToServer(server);
+  // "", the service name and one name per configured task (SERVING once its model is loaded): engines place streams
+  // by it and move them off a pool that stops serving.
+  const health = new PoolHealthService(server, pool, logger.child({ component: "pool-health" }), { serviceName: settings.healthServiceName });
   /** Open media calls, ended when the server closes. */
   const calls = new Set<{ end(): void }>();
 
@@ -266,8 +267,7 @@ export async function startPoolServer(
     address,
     close() {
       closing ??= (async () => {
-        health.setStatus("", "NOT_SERVING");
-        health.setStatus(settings.healthServiceName, "NOT_SERVING");
+        health.notServing();
         for (const call of calls) call.end();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.forceShutdown(), 2_000);

@@ -3,7 +3,7 @@ import type { VideoOutput, VideoStreamOpen } from "../pool-types.js";
 import type { VideoIn } from "./generated/engine/inference/v1/VideoIn.js";
 import type { VideoOut__Output } from "./generated/engine/inference/v1/VideoOut.js";
 import type { PoolClient } from "./pool-client.js";
-import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type ResilientCallOptions } from "./resilient-call.js";
+import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type PoolRoute, type ResilientCallOptions } from "./resilient-call.js";
 import { videoOutputFromWire } from "./video-wire.js";
 
 export interface VideoLinkOptions extends ResilientCallOptions {
@@ -27,7 +27,9 @@ type Kept = { seq: number; jpeg: Uint8Array; capturedAtMs: number };
 
 /**
  * A room's StreamVideo call, kept alive: when the pool's stream fails it reopens it with exponential backoff
- * (ResilientCall), re-opens every camera stream and writes the frame each kept meanwhile. Never throws at the room.
+ * (ResilientCall, on another healthy pool when its route has one), re-opens every camera stream and writes the frame
+ * each kept meanwhile. Never throws at the room. Frames are analysed one at a time with no state between them, so
+ * moving to another pool loses nothing but the frames in flight (their answers never come; newer frames follow).
  *
  * Unlike audio, a late frame is worth nothing: while the pool is unreachable, or reads slower than frames come (the
  * call congested), the link keeps only the newest frame of each stream, and a frame it replaces is answered `dropped` (as the pool answers a frame replaced in its queue), so
@@ -46,12 +48,12 @@ export class VideoLink {
   readonly #closing = new Map<string, number>();
   readonly #call: ResilientCall<VideoIn, VideoOut__Output>;
 
-  constructor(client: PoolClient, events: VideoLinkEvents, logger: Logger, options: Partial<VideoLinkOptions> = {}) {
+  constructor(route: PoolClient | PoolRoute, events: VideoLinkEvents, logger: Logger, options: Partial<VideoLinkOptions> = {}) {
     this.#events = events;
     this.#options = { ...DEFAULT_VIDEO_LINK_OPTIONS, ...options };
     const { reconnectMinMs, reconnectMaxMs } = this.#options;
     this.#call = new ResilientCall(
-      client,
+      route,
       (grpc) => grpc.StreamVideo(),
       {
         connected: () => this.#onConnected(),
@@ -66,6 +68,11 @@ export class VideoLink {
 
   get connected(): boolean {
     return this.#call.connected;
+  }
+
+  /** The pool the link's call is on (or trying), `host:port`. */
+  get pool(): string | null {
+    return this.#call.pool;
   }
 
   open(open: VideoStreamOpen): void {
