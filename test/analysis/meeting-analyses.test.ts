@@ -232,8 +232,10 @@ describe("MeetingAnalyses", () => {
     const jobs = jobQueue();
     const third = service("test-model", llm.baseUrl, 200, jobs);
     llm.failures.push({ kind: "hang" });
+    // Counted before the end is reported: the job may reach the model before sessionEnded resolves.
+    const summaryRequest = llm.waitForRequest(llm.requests.length + 1);
     await third.sessionEnded(hanging);
-    await llm.waitForRequest(llm.requests.length + 1);
+    await summaryRequest;
     const closingMs = performance.now();
     await third.close();
     expect(performance.now() - closingMs).toBeLessThan(2_000);

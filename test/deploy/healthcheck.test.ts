@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestEngine, type TestEngine } from "../support/engine.js";
+import { eventually, startTestEngine, type TestEngine } from "../support/engine.js";
 import { freePort, spawnPool, stopPool, TEST_INFERENCE_TOKEN, type PoolProcess } from "../support/pool-process.js";
 
 const SCRIPT = join(process.cwd(), "scripts", "healthcheck.mjs");
@@ -26,6 +26,8 @@ beforeAll(async () => {
   // The VAD alone: the probe asks the health service, which answers from the start whatever the models do.
   pool = await spawnPool({ INFERENCE_PORT: "0", INFERENCE_MODELS: "silero_vad_v5" });
   t = await startTestEngine({ inferenceUrls: [pool.address], inferenceToken: TEST_INFERENCE_TOKEN });
+  // /ready waits for the pool's VAD to load (the inference check): the probe is tried once it is ready.
+  await eventually(async () => ((await fetch(`${t.engine.httpUrl}/ready`)).status === 200 ? true : undefined), 30_000);
 });
 afterAll(async () => {
   await t?.close();
