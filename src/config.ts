@@ -37,6 +37,8 @@ export interface EngineConfig extends LlmConfig {
   trustProxyHops: number;
   /** Key prefix of the background job queues on Redis: engines of one deployment share it, others must not. */
   jobsPrefix: string;
+  /** With Redis, how often a process looks for sessions of processes that died beside it (0: only at start). */
+  resumeSweepMs: number;
   /** A participant whose camera frames show no face for this long gets a `no_face` event. */
   noFaceAfterMs: number;
   tokenTtlMs: number;
@@ -96,6 +98,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   drainDelayMs: 0,
   trustProxyHops: 0,
   jobsPrefix: "engine",
+  resumeSweepMs: 15_000,
   noFaceAfterMs: 10_000,
   tokenTtlMs: 60 * 60_000,
   logLevel: "info",
@@ -141,6 +144,7 @@ const envSchema = z.object({
   RECONNECT_WINDOW_MS: intFrom(0, 10 * 60_000),
   DRAIN_DELAY_MS: intFrom(0, 60_000),
   TRUST_PROXY: intFrom(0, 10),
+  SESSION_RESUME_SWEEP_MS: intFrom(0, 10 * 60_000),
   JOBS_PREFIX: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ or -, at most 64").optional()),
   NO_FACE_AFTER_MS: intFrom(1_000, 10 * 60_000),
   TOKEN_TTL_MS: intFrom(1_000, 30 * DAY_MS),
@@ -225,6 +229,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     drainDelayMs: e.DRAIN_DELAY_MS,
     trustProxyHops: e.TRUST_PROXY,
     jobsPrefix: e.JOBS_PREFIX,
+    resumeSweepMs: e.SESSION_RESUME_SWEEP_MS,
     noFaceAfterMs: e.NO_FACE_AFTER_MS,
     tokenTtlMs: e.TOKEN_TTL_MS,
     logLevel: e.LOG_LEVEL,

@@ -310,10 +310,10 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
   const loopback = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" ? "[::1]" : config.host.includes(":") ? `[${config.host}]` : config.host;
   localEngineUrl = `ws://${loopback}:${address.port}`;
   // Sessions a dead process left: restored in this one, or ended with process_restart (src/rooms/session-resume.ts).
-  const resume = new SessionResume({ store, host: new ColyseusRoomHost(), events, logger });
+  const resume = new SessionResume({ store, host: new ColyseusRoomHost(), events, logger }, { sweepIntervalMs: config.resumeSweepMs });
   await resume.run();
   // With several processes, one that dies while this one runs has its sessions taken over by a sweep.
-  if (config.redisUrl !== null) resume.startSweeps();
+  if (config.redisUrl !== null && config.resumeSweepMs > 0) resume.startSweeps();
   logger.info({ url: urls.httpUrl, port: address.port, redis: config.redisUrl !== null }, "engine listening");
 
   let stopping: Promise<void> | null = null;

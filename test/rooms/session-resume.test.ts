@@ -19,7 +19,8 @@ const RECONNECT_WINDOW_MS = 5_000;
 const DEAD = "dead-process";
 let t: TestEngine;
 beforeAll(async () => {
-  t = await startTestEngine({ reconnectWindowMs: RECONNECT_WINDOW_MS });
+  // No sweeps of the engine's own: this file runs each resume pass itself, on sessions it left orphaned on purpose.
+  t = await startTestEngine({ reconnectWindowMs: RECONNECT_WINDOW_MS, resumeSweepMs: 0 });
 });
 afterAll(async () => {
   await t.close();
