@@ -174,7 +174,17 @@ describe("crash resume in one engine", () => {
     const unopened = `s-${randomUUID()}`;
     await t.engine.store.createSession({ id: unopened, kind: "meeting", title: null, tutorId: null, studentId: null, kbId: null, maxParticipants: 4, idleTimeoutMs: 60_000, maxDurationMs: 60_000, at: new Date() });
     const hostToken = await t.token(pastMax, "host", "host");
-    const report = await resume().run();
+    // This engine alone: with REDIS_URL other test files' engines may be alive on the same Redis, and a young
+    // `created` session is then left to them (it may be theirs, its room being made).
+    const base = new ColyseusRoomHost();
+    const alone: RoomHost = {
+      processId: base.processId,
+      aliveProcesses: async () => new Set([base.processId]),
+      listedRooms: () => base.listedRooms(),
+      answers: (processId) => base.answers(processId),
+      createHere: (kind, options) => base.createHere(kind, options),
+    };
+    const report = await resume(alone).run();
     expect(report.restored).toEqual([]);
     expect(new Set(report.ended)).toEqual(new Set([pastMax, pastIdle, draining, legacy, unopened]));
     for (const id of [pastMax, pastIdle, draining, legacy, unopened]) expect(await session(id)).toMatchObject({ status: "ended", end_reason: "process_restart" });
