@@ -42,6 +42,7 @@ import { measureStreamedWer, type StreamedWerReport } from "./bench/streamed-wer
 import { NEVER_CONFIRM_SPEECH_MS } from "./bench/vad-pool-stream.js";
 import { benchTts, type TtsReport } from "./bench/tts-phase.js";
 import { benchEnhance, type EnhanceReport } from "./bench/enhance-phase.js";
+import { measureWindowWer, type WindowWerReport } from "./bench/window-wer.js";
 
 function parameters(options: BenchOptions): Record<string, unknown> {
   return {
@@ -50,6 +51,8 @@ function parameters(options: BenchOptions): Record<string, unknown> {
     repetitions: options.repetitions,
     vad_chunk_samples: 512,
     chunks_per_grpc_message: options.chunksPerMessage,
+    // The gRPC passes merge chunks on a congested call as AudioLink does (ChunkCoalescer); 0: they did not.
+    grpc_coalesce_max_delay_ms: options.coalesceMaxDelayMs,
     vad_warm_up_ms: options.vadWarmUpMs,
     vad_baseline: {
       streams: options.vadBaselineStreams,
@@ -133,9 +136,13 @@ async function main(): Promise<number> {
   };
   const asr = (audio !== null && runs("asr") ? await runner.run("asr", () => benchAsr(options, audio, logger, runner)) : null) ?? {
     raw: null,
+    raw_full_window: null,
     pool_grpc: null,
     pool_in_process: null,
   };
+  const whisperWindow: WindowWerReport | null = runs("window")
+    ? await runner.run("window", () => measureWindowWer({ modelsDir: options.modelsDir, logger, log: (line) => runner.progress(line) }))
+    : null;
   const faceFigures = runs("face") ? await runner.run("face", () => benchFace(options, logger, runner)) : null;
   const face = faceFigures === null ? null : faceSection(faceFigures);
   // RNNoise's cost per stream through the pool (20 s of noisy speech, 1 and 8 streams), and streamed vs whole WER on
@@ -173,6 +180,7 @@ async function main(): Promise<number> {
     ...sections,
     face,
     denoise,
+    whisper_window: whisperWindow,
     streamed_wer: wer,
     tts,
     enhance,

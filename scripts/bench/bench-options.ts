@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_CHUNK_COALESCER_OPTIONS } from "../../src/inference/grpc/chunk-coalescer.js";
 import { defaultJpegDecoderThreads } from "../../src/inference/video/jpeg-decoder.js";
 
 /** The bench's parts: `--only` runs some of them. */
-export const BENCH_PARTS = ["vad", "asr", "face", "denoise", "wer", "tts", "enhance"] as const;
+export const BENCH_PARTS = ["vad", "asr", "window", "face", "denoise", "wer", "tts", "enhance"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Everything the inference bench can be told; quick mode is the same shape with smaller bounds. */
@@ -20,6 +21,8 @@ export interface BenchOptions {
   windowChunks: number;
   /** 512-sample chunks per AudioChunk message in the gRPC and pool-session passes. */
   chunksPerMessage: number;
+  /** The gRPC passes' ChunkCoalescer delay (the engine's AudioLink default); 0: one message per chunk handed over. */
+  coalesceMaxDelayMs: number;
   /**
    * Each measured pass runs this many times, interleaved (baseline; then per N: batched, session, gRPC; ASR: raw,
    * gRPC, in process) so that compared figures share the machine's conditions; the median repetition is reported.
@@ -70,6 +73,7 @@ const FULL_OPTIONS: Omit<BenchOptions, "jsonPath" | "modelsDir" | "logLevel"> = 
   streamCounts: [1, 16, 64, 128, 256],
   windowChunks: 32,
   chunksPerMessage: 1,
+  coalesceMaxDelayMs: DEFAULT_CHUNK_COALESCER_OPTIONS.coalesceMaxDelayMs,
   repetitions: 3,
   vadWarmUpMs: 400,
   vadBaselineMaxMs: 1_000,
@@ -120,7 +124,8 @@ export const DEFAULT_JSON_PATH = "bench-results/inference.json";
 
 export const USAGE = `Usage: npm run bench:inference -- [--quick] [--only vad,asr,face] [--json PATH] [--models-dir DIR]
   --quick         ~20 s smoke run (same passes, shorter bounds)
-  --only LIST     parts to run: vad, asr, face, denoise (RNNoise stage cost), wer (streamed vs whole WER),
+  --only LIST     parts to run: vad, asr (Whisper: fitted vs 30 s window, the pool over gRPC and in process),
+                  window (Whisper's window vs word errors on recorded speech, ≈ 3 min), face, denoise (RNNoise stage cost), wer (streamed vs whole WER),
                   tts (Synthesize: ms per sentence, real-time factor, 1 and 4 in flight),
                   enhance (ESRGAN super-resolution: ms per frame, PSNR vs bicubic and nearest on photos) (default all)
   --json PATH     where the JSON report goes (default ${DEFAULT_JSON_PATH})
@@ -128,6 +133,8 @@ export const USAGE = `Usage: npm run bench:inference -- [--quick] [--only vad,as
   --streams LIST  stream counts of the VAD passes (default 1,16,64,128,256)
   --window N      chunks each stream keeps outstanding (default 32, at most 64)
   --chunks-per-message N   512-sample chunks per gRPC AudioChunk (default 1)
+  --coalesce-ms N          longest a chunk waits to be merged on a congested gRPC call, as the engine's AudioLink
+                           (default ${DEFAULT_CHUNK_COALESCER_OPTIONS.coalesceMaxDelayMs}; 0: no merging)
   --repetitions N interleaved repetitions of every measured pass (default 3, quick 1)
   --face-streams LIST     streams of the in-process face pipeline passes (default 1,16,64)
   --decoder-threads LIST  JPEG decoding threads of those passes (default 1 and the machine's default)
@@ -150,6 +157,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       streams: { type: "string" },
       window: { type: "string" },
       "chunks-per-message": { type: "string" },
+      "coalesce-ms": { type: "string" },
       repetitions: { type: "string" },
       only: { type: "string" },
       "face-streams": { type: "string" },
@@ -175,6 +183,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   if (values["chunks-per-message"] !== undefined) {
     options.chunksPerMessage = parsePositiveInt(values["chunks-per-message"], "--chunks-per-message", 32);
   }
+  if (values["coalesce-ms"] !== undefined) options.coalesceMaxDelayMs = parseWholeNumber(values["coalesce-ms"], "--coalesce-ms", 1_000);
   if (values.repetitions !== undefined) options.repetitions = parsePositiveInt(values.repetitions, "--repetitions", 9);
   if (values.only !== undefined) options.parts = parseParts(values.only);
   if (values["face-streams"] !== undefined) options.faceStreamCounts = parseCounts(values["face-streams"], "--face-streams", 256);
@@ -205,9 +214,13 @@ function parseParts(text: string): BenchPart[] {
 }
 
 function parsePositiveInt(text: string, flag: string, max: number): number {
+  return parseWholeNumber(text, flag, max, 1);
+}
+
+function parseWholeNumber(text: string, flag: string, max: number, min = 0): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new BenchUsageError(`${flag} needs whole numbers from 1 to ${max}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BenchUsageError(`${flag} needs whole numbers from ${min} to ${max}, got "${text}"`);
   }
   return value;
 }

@@ -10,6 +10,7 @@ import type { VadBaselineResult, VadBatchedResult } from "./vad-in-process.js";
 import type { PoolStreamResult } from "./vad-pool-stream.js";
 import type { DenoiseStageReport } from "./denoise-stage.js";
 import type { StreamedWerReport } from "./streamed-wer.js";
+import type { WindowWerReport } from "./window-wer.js";
 import type { TtsReport } from "./tts-phase.js";
 import type { EnhanceReport } from "./enhance-phase.js";
 
@@ -19,6 +20,7 @@ export const BENCH_TARGETS = {
   vadBatchedTargetStreams: 128,
   grpcVsInProcessMin: 0.8,
   asrPoolVsRawMin: 0.8,
+  asrFittedVsFullWindowMin: 2,
 } as const;
 
 export interface TargetResult {
@@ -73,6 +75,10 @@ export interface BenchReport {
   pool_session_vad: WithRepetitions<PoolStreamResult>[];
   asr: {
     raw: WithRepetitions<AsrPathResult> | null;
+    /** Whisper with the shipped 30 s window only (the raw figure before windows were fitted). */
+    raw_full_window: WithRepetitions<AsrPathResult> | null;
+    /** raw ÷ raw_full_window utterances/s. */
+    fitted_vs_full_window: number | null;
     pool_grpc: AsrPoolEntry | null;
     pool_in_process: AsrPoolEntry | null;
   };
@@ -80,6 +86,8 @@ export interface BenchReport {
   face: FaceSection | null;
   /** RNNoise's cost per stream through the pool (scripts/bench/denoise-stage.ts); null when it did not run. */
   denoise: DenoiseStageReport | null;
+  /** Whisper's window vs word errors (scripts/bench/window-wer.ts); null when it did not run. */
+  whisper_window: WindowWerReport | null;
   /** Streamed vs whole-file WER on recorded speech (scripts/bench/streamed-wer.ts); null when it did not run. */
   streamed_wer: StreamedWerReport | null;
   /** Speech synthesis through gRPC Synthesize (scripts/bench/tts-phase.ts); null when it did not run. */
@@ -125,7 +133,8 @@ export function asrSection(asr: AsrFigures): BenchReport["asr"] {
     const figure = asr.raw === null ? null : ratio(path.utterances_per_s, asr.raw.utterances_per_s);
     return { ...path, ratio_vs_raw: figure, meets_target: figure === null ? null : figure >= BENCH_TARGETS.asrPoolVsRawMin };
   };
-  return { raw: asr.raw, pool_grpc: entry(asr.pool_grpc), pool_in_process: entry(asr.pool_in_process) };
+  const fitted = asr.raw === null || asr.raw_full_window === null ? null : ratio(asr.raw.utterances_per_s, asr.raw_full_window.utterances_per_s);
+  return { raw: asr.raw, raw_full_window: asr.raw_full_window, fitted_vs_full_window: fitted, pool_grpc: entry(asr.pool_grpc), pool_in_process: entry(asr.pool_in_process) };
 }
 
 export function evaluateTargets(
@@ -161,6 +170,12 @@ export function evaluateTargets(
       `VAD chunks/s through gRPC StreamAudio (pool on a worker thread) ÷ in-process VadBatcher, ${n} streams`,
       BENCH_TARGETS.grpcVsInProcessMin,
       workerAtN,
+    ),
+    target(
+      "asr_fitted_vs_full_window",
+      "Whisper utterances/s with the window fitted to each utterance ÷ with the shipped 30 s window (WhisperAsr in a loop)",
+      BENCH_TARGETS.asrFittedVsFullWindowMin,
+      report.asr.fitted_vs_full_window,
     ),
     target(
       "asr_pool_grpc_vs_raw",

@@ -140,6 +140,8 @@ export function benchObservations(report: BenchReport): string[] {
   if (ceiling > 0) {
     const k = report.grpc_vad[0]?.chunks_per_message ?? 1;
     const flat = Math.min(...grpcRates) >= 0.8 * ceiling;
+    // What the ChunkCoalescer made of them on the congested call, per stream count.
+    const merged = report.grpc_vad.map((g) => `${g.mean_chunks_per_message} at ${g.streams}`).join(", ");
     const g128 = report.grpc_vad.find((g) => g.streams === 128);
     const s128 = report.pool_session_vad.find((x) => x.streams === 128);
     const b128 = batched.find((b) => b.streams === 128);
@@ -150,7 +152,8 @@ export function benchObservations(report: BenchReport): string[] {
           `the in-process rate and gRPC takes it to ${g128.ratio_vs_in_process}×.`;
     out.push(
       `Over gRPC the VAD throughput ${flat ? "levels off at" : "peaks at"} about ${Math.round(ceiling)} chunks/s ` +
-        `from 16 streams up (${k} chunk(s) per message${flat ? ", whatever the stream count" : ""}): ` +
+        `from 16 streams up (${k} chunk(s) handed over a message, ${merged} per message written after merging` +
+        `${flat ? ", whatever the stream count" : ""}): ` +
         `≈ ${Math.round(ceiling / 31.25)} real-time 16 kHz ` +
         "streams per pool thread at one 32 ms message each (smaller frames mean more messages, and part of the cost " +
         `is per message; see --chunks-per-message).${splitAt128}`,

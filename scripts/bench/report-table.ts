@@ -1,9 +1,11 @@
 import type { BenchReport } from "./bench-report.js";
 import { faceTables } from "./face-report.js";
 import { streamedWerTable } from "./streamed-wer.js";
+import { windowWerTable } from "./window-wer.js";
 import { ttsTable } from "./tts-phase.js";
 import { enhanceTables } from "./enhance-phase.js";
 import { formatTable, spread, verdict, type Cell } from "./text-table.js";
+import { round } from "./latency-stats.js";
 
 export { formatTable, type Cell } from "./text-table.js";
 
@@ -33,6 +35,7 @@ export function renderReport(report: BenchReport, jsonPath: string): string {
       ),
     );
   }
+  if (report.whisper_window !== null) out.push("", "Whisper's window vs word errors (each utterance alone)", windowWerTable(report.whisper_window));
   if (report.streamed_wer !== null) out.push("", "Streamed vs whole-file WER (recorded speech)", streamedWerTable(report.streamed_wer));
   if (report.tts !== null) {
     const { model, threads, idle_event_loop: idle } = report.tts;
@@ -168,9 +171,10 @@ function audioTables(report: BenchReport): string[] {
     "",
     "3. ASR (Whisper tiny.en int8; latency = submit → answer; stall = longest the JS thread was held)",
   );
-  const { raw, pool_grpc: poolGrpc, pool_in_process: poolInProcess } = report.asr;
+  const { raw, raw_full_window: rawFull, pool_grpc: poolGrpc, pool_in_process: poolInProcess } = report.asr;
   const paths = [
     { path: raw, ratioVsRaw: raw === null ? null : 1, jobs: null },
+    { path: rawFull, ratioVsRaw: raw === null || rawFull === null ? null : round(rawFull.utterances_per_s / Math.max(1e-9, raw.utterances_per_s), 2), jobs: null },
     { path: poolGrpc, ratioVsRaw: poolGrpc?.ratio_vs_raw ?? null, jobs: poolGrpc?.asr_jobs ?? null },
     { path: poolInProcess, ratioVsRaw: poolInProcess?.ratio_vs_raw ?? null, jobs: poolInProcess?.asr_jobs ?? null },
   ];

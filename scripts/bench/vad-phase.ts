@@ -88,8 +88,10 @@ export async function benchVad(
       await runner.run(`vad_${n}_streams`, async () => {
         runner.progress(`VAD, ${n} streams: VadBatcher, pool session, gRPC, gRPC to a worker × ${options.repetitions}`);
         const sessionTarget = { transport: "session", pool: served.pool } as const;
-        const grpcTarget = { transport: "grpc", pool: served.pool, client: served.client } as const;
-        const workerTarget = { transport: "grpc_worker", client: worker.client } as const;
+        // The engine's AudioLink merging (ChunkCoalescer) on both gRPC paths: the figure is the engine's.
+        const coalesce = { coalesceMaxDelayMs: options.coalesceMaxDelayMs };
+        const grpcTarget = { transport: "grpc", pool: served.pool, client: served.client, coalesce } as const;
+        const workerTarget = { transport: "grpc_worker", client: worker.client, coalesce } as const;
         await runVadBatched(vad, chunks, n, w, warmUp);
         await runPoolStreamPass(sessionTarget, pcm16Chunks, n, w, k, warmUp, `sw${n}`);
         await runPoolStreamPass(grpcTarget, pcm16Chunks, n, w, k, warmUp, `gw${n}`);

@@ -1,3 +1,5 @@
+import { ChunkCoalescer, type ChunkCoalescerOptions } from "../../src/inference/grpc/chunk-coalescer.js";
+import type { AudioIn } from "../../src/inference/grpc/generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "../../src/inference/grpc/generated/engine/inference/v1/AudioOut.js";
 import { outputFromWire, type PoolClient } from "../../src/inference/grpc/pool-client.js";
 import type { InferencePool } from "../../src/inference/pool.js";
@@ -28,8 +30,13 @@ export interface PoolStreamResult {
   transport: PoolStreamTarget["transport"];
   streams: number;
   window_chunks: number;
-  /** 512-sample chunks per AudioChunk message (per `chunk` call in process). */
+  /** 512-sample chunks the writer hands over at a time (per AudioChunk message before merging; per `chunk` call in process). */
   chunks_per_message: number;
+  /**
+   * 512-sample chunks per AudioChunk message actually written: over gRPC, the ChunkCoalescer merges a stream's
+   * chunks while the call is congested, as the engine's AudioLink does; in process, `chunks_per_message`.
+   */
+  mean_chunks_per_message: number;
   /** 512-sample chunks written. */
   chunks_sent: number;
   /** Status `vad.items` after − before (GetStatus over gRPC): chunks the pool's VAD ran. */
@@ -70,6 +77,8 @@ interface StreamTransport {
   open(streamId: string, tag: string): void;
   chunk(streamId: string, seq: number, pcm16: Uint8Array): void;
   close(streamId: string): void;
+  /** Messages (or in-process `chunk` calls) that carried the chunks so far. */
+  messages(): number;
   /** Every stream opened was acknowledged `closed`. */
   allClosed: Promise<void>;
   counts: { transcripts: number; speech: number; errors: Record<string, number> };
@@ -79,12 +88,13 @@ interface StreamTransport {
 /**
  * Where the pass sends its audio. `session`: `pool.openAudioSession` in process, no gRPC. `grpc`: one StreamAudio
  * call to a pool served on this thread. `grpc_worker`: one StreamAudio call to a pool (and server) on a worker
- * thread, as the engine runs it; the client stays on this thread.
+ * thread, as the engine runs it; the client stays on this thread. Both gRPC ones write through the engine's
+ * ChunkCoalescer (`coalesce`: its options; `coalesceMaxDelayMs: 0` writes one message per chunk handed over).
  */
 export type PoolStreamTarget =
   | { transport: "session"; pool: InferencePool }
-  | { transport: "grpc"; pool: InferencePool; client: PoolClient }
-  | { transport: "grpc_worker"; client: PoolClient };
+  | { transport: "grpc"; pool: InferencePool; client: PoolClient; coalesce?: Partial<ChunkCoalescerOptions> }
+  | { transport: "grpc_worker"; client: PoolClient; coalesce?: Partial<ChunkCoalescerOptions> };
 
 /** A pool on another thread is read through GetStatus at most this often (each call costs that thread a little). */
 const REMOTE_STATUS_EVERY_MS = 1;
@@ -110,7 +120,7 @@ export async function runPoolStreamPass(
   const progress = (): Promise<PoolStatusView> => (local === null ? status() : Promise.resolve(local.status()));
   const before = await status();
   const transport =
-    target.transport === "session" ? sessionTransport(target.pool, streams) : grpcTransport(target.client, streams);
+    target.transport === "session" ? sessionTransport(target.pool, streams) : grpcTransport(target.client, streams, target.coalesce ?? {});
   await withTimeout(transport.accepted, "the pool did not accept the audio session");
 
   const ids = Array.from({ length: streams }, (_, i) => `${tag}-${i}`);
@@ -183,12 +193,14 @@ export async function runPoolStreamPass(
   await withTimeout(transport.end(), "the audio session did not end");
 
   const chunksProcessed = after.vad.items - before.vad.items;
+  const messages = transport.messages();
   const batches = after.vad.batches - before.vad.batches;
   return {
     transport: target.transport,
     streams,
     window_chunks: window,
     chunks_per_message: k,
+    mean_chunks_per_message: messages === 0 ? 0 : round(sent / messages, 2),
     chunks_sent: sent,
     chunks_processed: chunksProcessed,
     elapsed_ms: round(elapsedMs, 1),
@@ -254,9 +266,24 @@ function outputCounter(streams: number): {
   };
 }
 
-/** The raw generated client: one StreamAudio call, messages as the proto spells them. */
-function grpcTransport(client: PoolClient, streams: number): StreamTransport {
+/**
+ * The raw generated client: one StreamAudio call, messages as the proto spells them, chunks through the engine's
+ * ChunkCoalescer (busy from a refused `write` until 'drain', as ResilientCall tells AudioLink).
+ */
+function grpcTransport(client: PoolClient, streams: number, coalesce: Partial<ChunkCoalescerOptions>): StreamTransport {
   const call = client.grpc.StreamAudio();
+  let busy = false;
+  const write = (message: AudioIn) => {
+    if (!call.write(message)) busy = true;
+  };
+  const coalescer = new ChunkCoalescer(
+    { busy: () => busy, write: ({ streamId, seq, pcm16 }) => write({ chunk: { stream_id: streamId, seq, pcm16 } }) },
+    coalesce,
+  );
+  call.on("drain", () => {
+    busy = false;
+    coalescer.flushAll();
+  });
   const counter = outputCounter(streams);
   const accepted = new Promise<void>((resolve, reject) => {
     call.once("metadata", () => resolve());
@@ -275,7 +302,7 @@ function grpcTransport(client: PoolClient, streams: number): StreamTransport {
   return {
     accepted,
     open(streamId, tag) {
-      call.write({
+      write({
         open: {
           stream_id: streamId,
           session_id: `bench-${tag}`,
@@ -286,14 +313,17 @@ function grpcTransport(client: PoolClient, streams: number): StreamTransport {
       });
     },
     chunk(streamId, seq, pcm16) {
-      call.write({ chunk: { stream_id: streamId, seq, pcm16 } });
+      coalescer.push(streamId, seq, pcm16);
     },
     close(streamId) {
-      call.write({ close: { stream_id: streamId } });
+      coalescer.flush(streamId);
+      write({ close: { stream_id: streamId } });
     },
+    messages: () => coalescer.written.messages,
     allClosed: counter.allClosed,
     counts: counter.counts,
     end() {
+      coalescer.flushAll();
       call.end();
       return finished;
     },
@@ -304,17 +334,20 @@ function grpcTransport(client: PoolClient, streams: number): StreamTransport {
 function sessionTransport(pool: InferencePool, streams: number): StreamTransport {
   const counter = outputCounter(streams);
   const session = pool.openAudioSession((output) => counter.onOutput(output));
+  let calls = 0;
   return {
     accepted: Promise.resolve(),
     open(streamId, tag) {
       session.open({ streamId, sessionId: `bench-${tag}`, participantId: streamId, sampleRate: 16_000 });
     },
     chunk(streamId, seq, pcm16) {
+      calls += 1;
       session.chunk(streamId, seq, pcm16);
     },
     close(streamId) {
       session.close(streamId);
     },
+    messages: () => calls,
     allClosed: counter.allClosed,
     counts: counter.counts,
     end() {

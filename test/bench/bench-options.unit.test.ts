@@ -7,7 +7,7 @@ describe("parseBenchOptions", () => {
   it("runs every part by default, and only the named ones with --only (in the bench's order)", () => {
     const all = parseBenchOptions([], {});
     if (all === "help") throw new Error("expected options");
-    expect(all.parts).toEqual(["vad", "asr", "face", "denoise", "wer", "tts", "enhance"]);
+    expect(all.parts).toEqual(["vad", "asr", "window", "face", "denoise", "wer", "tts", "enhance"]);
     const some = parseBenchOptions(["--only", "face,vad"], {});
     if (some === "help") throw new Error("expected options");
     expect(some.parts).toEqual(["vad", "face"]);
@@ -32,5 +32,14 @@ describe("parseBenchOptions", () => {
       faceLiveMs: 3_000,
     });
     expect(() => parseBenchOptions(["--decoder-threads", "0"], {})).toThrow(BenchUsageError);
+  });
+
+  it("takes the gRPC passes' coalescing delay, 0 turning merging off", () => {
+    const defaults = parseBenchOptions([], {});
+    const off = parseBenchOptions(["--coalesce-ms", "0"], {});
+    if (defaults === "help" || off === "help") throw new Error("expected options");
+    expect(defaults.coalesceMaxDelayMs).toBe(32);
+    expect(off.coalesceMaxDelayMs).toBe(0);
+    expect(() => parseBenchOptions(["--coalesce-ms", "1.5"], {})).toThrow(BenchUsageError);
   });
 });

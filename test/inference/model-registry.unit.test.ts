@@ -15,7 +15,7 @@ const fakeVadModel: BatchedVadModel = {
   stateSize: 256,
   runBatch: async (_input, state, batchSize) => ({ probabilities: new Float32Array(batchSize), state: state.slice() }),
 };
-const fakeAsrModel: AsrModel = { transcribe: async () => ({ text: "fake", runMs: 0 }) };
+const fakeAsrModel: AsrModel = { transcribe: async () => ({ text: "fake", runMs: 0, windowFrames: 1500, retried: false }) };
 
 interface Deferred<T> {
   promise: Promise<T>;

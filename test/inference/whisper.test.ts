@@ -12,6 +12,7 @@ import {
   type PreparedWhisper,
 } from "../../src/inference/models/whisper-prepare.js";
 import { WhisperTokenizer } from "../../src/inference/models/whisper-tokenizer.js";
+import { windowCapacitySamples } from "../../src/inference/models/whisper-window.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
 /** A file's identity: rewriting it (a new temporary file renamed into place) changes the inode. */
@@ -72,8 +73,38 @@ describe("Whisper", () => {
     for (const word of ["hello", "world", "test", "meeting", "engine"]) expect(text).toContain(word);
   });
 
+  it("fits the encoder window to the utterance: 15 s up to its capacity, 30 s past it, the same words", async () => {
+    const speech = await createSpeechSynthesizer().synthesize("please send the meeting notes to the whole team today");
+    const short = padWithSilence(speech.samples16k, 300, 300);
+    const fitted = await asr.transcribe(short);
+    expect(fitted).toMatchObject({ windowFrames: 1500, retried: false });
+    // The longest input the 15 s window holds runs in it; one sample more takes the 30 s window.
+    const atCapacity = padWithSilence(short, 0, (windowCapacitySamples(1500) - short.length) / 16);
+    expect(atCapacity.length).toBe(windowCapacitySamples(1500));
+    const full = padWithSilence(short, 0, (windowCapacitySamples(1500) + 16 - short.length) / 16);
+    const [edge, past] = [await asr.transcribe(atCapacity), await asr.transcribe(full)];
+    expect(edge.windowFrames).toBe(1500);
+    expect(past.windowFrames).toBe(3000);
+    for (const result of [fitted, edge, past]) {
+      for (const word of ["send", "meeting", "notes", "today"]) expect(result.text.toLowerCase()).toContain(word);
+    }
+  });
+
+  it("transcribes again with the 30 s window a run cut at its token bound (a decoder loop)", async () => {
+    // A bound of 8 tokens cuts any sentence: the stand-in for a loop, which real speech rarely shows on demand.
+    const bounded = await WhisperAsr.load({ modelsDir, logger, preparer, intraOpNumThreads: 2, warmUp: false, maxTokensPerSecond: 0, tokenAllowance: 8 });
+    try {
+      const speech = await createSpeechSynthesizer().synthesize("we should review the budget before the end of the month");
+      const result = await bounded.transcribe(padWithSilence(speech.samples16k, 300, 300));
+      expect(result).toMatchObject({ windowFrames: 3000, retried: true });
+      expect(result.text.toLowerCase()).toContain("end of the month");
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it("answers empty audio with empty text and rejects more than 30 s", async () => {
-    expect(await asr.transcribe(new Float32Array(0))).toEqual({ text: "", runMs: 0 });
+    expect(await asr.transcribe(new Float32Array(0))).toEqual({ text: "", runMs: 0, windowFrames: 0, retried: false });
     // A clip shorter than the STFT window still runs (zero-padded).
     expect((await asr.transcribe(new Float32Array(100))).text).toBe("");
     const error = await asr.transcribe(new Float32Array(30 * 16_000 + 1)).catch((caught: unknown) => caught);

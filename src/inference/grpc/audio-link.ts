@@ -1,13 +1,14 @@
 import type { Logger } from "../../logger.js";
 import type { PoolOutput, StreamOpen } from "../pool-types.js";
 import { AudioRetention, DEFAULT_AUDIO_RETENTION_OPTIONS, type AudioRetentionOptions, type TimedChunk } from "./audio-retention.js";
+import { ChunkCoalescer, DEFAULT_CHUNK_COALESCER_OPTIONS, type ChunkCoalescerOptions } from "./chunk-coalescer.js";
 import type { AudioIn } from "./generated/engine/inference/v1/AudioIn.js";
 import type { AudioOut__Output } from "./generated/engine/inference/v1/AudioOut.js";
 import { outputFromWire, type PoolClient } from "./pool-client.js";
 import { openToWire } from "./pool-wire.js";
 import { DEFAULT_RESILIENT_CALL_OPTIONS, ResilientCall, type PoolRoute, type ResilientCallOptions } from "./resilient-call.js";
 
-export interface AudioLinkOptions extends ResilientCallOptions, AudioRetentionOptions {
+export interface AudioLinkOptions extends ResilientCallOptions, AudioRetentionOptions, ChunkCoalescerOptions {
   /** Audio kept while the pool is unreachable, across the link's streams; past it chunks are refused. */
   maxBufferedBytes: number;
 }
@@ -15,6 +16,7 @@ export interface AudioLinkOptions extends ResilientCallOptions, AudioRetentionOp
 export const DEFAULT_AUDIO_LINK_OPTIONS: AudioLinkOptions = {
   ...DEFAULT_RESILIENT_CALL_OPTIONS,
   ...DEFAULT_AUDIO_RETENTION_OPTIONS,
+  ...DEFAULT_CHUNK_COALESCER_OPTIONS,
   // ≈ 16 s of one 16 kHz stream, or 5 s of three 48 kHz ones.
   maxBufferedBytes: 512 * 1024,
 };
@@ -52,6 +54,11 @@ const MIN_GAP_MS = 1;
  * utterance keeps the times it was spoken at and none spans the missing audio. Those closes are the link's own: the
  * room sees one `closed` per stream, once every pool stream of it has been acknowledged. A stream the room closed
  * whose last audio the lost call had not finished is re-opened on the next call, replayed and closed again there.
+ *
+ * While the call is congested (its write buffer full: the pool or the socket is behind, a big replay), a stream's
+ * chunks are merged into fewer messages, for `coalesceMaxDelayMs` at most (ChunkCoalescer): they count as written
+ * (kept by the retention chunk by chunk, lost with the call like its own buffer), and a close or open of the stream
+ * writes them first.
  */
 export class AudioLink {
   readonly #events: AudioLinkEvents;
@@ -67,20 +74,34 @@ export class AudioLink {
   readonly #unacked = new Map<string, number>();
   readonly #retention: AudioRetention;
   readonly #call: ResilientCall<AudioIn, AudioOut__Output>;
+  /** While the call is congested, a stream's chunks are merged into fewer messages (they count as written). */
+  readonly #coalescer: ChunkCoalescer;
   #buffer: TimedChunk[] = [];
   #bufferedBytes = 0;
 
   constructor(route: PoolClient | PoolRoute, events: AudioLinkEvents, logger: Logger, options: Partial<AudioLinkOptions> = {}) {
     this.#events = events;
     this.#options = { ...DEFAULT_AUDIO_LINK_OPTIONS, ...options };
-    const { reconnectMinMs, reconnectMaxMs, retainMs, silenceSettleMs, maxRetainedBytes } = this.#options;
+    const { reconnectMinMs, reconnectMaxMs, retainMs, silenceSettleMs, maxRetainedBytes, coalesceMaxDelayMs, coalesceMaxBytes } = this.#options;
     this.#retention = new AudioRetention({ retainMs, silenceSettleMs, maxRetainedBytes }, (streamId, ms) => this.#events.retentionDropped?.(streamId, ms));
     this.#call = new ResilientCall(
       route,
       (grpc) => grpc.StreamAudio(),
-      { connected: () => this.#onConnected(), lost: () => this.#onLost(), data: (message, current) => this.#onData(message, current) },
+      {
+        connected: () => this.#onConnected(),
+        lost: () => this.#onLost(),
+        data: (message, current) => this.#onData(message, current),
+        drained: () => this.#coalescer.flushAll(),
+      },
       logger,
       { reconnectMinMs, reconnectMaxMs },
+    );
+    this.#coalescer = new ChunkCoalescer(
+      {
+        busy: () => this.#call.congested,
+        write: ({ streamId, seq, pcm16 }) => this.#write({ chunk: { stream_id: streamId, seq, pcm16 } }),
+      },
+      { coalesceMaxDelayMs, coalesceMaxBytes },
     );
   }
 
@@ -91,6 +112,11 @@ export class AudioLink {
   /** The pool the link's call is on (or trying), `host:port`. */
   get pool(): string | null {
     return this.#call.pool;
+  }
+
+  /** Chunks written to the pool's calls and the messages that carried them (several a message while one is congested). */
+  get written(): { messages: number; chunks: number } {
+    return this.#coalescer.written;
   }
 
   open(open: StreamOpen): void {
@@ -141,6 +167,9 @@ export class AudioLink {
 
   /** Ends the call for good. */
   end(): void {
+    // What waits to be merged goes out before the call's end, as the call's own buffer does.
+    if (this.#call.connected) this.#coalescer.flushAll();
+    this.#coalescer.clear();
     this.#buffer = [];
     this.#bufferedBytes = 0;
     this.#retention.clear();
@@ -156,18 +185,22 @@ export class AudioLink {
   #writeOpen(open: StreamOpen, offsetMs: number): void {
     // Whole milliseconds on the wire: the pool's timeline of this stream starts exactly there.
     const rounded = Math.round(offsetMs);
+    this.#coalescer.flush(open.streamId);
     this.#write({ open: openToWire(open, rounded) });
     this.#writtenMs.set(open.streamId, rounded);
   }
 
   #writeClose(streamId: string): void {
     this.#unacked.set(streamId, (this.#unacked.get(streamId) ?? 0) + 1);
+    // The stream's audio merged so far goes first: the close ends the pool stream after it.
+    this.#coalescer.flush(streamId);
     this.#write({ close: { stream_id: streamId } });
   }
 
   #writeChunk(p: TimedChunk): void {
     this.#skipTo(p.streamId, p.atMs);
-    this.#write({ chunk: { stream_id: p.streamId, seq: p.seq, pcm16: p.pcm16 } });
+    // Retained chunk by chunk, whatever message carries it: a transcript's bounds release exactly its chunks.
+    this.#coalescer.push(p.streamId, p.seq, p.pcm16);
     this.#writtenMs.set(p.streamId, (this.#writtenMs.get(p.streamId) ?? 0) + p.ms);
     this.#retention.written(p);
   }
@@ -229,6 +262,7 @@ export class AudioLink {
       this.#closing.delete(streamId);
       this.#closed(streamId);
     }
+    this.#coalescer.clear();
     this.#unacked.clear();
     this.#writtenMs.clear();
     this.#events.connection?.("disconnected");

@@ -7,13 +7,15 @@ import { errorText, InferenceError } from "./inference-error.js";
 import { whisperSourceModel } from "./model-files.js";
 import type { WhisperVocabulary } from "./whisper-tokenizer.js";
 import { fileExists, writeFileAtomically } from "../../cache-files.js";
+import { openWhisperWindow } from "./whisper-window.js";
 
 const { onnx } = onnxProto;
 
 /**
  * The shipped Whisper export ends in a `BpeDecoder` (ai.onnx.contrib, onnxruntime-extensions), which
  * onnxruntime-node lacks. Preparing drops that node (and the Cast feeding it), exposes the beam search's int32
- * token ids as the graph output, and keeps the tokenizer from the node's attributes as a JSON vocabulary. Done once
+ * token ids as the graph output, and keeps the tokenizer from the node's attributes as a JSON vocabulary. It also
+ * makes the encoder's 30 s window an input (`openWhisperWindow`), so short utterances pay for less. Done once
  * per package version into the models folder; later calls find the files and return at once.
  */
 export interface PrepareWhisperOptions {
@@ -31,7 +33,7 @@ export interface WhisperPreparer {
 }
 
 /** Bump when the transformation changes, so existing prepared files are not reused. */
-const PREPARE_FORMAT = 1;
+const PREPARE_FORMAT = 2;
 const CONTRIB_DOMAIN = "ai.onnx.contrib";
 const ONNX_INT32 = 6;
 
@@ -83,6 +85,7 @@ export async function prepareWhisper(options: PrepareWhisperOptions): Promise<Pr
     await mkdir(options.modelsDir, { recursive: true });
     const model = onnx.ModelProto.decode(await readFile(source.path));
     const vocabulary = stripBpeDecoder(model);
+    openWhisperWindow(model);
     await writeFileAtomically(prepared.vocabularyPath, JSON.stringify(vocabulary));
     await writeFileAtomically(prepared.modelPath, onnx.ModelProto.encode(model).finish());
   } catch (cause) {

@@ -25,6 +25,8 @@ export class WhisperTokenizer {
   private readonly tokens: readonly string[];
   private readonly byteOf: ReadonlyMap<number, number>;
   private readonly firstSpecialId: number;
+  /** `<|endoftext|>`: a sequence that does not end with it was cut at its length bound. */
+  readonly endOfTextId: number | null;
   /** Non-fatal: a sequence cut at max_length can end inside a multi-byte character. */
   private readonly utf8 = new TextDecoder("utf-8", { fatal: false });
 
@@ -32,6 +34,7 @@ export class WhisperTokenizer {
     this.tokens = vocabulary.idVocab;
     this.byteOf = new Map(vocabulary.byteDecoder);
     this.firstSpecialId = vocabulary.firstSpecialId;
+    this.endOfTextId = vocabulary.addedTokens.find(([, text]) => text === "<|endoftext|>")?.[0] ?? null;
   }
 
   static async fromFile(path: string): Promise<WhisperTokenizer> {
