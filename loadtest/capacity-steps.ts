@@ -7,6 +7,9 @@ export interface StepVerdict {
   ok: boolean;
   why: string;
   p99_ms: number;
+  /** Speech start → the speaker's first interim caption (not judged: interims are skipped under load by design). */
+  interim_p50_ms: number;
+  interim_p95_ms: number;
   offered_per_s: number;
   sustained_per_s: number;
   audio_rejected: number;
@@ -31,6 +34,8 @@ export function verdict(r: LoadResult, boundMs: number): StepVerdict {
     ok: reasons.length === 0,
     why: reasons.join(", ") || "within bound",
     p99_ms: p99,
+    interim_p50_ms: Math.round(r.interim_latency_speaker.p50_ms),
+    interim_p95_ms: Math.round(r.interim_latency_speaker.p95_ms),
     offered_per_s: r.utterances.window_offered_per_s,
     sustained_per_s: r.utterances.sustained_per_s,
     audio_rejected: r.audio_rejected,
@@ -46,11 +51,13 @@ export function verdict(r: LoadResult, boundMs: number): StepVerdict {
 /** The ramp's steps, one row each, in the order they ran. */
 export function formatStepTable(steps: readonly StepVerdict[]): string {
   return formatTable(
-    ["sessions", "ok", "p99 ms", "offered/s", "sustained/s", "engine cores", "RSS MB", "MB/session", "heap MB/session", "generator cores", "why"],
+    ["sessions", "ok", "p99 ms", "interim p50 ms", "interim p95 ms", "offered/s", "sustained/s", "engine cores", "RSS MB", "MB/session", "heap MB/session", "generator cores", "why"],
     steps.map((v) => [
       v.sessions,
       v.ok ? "yes" : "no",
       v.p99_ms,
+      v.interim_p50_ms,
+      v.interim_p95_ms,
       v.offered_per_s,
       v.sustained_per_s,
       v.engine_cpu_cores,

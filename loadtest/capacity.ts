@@ -218,6 +218,8 @@ async function main(): Promise<void> {
         transcript_latency_speaker: kneeStep?.result.transcript_latency_speaker ?? null,
         transcript_latency_listener: kneeStep?.result.transcript_latency_listener ?? null,
         speaking_latency: kneeStep?.result.speaking_latency ?? null,
+        interim_latency_speaker: kneeStep?.result.interim_latency_speaker ?? null,
+        interims_missed: kneeStep?.result.utterances.interims_missed ?? null,
         memory_per_session_mb: kneeStep?.verdict.memory_per_session_mb ?? null,
         heap_per_session_mb: kneeStep?.verdict.heap_per_session_mb ?? null,
         utterances_per_s: kneeStep?.verdict.sustained_per_s ?? null,

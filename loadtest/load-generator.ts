@@ -83,6 +83,8 @@ export class LoadGenerator {
     speaking_missed: 0,
     speaker_transcript_ms: [],
     listener_transcript_ms: [],
+    speaker_interim_ms: [],
+    interims_missed: 0,
     missing: [],
     unmatched_transcripts: 0,
     duplicate_transcripts: 0,
@@ -194,9 +196,14 @@ export class LoadGenerator {
     const { room, participantId, handlers } = member;
     handlers.transcript = (raw: unknown) => {
       const message = transcriptMessage.safeParse(raw);
-      if (!message.success || !message.data.final) return;
-      this.#transcripts += 1;
+      if (!message.success) return;
       const speaker = run.speakers.find((s) => s.member.participantId === message.data.participant_id);
+      if (!message.data.final) {
+        // Interim captions are measured where the speaker sees them: speech start → the first one.
+        if (participantId === message.data.participant_id) speaker?.ledger.interimHeard(message.data.start_ms, Date.now());
+        return;
+      }
+      this.#transcripts += 1;
       speaker?.ledger.transcriptHeard(participantId, message.data.end_ms, Date.now());
     };
     handlers.error = (raw: unknown) => {
@@ -325,6 +332,8 @@ export class LoadGenerator {
             r.window_utterances.push({ end_sent_ms: u.endSentAtMs, heard_ms: own ?? null });
           }
           if (own !== undefined) r.speaker_transcript_ms.push(own - u.endSentAtMs);
+          if (u.firstInterimAtMs === null) r.interims_missed += 1;
+          else r.speaker_interim_ms.push(u.firstInterimAtMs - u.startSentAtMs);
           const heard = listener === undefined ? undefined : u.heardAtMs.get(listener.participantId);
           if (heard !== undefined) r.listener_transcript_ms.push(heard - u.endSentAtMs);
         }

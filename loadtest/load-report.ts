@@ -27,6 +27,8 @@ export interface LoadResult {
   /** Last speech frame sent → final transcript received, by the speaker and by a listener. */
   transcript_latency_speaker: LatencySummary;
   transcript_latency_listener: LatencySummary;
+  /** First speech frame sent → the speaker's first interim caption (`final: false`) of the utterance. */
+  interim_latency_speaker: LatencySummary;
   utterances: {
     sent: number;
     heard_by_all: number;
@@ -36,6 +38,8 @@ export interface LoadResult {
     missing: WorkerReport["missing"];
     late_at_speaker: number;
     speaking_missed: number;
+    /** Utterances the speaker saw no interim caption of (skipped under load, too short, or interims off). */
+    interims_missed: number;
     unmatched_transcripts: number;
     duplicate_transcripts: number;
     /** Engine's end_ms − the generator's, at the speaker (VAD end precision plus clock alignment). */
@@ -121,6 +125,7 @@ export function mergeReports(
     speaking_latency: summarize(all((r) => r.speaking_ms)),
     transcript_latency_speaker: summarize(all((r) => r.speaker_transcript_ms)),
     transcript_latency_listener: summarize(all((r) => r.listener_transcript_ms)),
+    interim_latency_speaker: summarize(all((r) => r.speaker_interim_ms)),
     utterances: {
       sent,
       heard_by_all: sum((r) => r.utterances_heard_by_all),
@@ -129,6 +134,7 @@ export function mergeReports(
       missing: reports.flatMap((r) => r.missing).slice(0, 20),
       late_at_speaker: all((r) => r.speaker_transcript_ms).filter((ms) => ms > options.latencyBoundMs).length,
       speaking_missed: sum((r) => r.speaking_missed),
+      interims_missed: sum((r) => r.interims_missed),
       unmatched_transcripts: sum((r) => r.unmatched_transcripts),
       duplicate_transcripts: sum((r) => r.duplicate_transcripts),
       end_alignment: summarize(all((r) => r.alignment_ms)),
@@ -187,13 +193,14 @@ export function formatSummary(r: LoadResult): string {
         latencyRow("speech sent → speaking", r.speaking_latency),
         latencyRow("utterance end → transcript (speaker)", r.transcript_latency_speaker),
         latencyRow("utterance end → transcript (listener)", r.transcript_latency_listener),
+        latencyRow("speech sent → first interim (speaker)", r.interim_latency_speaker),
       ],
     ),
     "",
     `Utterances sent ${r.utterances.sent}, heard by every participant ${r.utterances.heard_by_all} ` +
       `(deliveries ${(r.utterances.delivery_ratio * 100).toFixed(1)} %, missing ${r.utterances.missing_deliveries}), ` +
       `late (> ${r.parameters.latency_bound_ms} ms) ${r.utterances.late_at_speaker}, unmatched transcripts ${r.utterances.unmatched_transcripts}, ` +
-      `speaking missed ${r.utterances.speaking_missed}`,
+      `speaking missed ${r.utterances.speaking_missed}, no interim caption ${r.utterances.interims_missed}`,
     `Throughput: offered ${r.utterances.offered_per_s} utt/s, transcribed for all ${r.utterances.transcribed_per_s} utt/s, steady state ${r.utterances.window_offered_per_s} offered → ${r.utterances.sustained_per_s} transcribed utt/s`,
     `Errors ${JSON.stringify(r.errors)}, disconnects ${JSON.stringify(r.disconnects)}, audio rejected ${r.audio_rejected}`,
     `Engine: CPU ${r.engine.cpu_cores_mean} cores mean / ${r.engine.cpu_cores_max} peak, RSS ${r.engine.rss_mb_idle} → ${r.engine.rss_mb_peak} MB ` +

@@ -11,6 +11,10 @@ export interface SentUtterance {
   /** Where the engine should place its end, in session-relative ms (the room's own timeline). */
   expectedEndMs: number | null;
   speakingAtMs: number | null;
+  /** Where the engine should place its speech start, in session-relative ms; null when joined mid-utterance. */
+  expectedStartMs: number | null;
+  /** Wall-clock ms the speaker's first interim caption (`final: false`) of it arrived; null: none came. */
+  firstInterimAtMs: number | null;
   /** Receiver participant id → wall-clock ms its final transcript arrived. */
   heardAtMs: Map<string, number>;
 }
@@ -54,6 +58,8 @@ export class SpeakerLedger {
           endSentAtMs: null,
           expectedEndMs: null,
           speakingAtMs: null,
+          expectedStartMs: starts ? this.#streamOffsetMs + this.framesSent * FRAME_MS + (u.startMs - frameStartMs) : null,
+          firstInterimAtMs: null,
           heardAtMs: new Map(),
         };
         this.utterances.push(this.#open);
@@ -83,17 +89,19 @@ export class SpeakerLedger {
     }
   }
 
+  /**
+   * An interim caption of this speaker's, at the speaker: matched by its start (the utterance's, padding included)
+   * to the nearest utterance begun; only the first per utterance counts. Unmatched ones are not counted: an
+   * interim's bounds are looser than a final's (a long utterance's later pieces start at their cut).
+   */
+  interimHeard(startMs: number, nowMs: number): void {
+    const { best, error } = this.#nearest((u) => u.expectedStartMs, startMs);
+    if (best === null || error > MATCH_TOLERANCE_MS || best.firstInterimAtMs !== null) return;
+    best.firstInterimAtMs = nowMs;
+  }
+
   transcriptHeard(receiverId: string, endMs: number, nowMs: number): void {
-    let best: SentUtterance | null = null;
-    let bestError = Infinity;
-    for (const u of this.utterances) {
-      if (u.expectedEndMs === null) continue;
-      const error = Math.abs(u.expectedEndMs - endMs);
-      if (error < bestError) {
-        best = u;
-        bestError = error;
-      }
-    }
+    const { best, error: bestError } = this.#nearest((u) => u.expectedEndMs, endMs);
     if (best === null || best.expectedEndMs === null || bestError > MATCH_TOLERANCE_MS) {
       this.unmatched += 1;
       return;
@@ -104,5 +112,18 @@ export class SpeakerLedger {
     }
     best.heardAtMs.set(receiverId, nowMs);
     if (receiverId === this.speakerId) this.alignmentErrorsMs.push(endMs - best.expectedEndMs);
+  }
+
+  /** The utterance whose expected offset (`pick`) is nearest `atMs`, and how far it is. */
+  #nearest(pick: (u: SentUtterance) => number | null, atMs: number): { best: SentUtterance | null; error: number } {
+    let best: SentUtterance | null = null;
+    let error = Infinity;
+    for (const u of this.utterances) {
+      const expected = pick(u);
+      if (expected === null || Math.abs(expected - atMs) >= error) continue;
+      best = u;
+      error = Math.abs(expected - atMs);
+    }
+    return { best, error };
   }
 }

@@ -103,6 +103,10 @@ const workerReport = z.object({
   speaking_missed: count,
   speaker_transcript_ms: samples,
   listener_transcript_ms: samples,
+  /** First speech frame sent → the speaker's first interim caption of it (utterances that got one). */
+  speaker_interim_ms: samples,
+  /** Utterances the speaker got no interim caption for (skipped under load, too short, or interims off). */
+  interims_missed: count,
   /** The first utterances some participant never got a transcript for (at most 20), to look into. */
   missing: z.array(z.object({ session_id: z.string(), speaker: z.string(), expected_end_ms: z.number(), heard_by: z.array(z.string()) })),
   unmatched_transcripts: count,

@@ -64,6 +64,8 @@ export interface EngineConfig extends LlmConfig {
   /** Whisper sessions the in-process pool runs side by side, and threads of each; null → sized to the cores. */
   asrLanes: number | null;
   asrThreads: number | null;
+  /** ASR_INTERIM: interim captions of speech still going on, on spare Whisper lanes (default on). */
+  asrInterim: boolean;
   /** Bearer token `GET /metrics` requires; null → the endpoint is open (it carries no personal data). */
   metricsToken: string | null;
   /**
@@ -112,6 +114,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   inferenceModels: null,
   asrLanes: null,
   asrThreads: null,
+  asrInterim: true,
   metricsToken: null,
   corsOrigins: [],
   asrApiOpen: false,
@@ -164,6 +167,7 @@ const envSchema = z.object({
   INFERENCE_MODELS: listOf(KNOWN_MODEL_NAMES, "model"),
   ASR_LANES: intFrom(1, 64),
   ASR_THREADS: intFrom(1, 256),
+  ASR_INTERIM: booleanFlag,
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   CORS_ORIGINS: optionalText.pipe(
     z
@@ -243,6 +247,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfi
     inferenceModels: e.INFERENCE_MODELS,
     asrLanes: e.ASR_LANES,
     asrThreads: e.ASR_THREADS,
+    asrInterim: e.ASR_INTERIM,
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: e.CORS_ORIGINS,
     asrApiOpen: e.ASR_API_OPEN,

@@ -141,6 +141,7 @@ async function startInference(
     device: config.inferenceDevice,
     models: config.inferenceModels,
     asr: { lanes: config.asrLanes, threadsPerLane: config.asrThreads },
+    interim: config.asrInterim,
     port: config.inferencePort,
     logLevel: config.logLevel,
     closeTimeoutMs: 10_000,

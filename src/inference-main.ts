@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { DEFAULT_CONFIG } from "./config.js";
-import { configOrExit, intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
+import { booleanFlag, configOrExit, intFrom, listOf, logLevelField, mergeSet, optionalText, parseEnv } from "./env-fields.js";
 import { resolvePoolToken } from "./auth/secrets.js";
 import { MIN_INFERENCE_TOKEN_CHARS } from "./inference/grpc/pool-auth.js";
 import { startPoolServer, type RunningPoolServer } from "./inference/grpc/pool-server.js";
@@ -24,6 +24,8 @@ interface InferenceWorkerConfig {
   /** Whisper lanes and threads per lane; null → sized to the cores. */
   asrLanes: number | null;
   asrThreads: number | null;
+  /** ASR_INTERIM: interim captions on spare Whisper lanes (default on). */
+  asrInterim: boolean;
   logLevel: string;
   /** INFERENCE_TOKEN; null → generated once and kept in `<dataDir>/inference-secrets.json`. */
   token: string | null;
@@ -39,6 +41,7 @@ const DEFAULT_INFERENCE_WORKER_CONFIG: InferenceWorkerConfig = {
   models: null,
   asrLanes: null,
   asrThreads: null,
+  asrInterim: true,
   logLevel: "info",
   token: null,
 };
@@ -53,6 +56,7 @@ const workerEnvSchema = z.object({
   INFERENCE_MODELS: listOf(KNOWN_MODEL_NAMES, "model"),
   ASR_LANES: intFrom(1, 64),
   ASR_THREADS: intFrom(1, 256),
+  ASR_INTERIM: booleanFlag,
   LOG_LEVEL: logLevelField,
   INFERENCE_TOKEN: optionalText.pipe(z.string().min(MIN_INFERENCE_TOKEN_CHARS, `must be at least ${MIN_INFERENCE_TOKEN_CHARS} characters`).optional()),
 });
@@ -69,6 +73,7 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv): InferenceWorkerConfig {
     models: e.INFERENCE_MODELS,
     asrLanes: e.ASR_LANES,
     asrThreads: e.ASR_THREADS,
+    asrInterim: e.ASR_INTERIM,
     logLevel: e.LOG_LEVEL,
     token: e.INFERENCE_TOKEN,
   };
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
   // Where the token is, never the token itself: the operator copies it to the engines' INFERENCE_TOKEN.
   if (file !== null) logger.info({ file }, "inference token kept in the data folder; set INFERENCE_TOKEN on the engines to it");
   // The registry refuses a configuration the environment's check cannot see (two models for one task): exit 2 too.
-  const pool = configOrExit(() => new InferencePool({ modelsDir, device: config.device, models: config.models, asr, logger }));
+  const pool = configOrExit(() => new InferencePool({ modelsDir, device: config.device, models: config.models, asr, interim: { enabled: config.asrInterim }, logger }));
   let server: RunningPoolServer;
   try {
     server = await startPoolServer(pool, logger, { host: config.host, port: config.port, token });

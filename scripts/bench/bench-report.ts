@@ -18,7 +18,7 @@ import type { EnhanceReport } from "./enhance-phase.js";
 export const BENCH_TARGETS = {
   vadBatchedVsBaselineMin: 2.5,
   vadBatchedTargetStreams: 128,
-  grpcVsInProcessMin: 0.8,
+  grpcVsInProcessMin: 0.9,
   asrPoolVsRawMin: 0.8,
   asrFittedVsFullWindowMin: 2,
 } as const;

@@ -3,6 +3,7 @@ import type { AsrLayout } from "./asr/asr-lanes.js";
 import type { AudioStagesOptions } from "./audio-stages.js";
 import type { ExecutionDevice } from "./models/model-files.js";
 import type { PoolImagesOptions } from "./pool-images.js";
+import type { InterimOptions } from "./pool-interim.js";
 import { MAX_RECORDING_MS, UTTERANCE_PADDING_MS } from "./pool-types.js";
 import type { PoolSynthesisOptions } from "./tts/pool-synthesis.js";
 import type { SegmenterOptions } from "./vad/segmenter.js";
@@ -22,6 +23,8 @@ export interface InferencePoolOptions {
   maxQueuedUtterances: number;
   /** A live utterance not started this long after its end of speech is dropped with `deadline_exceeded`. */
   liveDeadlineMs: number;
+  /** Interim captions of speech still going on, on spare ASR lanes only (pool-interim.ts). */
+  interim: Partial<InterimOptions>;
   /** The ASR model's instances (Whisper lanes) and threads of each (default: `defaultAsrLayout` for the cores). */
   asr: Partial<AsrLayout>;
   /** Longest recording `transcribe` takes. */
@@ -50,6 +53,7 @@ export const DEFAULT_INFERENCE_POOL_OPTIONS: Omit<InferencePoolOptions, "modelsD
   // Silero fires ~100–200 ms into a word; a generous pre-roll keeps the first word whole for Whisper. Speech that runs
   // past 30 s is cut at the quietest chunk of its last 3 s, not mid-word (45 s of LibriVox: 3.5 → 2.8 % WER).
   segmenter: { paddingMs: UTTERANCE_PADDING_MS, cutSearchMs: 3_000 },
+  interim: {},
   asr: {},
   maxQueuedUtterances: 64,
   liveDeadlineMs: 15_000,

@@ -74,6 +74,19 @@ export interface ModelServingStats {
   queue: QueueStatusView | null;
   /** Absent where the scheduler does not count per-stream states. */
   streamStates?: StreamStatesView;
+  /** Interim (best-effort) runs: the ASR model's interim captions. Absent where the scheduler takes none. */
+  interim?: InterimStatusView;
+}
+
+/**
+ * Interim runs since the pool started (interim captions, pool-interim.ts): `skipped` were due but found no spare
+ * lane (every lane busy or kept for finals, or a final waiting), so the caption came later or not at all.
+ */
+export interface InterimStatusView {
+  running: number;
+  completed: number;
+  skipped: number;
+  failed: number;
 }
 
 export type ModelLoadState = "loading" | "loaded" | "failed";

@@ -46,9 +46,13 @@ export function sequenceBatcherServing(s: VadBatcherStats): ModelServingStats {
   };
 }
 
-/** The priority queue in front of unbatched instances (Whisper's lanes): no batches, a live and a file queue. */
-export function priorityQueueServing(s: AsrQueueStats): ModelServingStats {
+/**
+ * The priority queue in front of unbatched instances (Whisper's lanes): no batches, a live and a file queue, and
+ * its interim runs when `withInterim` (the ASR queue; the speech-synthesis queue takes none).
+ */
+export function priorityQueueServing(s: AsrQueueStats, withInterim = false): ModelServingStats {
   return {
+    ...(withInterim ? { interim: { ...s.interim } } : {}),
     batch: null,
     queue: {
       queuedLive: s.queued.live,

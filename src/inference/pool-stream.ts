@@ -3,6 +3,14 @@ import { Resampler } from "./audio/resample.js";
 import { MODEL_SAMPLE_RATE, type PoolOutput, type StreamOpen, type StreamVad } from "./pool-types.js";
 import { SpeechSegmenter, type SegmenterOptions } from "./vad/segmenter.js";
 
+/** One stream's interim captions (pool-interim.ts): which open utterance (its number), when its next is due. */
+export interface StreamInterim {
+  segment: number;
+  /** Audio of the open utterance (ms) at which its next interim is due. */
+  nextAtMs: number;
+  running: boolean;
+}
+
 /** One audio stream the pool serves: its call, resampler, VAD backlog and carry, segmenter and ASR jobs. */
 export interface AudioStream {
   key: string;
@@ -24,7 +32,12 @@ export interface AudioStream {
   closing: boolean;
   finished: boolean;
   lastOverloadMs: number;
+  /** Utterances the segmenter has ended (the open one, if any, will be number `utterances + 1`). */
   utterances: number;
+  /** Ended utterances (by number) whose final transcript (or its error) has not been emitted yet. */
+  awaitingFinal: Set<number>;
+  /** Interim captions of the open utterance (pool-interim.ts). */
+  interim: StreamInterim;
   /** ASR jobs of this stream not yet settled. */
   inFlight: Set<Promise<void>>;
   emit: (output: PoolOutput) => void;
@@ -48,9 +61,16 @@ export function newAudioStream(
     finished: false,
     lastOverloadMs: 0,
     utterances: 0,
+    awaitingFinal: new Set(),
+    interim: { segment: 0, nextAtMs: 0, running: false },
     inFlight: new Set(),
     reportedUnavailable: false,
   };
+}
+
+/** The segment id of the stream's utterance number `n` (its final and its interims share it). */
+export function segmentIdOf(stream: Pick<AudioStream, "segmentPrefix">, n: number): string {
+  return `${stream.segmentPrefix}.${n}`;
 }
 
 /** Hysteresis kept below a stream's own speech threshold (the pool's defaults: 0.5 → 0.35). */

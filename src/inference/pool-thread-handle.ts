@@ -19,6 +19,8 @@ export interface PoolThreadOptions {
   models: readonly string[] | null;
   /** Whisper lanes and threads per lane; null → sized to the cores. */
   asr: { lanes: number | null; threadsPerLane: number | null };
+  /** Interim captions on spare Whisper lanes (ASR_INTERIM); default on, as the pool's own default. */
+  interim?: boolean;
   /** Loopback port of its gRPC server (0 = any free port; a restarted thread takes the port the first one got). */
   port: number;
   /** INFERENCE_TOKEN its gRPC server requires on every call. */
@@ -63,6 +65,7 @@ function spawn(options: PoolThreadOptions, port: number): Started {
     device: options.device,
     models: options.models,
     asr: options.asr,
+    interim: options.interim ?? true,
     port,
     logLevel: options.logLevel,
     token: options.token,

@@ -14,6 +14,7 @@ const settingsSchema = z.object({
   device: z.enum(["cpu", "cuda"]),
   models: z.array(z.string()).nullable(),
   asr: z.object({ lanes: z.number().int().min(1).nullable(), threadsPerLane: z.number().int().min(1).nullable() }),
+  interim: z.boolean(),
   port: z.number().int().min(0).max(65_535),
   logLevel: z.string(),
   /** INFERENCE_TOKEN, from the engine (never logged). */
@@ -32,7 +33,7 @@ async function run(): Promise<void> {
   const post = (message: PoolThreadMessage) => port.postMessage(message);
   const settings = settingsSchema.parse(workerData);
   const logger = createLogger(settings.logLevel).child({ thread: "inference" });
-  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, models: settings.models, asr: asrLayoutOverrides(settings.asr), logger });
+  const pool = new InferencePool({ modelsDir: settings.modelsDir, device: settings.device, models: settings.models, asr: asrLayoutOverrides(settings.asr), interim: { enabled: settings.interim }, logger });
   // Loopback only, and still behind the token: any local user can reach a loopback port.
   const server = await startPoolServer(pool, logger, { host: "127.0.0.1", port: settings.port, token: settings.token });
   post({ type: "listening", address: server.address });

@@ -11,7 +11,8 @@ import { asUnavailable as unavailable, type PoolError } from "./pool-error.js";
 import { PoolImages } from "./pool-images.js";
 import { DEFAULT_INFERENCE_POOL_OPTIONS, type InferencePoolOptions } from "./pool-options.js";
 import { poolStatusView, priorityQueueServing, sequenceBatcherServing, streamStageServing } from "./pool-status.js";
-import { concat, newAudioStream, padToChunks, streamSegmenter, type AudioStream } from "./pool-stream.js";
+import { DEFAULT_INTERIM_OPTIONS, InterimCaptions } from "./pool-interim.js";
+import { concat, newAudioStream, padToChunks, segmentIdOf, streamSegmenter, type AudioStream } from "./pool-stream.js";
 import { WavDecoder } from "./audio/wav-decoder.js";
 import { checkRecordingSize, recordingSamples, transcribeRecording } from "./recording-transcription.js";
 import type { AudioSessionHandle, InferencePoolService, ModelStatusView, PoolStatusView, VideoSessionHandle } from "./pool-service.js";
@@ -20,6 +21,7 @@ import type { PoolOutput, StreamOpen, SynthesisRequest, SynthesisResult, Transcr
 import { PoolSynthesis, type PoolSynthesisCall } from "./tts/pool-synthesis.js";
 import { videoSessionHandle } from "./pool-video-session.js";
 import { KNOWN_MODEL_MODULES } from "./registry/known-models.js";
+import type { AsrModel } from "./registry/model-module.js";
 import { ModelRegistry } from "./registry/model-registry.js";
 import type { SegmenterEvent } from "./vad/segmenter.js";
 import { VadBatcher } from "./vad/vad-batcher.js";
@@ -47,6 +49,9 @@ export class InferencePool implements InferencePoolService {
   /** The VAD's batcher once its model is loaded; null when it is unavailable (`#vadError` says why). */
   readonly #vad: Promise<VadBatcher | null>;
   readonly #queue: AsrQueue<string>;
+  readonly #interim: InterimCaptions;
+  /** Set once loaded, for the interim captions' synchronous check. */
+  #asr: AsrModel | null = null;
   readonly #wav: WavDecoder;
   readonly #stages: AudioStages;
   readonly #tts: PoolSynthesis;
@@ -78,7 +83,15 @@ export class InferencePool implements InferencePoolService {
     // One job per instance at a time, so a job always finds a free one.
     const concurrency = this.#registry.placement("asr")?.instances ?? 1;
     this.#queue = new AsrQueue<string>({ concurrency, maxQueued: this.#options.maxQueuedUtterances });
-    this.#registry.attach("asr", () => priorityQueueServing(this.#queue.stats()));
+    this.#registry.attach("asr", () => priorityQueueServing(this.#queue.stats(), true));
+    const interim = { ...DEFAULT_INTERIM_OPTIONS, ...this.#options.interim };
+    this.#interim = new InterimCaptions(interim, this.#queue, () => this.#asr, this.#log);
+    void this.#registry.whenLoaded("asr").then(
+      (asr) => {
+        this.#asr = asr;
+      },
+      () => undefined,
+    );
     const stageOptions = { maxHeldMs: this.#options.maxBacklogMs, ...this.#options.stages };
     this.#stages = new AudioStages({ denoise: () => this.#registry.whenLoaded("denoise") }, this.#log, stageOptions);
     this.#registry.attach("denoise", () => streamStageServing(this.#stages.stats()));
@@ -265,11 +278,14 @@ export class InferencePool implements InferencePoolService {
       else if (event.type === "speech_ended") stream.emit({ kind: "speech", streamId, event: "ended", atMs: offsetMs + event.atMs });
       else this.#transcribeUtterance(stream, offsetMs + event.startMs, offsetMs + event.endMs, event.samples);
     }
+    this.#interim.consider(stream);
   }
 
   #transcribeUtterance(stream: AudioStream, startMs: number, endMs: number, samples: Float32Array): void {
     stream.utterances += 1;
-    const segmentId = `${stream.segmentPrefix}.${stream.utterances}`;
+    const n = stream.utterances;
+    const segmentId = segmentIdOf(stream, n);
+    stream.awaitingFinal.add(n);
     const streamId = stream.open.streamId;
     const detectedAt = performance.now();
     const job = this.#registry.whenLoaded("asr").then(async (asr) => {
@@ -280,13 +296,16 @@ export class InferencePool implements InferencePoolService {
           run: async () => (await asr.transcribe(samples)).text,
         });
         const totalMs = performance.now() - detectedAt;
+        // Synchronously with the emit: an interim of this segment settling right after must see it final.
+        stream.awaitingFinal.delete(n);
         stream.emit({ kind: "transcript", streamId, segmentId, text, startMs, endMs, final: true, timings: { queueMs, asrMs: runMs, totalMs } });
       } catch (error) {
         const code = poolErrorCodeOf(error);
         this.#log.warn({ stream_id: streamId, code }, "utterance not transcribed");
+        stream.awaitingFinal.delete(n);
         stream.emit({ kind: "error", streamId, code, message: error instanceof Error ? error.message : "transcription failed" });
       }
-    }, (error: unknown) => this.#unavailable(stream, error));
+    }, (error: unknown) => this.#unavailable(stream, error)).finally(() => stream.awaitingFinal.delete(n));
     stream.inFlight.add(job);
     void job.finally(() => stream.inFlight.delete(job));
   }

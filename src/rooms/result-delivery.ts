@@ -29,7 +29,7 @@ export interface ResultTarget {
 
 /**
  * Applies a pool result: `speaking` in the state, a transcript to everyone (and, when final, to the database, idempotent
- * on its segment id), a camera's faces to the state (and, when they change or every 2 s, to everyone and the
+ * on its segment id; an interim, `final: false`, is only broadcast: the final with its segment id replaces it), a camera's faces to the state (and, when they change or every 2 s, to everyone and the
  * analyses), an error to the sender. Empty transcripts (silence Whisper heard nothing in) are not sent.
  */
 export function deliverResult(target: ResultTarget, result: ParticipantResult): void {
@@ -77,8 +77,9 @@ function deliverTranscript(target: ResultTarget, result: Extract<ParticipantResu
       target.metrics.transcriptPersisted();
     });
     target.events.publish("speech_recognition.completed", target.sessionId, { segment_id: result.segmentId, participant_id: result.participantId, start_ms: result.startMs, end_ms: result.endMs, text: result.text });
+    // Finals only: an interim has no end of speech, and its latency is not the transcript's.
+    target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
   }
-  target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
 }
 
 function deliverFaces(target: ResultTarget, result: Extract<ParticipantResult, { kind: "faces" }>): void {

@@ -63,6 +63,18 @@ describe("tutor turn loop", () => {
     expect(turns().at(-1)).toEqual({ type: "reply.start", turnId: 2, kind: "answer", text: "and a nucleus?", cause: "text" });
   });
 
+  it("an interim transcript of the student's reaches the room but starts no turn; its final does", () => {
+    const { actor, turns, state, delivered } = liveTutoring();
+    const final = transcript("s", "what is a cell?");
+    actor.send({ type: "transcript.interim", transcript: { ...final.transcript, text: "what is", final: false } });
+    expect(state()).toBe("listening");
+    expect(turns()).toEqual([]);
+    expect(delivered()).toEqual(["transcript"]);
+    actor.send(final);
+    expect(state()).toBe("thinking");
+    expect(turns()).toEqual([{ type: "reply.start", turnId: 1, kind: "answer", text: "what is a cell?", cause: "audio" }]);
+  });
+
   it("barge-in: student speech of min_interruption_ms stops the turn; shorter speech does not", () => {
     const { actor, turns, state, delivered } = liveTutoring();
     actor.send(transcript("s", "tell me about atoms"));

@@ -6,7 +6,8 @@ import { words } from "../support/speech-bounds.js";
 import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
-const WORDS = ["hello", "world", "test", "meeting", "engine"];
+// Not "hello": eSpeak's "hello world" opening is heard as "the lord world" / "the low world" at some cuts by either encoder window (scripts/bench/window-wer.ts).
+const WORDS = ["world", "test", "meeting", "engine"];
 
 let t: TestEngine;
 let wav: Uint8Array;

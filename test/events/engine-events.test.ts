@@ -10,7 +10,8 @@ import { createSpeechSynthesizer, padWithSilence } from "../support/speech.js";
 import { words } from "../support/speech-bounds.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
-const WORDS = ["hello", "world", "meeting", "engine"];
+// Not "hello": eSpeak's "hello world" opening is heard as "the lord world" / "the low world" at some cuts by either encoder window (scripts/bench/window-wer.ts).
+const WORDS = ["world", "meeting", "engine"];
 const GUEST_NAME = "Guest Example";
 const SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n";
 const WAIT_MS = 20_000;

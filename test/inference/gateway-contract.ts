@@ -36,7 +36,8 @@ interface Utterance {
 }
 
 /** The sentence the room and pool tests speak: its key words are known to survive Whisper tiny. */
-const MEETING: Utterance = { text: "hello world, this is a test of the meeting engine", key: ["hello", "world", "test", "meeting", "engine"], leadMs: 800, tailMs: 1_500 };
+// Not "hello": eSpeak's "hello world" opening is heard as "the lord world" / "the low world" at some cuts by either encoder window (scripts/bench/window-wer.ts).
+const MEETING: Utterance = { text: "hello world, this is a test of the meeting engine", key: ["world", "test", "meeting", "engine"], leadMs: 800, tailMs: 1_500 };
 /** A second speaker's sentence sharing no key word with the first, so a transcript sent to the wrong stream shows. */
 const MORNING: Utterance = { text: "good morning everyone", key: ["morning", "everyone"], leadMs: 300, tailMs: 1_000 };
 

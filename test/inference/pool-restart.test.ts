@@ -11,7 +11,8 @@ import { streamFrames, type ExpressionMessage } from "../support/room-video-clie
 import { createTestPhotos } from "../support/test-photos.js";
 
 const SENTENCE = "hello world, this is a test of the meeting engine";
-const WORDS = ["hello", "world", "test", "meeting", "engine"];
+// Not "hello": eSpeak's "hello world" opening is heard as "the lord world" / "the low world" at some cuts by either encoder window (scripts/bench/window-wer.ts).
+const WORDS = ["world", "test", "meeting", "engine"];
 /** Audio streamed while the pool is down: a different sentence, so its transcript cannot pass for the last one. */
 const WHILE_DOWN = "good morning everyone";
 /** Leading silence of the audio streamed while the pool is killed: the kill lands in it. */

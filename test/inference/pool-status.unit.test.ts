@@ -18,7 +18,7 @@ const vadServing = sequenceBatcherServing({
   streamsExpired: 0,
   rejected: { overloaded: 1 },
 });
-const asrServing = priorityQueueServing({ queued: { live: 2, file: 1 }, running: 1, completed: 7, failed: 0, rejected: { deadline_exceeded: 3 }, cancelled: 0, waitSamplesMs: [] });
+const asrServing = priorityQueueServing({ queued: { live: 2, file: 1 }, running: 1, completed: 7, failed: 0, rejected: { deadline_exceeded: 3 }, cancelled: 0, waitSamplesMs: [], interim: { running: 1, completed: 4, skipped: 9, failed: 1 } }, true);
 
 const denoiseServing = streamStageServing({
   runs: 6,
@@ -40,7 +40,11 @@ describe("the pool's status view", () => {
   it("turns each scheduler's statistics into a model's batch and queue", () => {
     expect(vadServing.batch).toMatchObject({ batches: 4, items: 10, meanBatchSize: 2.5, maxBatchSize: 4, runMsTotal: 8 });
     expect(vadServing.queue).toEqual({ queuedLive: 5, queuedFile: 0, running: 2, completed: 10, rejectedOverloaded: 1, rejectedDeadline: 0 });
-    expect(asrServing).toEqual({ batch: null, queue: { queuedLive: 2, queuedFile: 1, running: 1, completed: 7, rejectedOverloaded: 0, rejectedDeadline: 3 } });
+    expect(asrServing).toEqual({
+      batch: null,
+      queue: { queuedLive: 2, queuedFile: 1, running: 1, completed: 7, rejectedOverloaded: 0, rejectedDeadline: 3 },
+      interim: { running: 1, completed: 4, skipped: 9, failed: 1 },
+    });
     const dynamic = dynamicBatcherServing({
       batchesRun: 2, failedBatches: 0, itemsRun: 6, batchSizes: [{ le: 4, count: 2 }], batchSizeSum: 6, runMsTotal: 3, runMs: [], queueDepth: 4,
       queueDepthByLane: { live: 3, file: 1 }, inFlight: 2, openStreams: 2, droppedStale: 1, held: 0, meanQueueWaitMs: 1, rejected: { overloaded: 2 },

@@ -42,6 +42,8 @@ function workerReport(overrides: Partial<WorkerReport>): WorkerReport {
     speaking_missed: 0,
     speaker_transcript_ms: [900, 12_345.6],
     listener_transcript_ms: [950, 1_020],
+    speaker_interim_ms: [700, 1_100],
+    interims_missed: 1,
     missing: [],
     unmatched_transcripts: 0,
     duplicate_transcripts: 0,
@@ -99,9 +101,10 @@ function latencyTable(summary: string): string[] {
 describe("the load test's tables", () => {
   it("the summary's latency table: labels padded to the longest, numbers right-aligned under their headers", () => {
     const table = latencyTable(formatSummary(result([workerReport({}), workerReport({ join_ms: [123_456] })])));
-    // Header, rule, four latencies.
-    expect(table).toHaveLength(6);
+    // Header, rule, five latencies.
+    expect(table).toHaveLength(7);
     expect(table[5]).toMatch(/^utterance end → transcript \(listener\)\s+4\s+950\s+1020\s+1020\s+1020$/);
+    expect(table[6]).toMatch(/^speech sent → first interim \(speaker\)\s+4\s+700\s+1100\s+1100\s+1100$/);
     expectAligned(table, [1, 2, 3, 4, 5]);
   });
 
@@ -117,6 +120,8 @@ describe("the load test's tables", () => {
       ok,
       why,
       p99_ms: p99,
+      interim_p50_ms: 640,
+      interim_p95_ms: 1_180,
       offered_per_s: sessions * 0.22,
       sustained_per_s: sessions * 0.21,
       audio_rejected: 0,
@@ -133,6 +138,6 @@ describe("the load test's tables", () => {
       step(128, false, "p99 123456 ms > 2000 ms", 123_456),
     ]).split("\n");
     expect(lines).toHaveLength(5);
-    expectAligned(lines, [0, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expectAligned(lines, [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 });

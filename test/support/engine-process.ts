@@ -34,6 +34,7 @@ export async function spawnEngine(env: Record<string, string>, timeoutMs = 30_00
       LOG_LEVEL: "info",
       MODELS_DIR: join(tmpdir(), "engine-test-models"),
       ASR_LANES: "1",
+      ASR_INTERIM: "false",
       ...env,
     },
     listening.transform((line) => line.url),

@@ -51,6 +51,8 @@ export async function startTestEngine(overrides: Partial<EngineConfig> = {}): Pr
     // One Whisper lane (with the cores' threads): a second lane is a second model load per engine, and the engine
     // waits for its loads before it stops. Lanes are tested on their own (asr-lanes.test.ts).
     asrLanes: 1,
+    // No interim captions unless a test asks: they would add Whisper runs, and transcript messages, to tests of finals.
+    asrInterim: false,
     // Engines of other test files on the same Redis database must not run this one's jobs (their sessions differ).
     jobsPrefix: `test-${randomBytes(4).toString("hex")}`,
     ...overrides,

@@ -24,8 +24,9 @@ export interface TestPool {
 
 export async function startTestPool(options: Partial<InferencePoolOptions> = {}): Promise<TestPool> {
   const logger = createLogger(process.env["TEST_LOG_LEVEL"] ?? "silent");
-  // One Whisper lane, as the test engines have: a second lane is a second model load on two shared cores.
-  const pool = new InferencePool({ modelsDir: join(tmpdir(), "engine-test-models"), logger, asr: { lanes: 1 }, ...options });
+  // One Whisper lane, as the test engines have: a second lane is a second model load on two shared cores. No interim
+  // captions unless a test asks (pool-interim.test.ts): they would add runs, and messages, to tests of finals.
+  const pool = new InferencePool({ modelsDir: join(tmpdir(), "engine-test-models"), logger, asr: { lanes: 1 }, interim: { enabled: false }, ...options });
   const server = await serve(pool, logger);
   const client = new PoolClient(server.address, { token: TEST_INFERENCE_TOKEN });
   return {

@@ -40,7 +40,7 @@ export async function freePort(): Promise<number> {
 export async function spawnPool(env: Record<string, string>, timeoutMs = 30_000): Promise<PoolProcess> {
   const { child, value: address, output, exited } = await spawnUntilLogged(
     "src/inference-main.ts",
-    { ...process.env, INFERENCE_HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ASR_LANES: "1", INFERENCE_TOKEN: TEST_INFERENCE_TOKEN, ...env },
+    { ...process.env, INFERENCE_HOST: "127.0.0.1", LOG_LEVEL: "info", MODELS_DIR: join(tmpdir(), "engine-test-models"), ASR_LANES: "1", ASR_INTERIM: "false", INFERENCE_TOKEN: TEST_INFERENCE_TOKEN, ...env },
     listening.transform((line) => line.address),
     "inference pool",
     timeoutMs,

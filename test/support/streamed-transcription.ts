@@ -45,6 +45,8 @@ export interface StreamedTranscript {
   /** Every non-empty transcript, in the order the pool emitted them, joined by spaces. */
   text: string;
   segments: StreamedSegment[];
+  /** Every transcript output, interims (`final: false`) included, in the order the pool emitted them, as emitted. */
+  outputs: Extract<PoolOutput, { kind: "transcript" }>[];
   /** `error` outputs of the stream (none expected): a refused chunk or a dropped utterance costs words. */
   errors: { code: string; message: string }[];
   /** First chunk sent → `closed`. */
@@ -63,11 +65,14 @@ export async function streamRecording(
   const chunkBytes = Math.max(2, Math.round(o.chunkMs * bytesPerMs) & ~1);
   const streamId = "recording";
   const segments: StreamedSegment[] = [];
+  const outputs: StreamedTranscript["outputs"] = [];
   const errors: StreamedTranscript["errors"] = [];
   let closed: () => void = () => undefined;
   const whenClosed = new Promise<void>((resolve) => (closed = resolve));
   const session = pool.openAudioSession((output: PoolOutput) => {
-    if (output.kind === "transcript" && output.text !== "") {
+    if (output.kind === "transcript") outputs.push(output);
+    // Finals only: interim captions are replaced by them.
+    if (output.kind === "transcript" && output.final && output.text !== "") {
       segments.push({ text: output.text, startMs: output.startMs - o.leadInMs, endMs: output.endMs - o.leadInMs, timings: output.timings });
     } else if (output.kind === "error") {
       errors.push({ code: output.code, message: output.message });
@@ -96,5 +101,5 @@ export async function streamRecording(
   } finally {
     session.end();
   }
-  return { text: segments.map((s) => s.text).join(" "), segments, errors, wallMs: performance.now() - startedMs };
+  return { text: segments.map((s) => s.text).join(" "), segments, outputs, errors, wallMs: performance.now() - startedMs };
 }

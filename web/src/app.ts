@@ -8,7 +8,8 @@ import { connectionLost, rejoin } from "./rejoin.js";
 import { PeerMesh, type IncomingSignal } from "./peers.js";
 import { Tiles } from "./tiles.js";
 import { TutorPanel } from "./tutor-panel.js";
-import { appendSegment, findView, renderParticipants, renderPeers, renderTitle, type ParticipantView, type View } from "./view.js";
+import { TranscriptLines } from "./transcript-lines.js";
+import { findView, showSegment, renderParticipants, renderPeers, renderTitle, type ParticipantView, type View } from "./view.js";
 import type {
   ErrorMessage,
   ExpressionMessage,
@@ -135,6 +136,8 @@ async function start(view: View): Promise<void> {
   });
   const chat = new Chat(view, (message) => joined.send("text", message));
   const tutor = new TutorPanel(view.tutor);
+  // Across rejoins: a segment's final may come after one, and must replace its interim line.
+  const transcriptLines = new TranscriptLines();
   // The question box sends `text`, which is chat too: the tutor answers the student's messages.
   chat.attach(view.tutor);
   const camera = new CameraToggle({
@@ -202,7 +205,8 @@ async function start(view: View): Promise<void> {
       void mesh.receive(message).catch((error: unknown) => console.warn("signal failed", error));
     });
     current.onMessage("transcript", (message: TranscriptMessage) => {
-      if (message.final && message.text.trim() !== "") appendSegment(view.transcript, nameOf(message.participant_id), message.text.trim());
+      const change = transcriptLines.apply(message);
+      if (change !== null) showSegment(view.transcript, change, nameOf(message.participant_id));
     });
     current.onMessage("text", (message: TextBroadcastMessage) => chat.receive(message, selfId));
     current.onMessage("expression", (message: ExpressionMessage) => {

@@ -1,3 +1,5 @@
+import type { TranscriptLine } from "./transcript-lines.js";
+
 /** The page's elements, looked up once; a missing one is a build mistake, reported loudly. */
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -129,7 +131,7 @@ export function renderPeers(list: HTMLUListElement, peers: { id: string; state: 
 }
 
 /** Appends an entry at the bottom of a list and keeps it in view. */
-function appendEntry(list: HTMLOListElement, testId: string, speaker: string, text: string, extra: Node[] = []): void {
+function appendEntry(list: HTMLOListElement, testId: string, speaker: string, text: string, extra: Node[] = []): HTMLLIElement {
   const item = document.createElement("li");
   item.dataset["testid"] = testId;
   const who = document.createElement("strong");
@@ -137,10 +139,26 @@ function appendEntry(list: HTMLOListElement, testId: string, speaker: string, te
   item.append(...extra, who, text);
   list.append(item);
   list.scrollTop = list.scrollHeight;
+  return item;
 }
 
-export function appendSegment(list: HTMLOListElement, speaker: string, text: string): void {
-  appendEntry(list, "transcript-segment", speaker, text);
+/**
+ * A transcript line (transcript-lines.ts): appended when new, else its text replaced where it stands. An interim
+ * line has the `interim` class (grey) until its final replaces it.
+ */
+export function showSegment(list: HTMLOListElement, change: { line: TranscriptLine; added: boolean }, speaker: string): void {
+  const { line } = change;
+  const shown = change.added ? undefined : [...list.children].find((item) => item instanceof HTMLLIElement && item.dataset["segment"] === line.segmentId);
+  let item: HTMLLIElement;
+  if (shown instanceof HTMLLIElement) {
+    item = shown;
+    item.lastChild?.replaceWith(line.text);
+  } else {
+    item = appendEntry(list, "transcript-segment", speaker, line.text);
+    item.dataset["segment"] = line.segmentId;
+  }
+  item.classList.toggle("interim", !line.final);
+  item.dataset["final"] = String(line.final);
 }
 
 /** A chat message with the time the engine relayed it. */

@@ -17,6 +17,9 @@ import type { PoolErrorCode } from "../pool-types.js";
  *   discarded when it ends (it keeps its slot until then). Either way `submit` rejects with `AbortedError`.
  * - Timings: `submit` resolves with `{ value, queueMs, runMs }`: queueMs from submit to start, runMs the `run()` call.
  * - `close()` rejects waiting jobs with `model_unavailable` (retryable) and resolves once running jobs have settled.
+ * - Interim work (`tryRunInterim`, live captions of speech still going on) is never queued: it starts at once on a
+ *   free slot when no job waits and fewer than `maxInterimRunning` interim runs are going, or is skipped (null), so
+ *   it never makes a live or file job wait for a slot it took while they were queued.
  */
 
 export type AsrPriority = "live" | "file";
@@ -48,6 +51,11 @@ export interface AsrQueueOptions {
   liveEvictsFile: boolean;
   /** Queue-wait samples kept for stats (the most recent). */
   waitSampleLimit: number;
+  /**
+   * Interim runs at once; null: `concurrency - 1`, at least 1, so that with two slots or more one is always free
+   * for a final. With one slot an interim run can hold it while a final arrives (that final waits for it).
+   */
+  maxInterimRunning: number | null;
 }
 
 export const DEFAULT_ASR_QUEUE_OPTIONS: AsrQueueOptions = {
@@ -56,6 +64,7 @@ export const DEFAULT_ASR_QUEUE_OPTIONS: AsrQueueOptions = {
   maxQueued: 64,
   liveEvictsFile: true,
   waitSampleLimit: 256,
+  maxInterimRunning: null,
 };
 
 export class AsrQueueError extends Error {
@@ -81,6 +90,17 @@ export interface AsrQueueStats {
   cancelled: number;
   /** Most recent queue waits (ms) of jobs that started, oldest first. */
   waitSamplesMs: number[];
+  /** Interim runs (not in `running`/`completed`/`failed`, which count live and file jobs). */
+  interim: AsrInterimStats;
+}
+
+export interface AsrInterimStats {
+  running: number;
+  completed: number;
+  /** Not started: no free slot, a job waiting, or `maxInterimRunning` already running. */
+  skipped: number;
+  /** Whose `run()` threw. */
+  failed: number;
 }
 
 /** Longest delay setTimeout honours. */
@@ -99,6 +119,8 @@ export class AsrQueue<T> {
   readonly options: AsrQueueOptions;
   private readonly queues: Record<AsrPriority, QueuedJob[]> = { live: [], file: [] };
   private readonly runningJobs = new Set<Promise<void>>();
+  private readonly maxInterimRunning: number;
+  private readonly interim: AsrInterimStats = { running: 0, completed: 0, skipped: 0, failed: 0 };
   private readonly waitSamples: number[] = [];
   private readonly rejected: Partial<Record<PoolErrorCode, number>> = {};
   private completed = 0;
@@ -109,6 +131,23 @@ export class AsrQueue<T> {
   constructor(options: Partial<AsrQueueOptions> = {}) {
     this.options = { ...DEFAULT_ASR_QUEUE_OPTIONS, ...options };
     if (this.options.concurrency < 1) throw new AsrQueueError("internal", "concurrency must be at least 1");
+    this.maxInterimRunning = this.options.maxInterimRunning ?? Math.max(1, this.options.concurrency - 1);
+  }
+
+  /**
+   * Runs best-effort work now or never: null (counted as skipped) unless a slot is free, no job waits, and fewer
+   * than `maxInterimRunning` interim runs are going. Its run takes a slot like any job; it has no deadline or signal.
+   */
+  tryRunInterim(run: () => Promise<T>): Promise<AsrJobResult<T>> | null {
+    const free = !this.closed && this.runningJobs.size < this.options.concurrency && this.queuedCount() === 0;
+    if (!free || this.interim.running >= this.maxInterimRunning) {
+      this.interim.skipped += 1;
+      return null;
+    }
+    this.interim.running += 1;
+    return new Promise<AsrJobResult<T>>((resolve, reject) => {
+      this.execute(run, performance.now(), "interim", resolve, reject);
+    });
   }
 
   submit(job: AsrJob<T>): Promise<AsrJobResult<T>> {
@@ -139,7 +178,7 @@ export class AsrQueue<T> {
         deadlineTimer: undefined,
         start: () => {
           state = "running";
-          this.execute(job, queued.submittedMs, (result) => settle(() => resolve(result)), (error) => settle(() => reject(error)));
+          this.execute(job.run, queued.submittedMs, "job", (result) => settle(() => resolve(result)), (error) => settle(() => reject(error)));
         },
         reject: (error) => settle(() => reject(error)),
       };
@@ -181,6 +220,7 @@ export class AsrQueue<T> {
       rejected: { ...this.rejected },
       cancelled: this.cancelled,
       waitSamplesMs: [...this.waitSamples],
+      interim: { ...this.interim },
     };
   }
 
@@ -230,30 +270,36 @@ export class AsrQueue<T> {
   }
 
   private execute(
-    job: AsrJob<T>,
+    run: () => Promise<T>,
     submittedMs: number,
+    kind: "job" | "interim",
     resolve: (result: AsrJobResult<T>) => void,
     reject: (error: unknown) => void,
   ): void {
     const startedMs = performance.now();
     const queueMs = startedMs - submittedMs;
-    this.waitSamples.push(queueMs);
-    if (this.waitSamples.length > this.options.waitSampleLimit) this.waitSamples.shift();
+    if (kind === "job") {
+      this.waitSamples.push(queueMs);
+      if (this.waitSamples.length > this.options.waitSampleLimit) this.waitSamples.shift();
+    }
 
     const running = (async () => {
       try {
         // Inside the async function, a synchronous throw from run() becomes a rejection too.
-        const value = await job.run();
-        this.completed += 1;
+        const value = await run();
+        if (kind === "job") this.completed += 1;
+        else this.interim.completed += 1;
         resolve({ value, queueMs, runMs: performance.now() - startedMs });
       } catch (error) {
-        this.failed += 1;
+        if (kind === "job") this.failed += 1;
+        else this.interim.failed += 1;
         reject(error);
       }
     })();
     this.runningJobs.add(running);
     void running.finally(() => {
       this.runningJobs.delete(running);
+      if (kind === "interim") this.interim.running -= 1;
       this.pump();
     });
   }

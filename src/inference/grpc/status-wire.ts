@@ -56,6 +56,7 @@ function modelToWire(m: ModelStatusView): ModelStatus {
     batch: m.batch === null ? null : batchToWire(m.batch),
     queue: m.queue === null ? null : queueToWire(m.queue),
     stream_states: m.streamStates === undefined ? null : statesToWire(m.streamStates),
+    interim: m.interim ?? null,
   };
 }
 
@@ -128,6 +129,7 @@ function modelFromWire(m: ModelStatus__Output): ModelStatusView {
     batch: m.batch === null ? null : batchFromWire(m.batch),
     queue: m.queue === null ? null : queueFromWire(m.queue),
     ...(m.stream_states === null ? {} : { streamStates: statesFromWire(m.stream_states) }),
+    ...(m.interim === null ? {} : { interim: { running: m.interim.running, completed: m.interim.completed, skipped: m.interim.skipped, failed: m.interim.failed } }),
   };
 }
 

@@ -63,6 +63,13 @@ export type SegmenterEvent =
   | { type: "speech_ended"; atMs: number }
   | { type: "utterance"; startMs: number; endMs: number; samples: Float32Array; reason: UtteranceEndReason };
 
+/** The confirmed utterance still open: its audio so far (padding before it included), offsets as for `utterance`. */
+export interface InProgressUtterance {
+  startMs: number;
+  endMs: number;
+  samples: Float32Array;
+}
+
 export class SegmenterError extends Error {
   readonly code: PoolErrorCode;
   readonly retryable: boolean;
@@ -140,6 +147,24 @@ export class SpeechSegmenter {
   /** Stream time so far, in ms. */
   get durationMs(): number {
     return this.samplesToMs(this.streamEnd);
+  }
+
+  /**
+   * How much audio the open utterance holds so far (ms, padding included), or null outside confirmed speech. Cheap:
+   * no copy, for deciding whether to read it with `inProgress()`.
+   */
+  inProgressMs(): number | null {
+    return this.phase === "speaking" ? this.samplesToMs(this.streamEnd - this.utteranceStart) : null;
+  }
+
+  /**
+   * A copy of the open (confirmed, not yet ended) utterance's audio so far: the start of the `utterance` it will
+   * become, for interim captions. Null outside confirmed speech. Its next `utterance` event is that utterance (or,
+   * for speech past `maxUtteranceMs`, its first piece).
+   */
+  inProgress(): InProgressUtterance | null {
+    if (this.phase !== "speaking") return null;
+    return { startMs: this.samplesToMs(this.utteranceStart), endMs: this.samplesToMs(this.streamEnd), samples: this.read(this.utteranceStart, this.streamEnd) };
   }
 
   push(chunk: Float32Array, probability: number): SegmenterEvent[] {

@@ -19,6 +19,7 @@ import type { ImageFaces as _engine_inference_v1_ImageFaces, ImageFaces__Output 
 import type { ImageRequest as _engine_inference_v1_ImageRequest, ImageRequest__Output as _engine_inference_v1_ImageRequest__Output } from './engine/inference/v1/ImageRequest.js';
 import type { ImageTimings as _engine_inference_v1_ImageTimings, ImageTimings__Output as _engine_inference_v1_ImageTimings__Output } from './engine/inference/v1/ImageTimings.js';
 import type { InferenceClient as _engine_inference_v1_InferenceClient, InferenceDefinition as _engine_inference_v1_InferenceDefinition } from './engine/inference/v1/Inference.js';
+import type { InterimRuns as _engine_inference_v1_InterimRuns, InterimRuns__Output as _engine_inference_v1_InterimRuns__Output } from './engine/inference/v1/InterimRuns.js';
 import type { ModelStatus as _engine_inference_v1_ModelStatus, ModelStatus__Output as _engine_inference_v1_ModelStatus__Output } from './engine/inference/v1/ModelStatus.js';
 import type { PoolStatus as _engine_inference_v1_PoolStatus, PoolStatus__Output as _engine_inference_v1_PoolStatus__Output } from './engine/inference/v1/PoolStatus.js';
 import type { QueueStatus as _engine_inference_v1_QueueStatus, QueueStatus__Output as _engine_inference_v1_QueueStatus__Output } from './engine/inference/v1/QueueStatus.js';
@@ -70,6 +71,7 @@ export interface ProtoGrpcType {
         ImageRequest: MessageTypeDefinition<_engine_inference_v1_ImageRequest, _engine_inference_v1_ImageRequest__Output>
         ImageTimings: MessageTypeDefinition<_engine_inference_v1_ImageTimings, _engine_inference_v1_ImageTimings__Output>
         Inference: SubtypeConstructor<typeof grpc.Client, _engine_inference_v1_InferenceClient> & { service: _engine_inference_v1_InferenceDefinition }
+        InterimRuns: MessageTypeDefinition<_engine_inference_v1_InterimRuns, _engine_inference_v1_InterimRuns__Output>
         ModelStatus: MessageTypeDefinition<_engine_inference_v1_ModelStatus, _engine_inference_v1_ModelStatus__Output>
         PoolStatus: MessageTypeDefinition<_engine_inference_v1_PoolStatus, _engine_inference_v1_PoolStatus__Output>
         QueueStatus: MessageTypeDefinition<_engine_inference_v1_QueueStatus, _engine_inference_v1_QueueStatus__Output>

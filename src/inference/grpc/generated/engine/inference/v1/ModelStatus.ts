@@ -3,6 +3,7 @@
 import type { BatchStats as _engine_inference_v1_BatchStats, BatchStats__Output as _engine_inference_v1_BatchStats__Output } from '../../../engine/inference/v1/BatchStats.js';
 import type { QueueStatus as _engine_inference_v1_QueueStatus, QueueStatus__Output as _engine_inference_v1_QueueStatus__Output } from '../../../engine/inference/v1/QueueStatus.js';
 import type { StreamStates as _engine_inference_v1_StreamStates, StreamStates__Output as _engine_inference_v1_StreamStates__Output } from '../../../engine/inference/v1/StreamStates.js';
+import type { InterimRuns as _engine_inference_v1_InterimRuns, InterimRuns__Output as _engine_inference_v1_InterimRuns__Output } from '../../../engine/inference/v1/InterimRuns.js';
 
 export interface ModelStatus {
   'name'?: (string);
@@ -19,6 +20,7 @@ export interface ModelStatus {
   'batch'?: (_engine_inference_v1_BatchStats | null);
   'queue'?: (_engine_inference_v1_QueueStatus | null);
   'stream_states'?: (_engine_inference_v1_StreamStates | null);
+  'interim'?: (_engine_inference_v1_InterimRuns | null);
 }
 
 export interface ModelStatus__Output {
@@ -36,4 +38,5 @@ export interface ModelStatus__Output {
   'batch': (_engine_inference_v1_BatchStats__Output | null);
   'queue': (_engine_inference_v1_QueueStatus__Output | null);
   'stream_states': (_engine_inference_v1_StreamStates__Output | null);
+  'interim': (_engine_inference_v1_InterimRuns__Output | null);
 }

@@ -1,0 +1,45 @@
+import type { TranscriptMessage } from "../../src/protocol/server-messages.js";
+
+/** One line of the transcript as the page shows it: a speaker's utterance, growing (interim) or final. */
+export interface TranscriptLine {
+  segmentId: string;
+  participantId: string;
+  text: string;
+  final: boolean;
+}
+
+export interface TranscriptLinesOptions {
+  /** Segments remembered (the oldest forgotten), so a long meeting does not grow the page's memory without bound. */
+  maxSegments: number;
+}
+
+export const DEFAULT_TRANSCRIPT_LINES_OPTIONS: TranscriptLinesOptions = { maxSegments: 500 };
+
+/**
+ * The transcript's lines assembled from `transcript` messages: interims (`final: false`) of a segment replace one
+ * another's text in place, its final replaces them and closes the line; anything later for that segment (an interim
+ * that lost the race) is ignored, and so is empty text. Pure: `apply` returns the line it changed (a new object), and
+ * whether it is new (appended) or an earlier one updated in place, or null when nothing changed.
+ */
+export class TranscriptLines {
+  readonly #options: TranscriptLinesOptions;
+  readonly #lines = new Map<string, TranscriptLine>();
+
+  constructor(options: Partial<TranscriptLinesOptions> = {}) {
+    this.#options = { ...DEFAULT_TRANSCRIPT_LINES_OPTIONS, ...options };
+  }
+
+  apply(message: TranscriptMessage): { line: TranscriptLine; added: boolean } | null {
+    const text = message.text.trim();
+    if (text === "") return null;
+    const known = this.#lines.get(message.segment_id);
+    if (known?.final === true) return null;
+    const line: TranscriptLine = { segmentId: message.segment_id, participantId: message.participant_id, text, final: message.final };
+    this.#lines.set(line.segmentId, line);
+    if (this.#lines.size > this.#options.maxSegments) {
+      const oldest = this.#lines.keys().next();
+      if (oldest.done !== true) this.#lines.delete(oldest.value);
+    }
+    return { line, added: known === undefined };
+  }
+}
