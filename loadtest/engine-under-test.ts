@@ -3,6 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnEngine } from "../test/support/engine-process.js";
+import { availableParallelism } from "node:os";
+import { defaultAsrLayout } from "../src/inference/asr/asr-lanes.js";
 
 /** The engine a load run drives: one it started (and stops), or one already running on loopback. */
 export interface EngineUnderTest {
@@ -30,6 +32,10 @@ export async function startEngineUnderTest(maxSessions: number): Promise<EngineU
       MAX_SESSIONS: String(Math.max(100, maxSessions + 10)),
       MODELS_DIR: process.env["MODELS_DIR"] ?? join(process.cwd(), "data", "models"),
       LOG_LEVEL: "info",
+      // The engine as `npm start` runs it: spawnEngine's test defaults (one Whisper lane, no interim captions) are
+      // not what is measured here; ASR_* in the environment still choose.
+      ASR_LANES: process.env["ASR_LANES"] ?? String(defaultAsrLayout(availableParallelism(), undefined, threadsFromEnv()).lanes),
+      ASR_INTERIM: process.env["ASR_INTERIM"] ?? "true",
     },
     180_000,
   );
@@ -55,4 +61,10 @@ export async function startEngineUnderTest(maxSessions: number): Promise<EngineU
 export function runningEngine(url: string, adminKey: string, metricsToken: string | null): EngineUnderTest {
   const httpUrl = url.replace(/\/+$/, "").replace(/^ws/, "http");
   return { httpUrl, engineUrl: httpUrl.replace(/^http/, "ws"), adminKey, metricsToken, pid: null, stop: async () => undefined };
+}
+
+/** ASR_THREADS as the engine reads it (a positive integer), or undefined for the default layout. */
+function threadsFromEnv(): number | undefined {
+  const value = Number(process.env["ASR_THREADS"]);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
