@@ -78,9 +78,11 @@ describe("a stream that asks for noise suppression", () => {
       // Whisper tiny on 10 dB white noise, denoised: most words, not all of them (RNNoise blurs some of eSpeak's).
       expect(wordErrorRate(SENTENCE, streamed).wer).toBeLessThan(0.6);
       expect(streamed.toLowerCase()).toMatch(/meeting.*team/);
-      // What the stage gave the VAD is the recording denoised whole, sample for sample: the same words come out.
+      // What the stage gave the VAD is the recording denoised whole, sample for sample: the VAD finds the same speech
+      // there. (Not the same words: on speech this noisy, Whisper tiny with the 15 s window hears a cut a few ms
+      // different otherwise — "…the whole team today" streamed, "…Old Dean, to May" whole, in one run.)
       const whole = await pool.pool.transcribe(float32ToPcm16(denoiseRecording(await new RnnoiseLoader().load(), pcm16ToFloat32(noisy))), 16_000);
-      expect(wordErrorRate(whole.text, streamed).wer).toBeLessThanOrEqual(0.2);
+      const wholeStart = whole.segments[0]?.startMs ?? 0;
       expect(audio.received.filter((m) => m.error)).toEqual([]);
       // Times are the audio's own: the stage returns sample i for sample i (speech starts at 3 s; 300 ms pre-roll).
       const denoisedStart = audio.received.find((m) => m.transcript?.stream_id === "denoised")?.transcript?.start_ms;
@@ -88,6 +90,7 @@ describe("a stream that asks for noise suppression", () => {
       expect(denoisedStart).toBeGreaterThan(2_500);
       expect(denoisedStart).toBeLessThan(3_100);
       expect(Math.abs((denoisedStart ?? 0) - (plainStart ?? 0))).toBeLessThanOrEqual(64);
+      expect(Math.abs((denoisedStart ?? 0) - wholeStart)).toBeLessThanOrEqual(64);
       expect(await statesWhen(0)).toEqual({ open: 0, opened: 1, freedOnClose: 1, freedIdle: 0 });
       expect(audio.received.some((m) => m.transcript?.stream_id === "plain")).toBe(true);
     } finally {
