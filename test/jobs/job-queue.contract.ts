@@ -66,9 +66,14 @@ export function jobQueueContract(name: string, factory: QueueFactory): void {
       const queue = make({ kinds: { meeting_analysis: { concurrency: 1, attempts: 3, backoffMs: 150 } } });
       const startedMs: number[] = [];
       const retried = signal<JobContext>();
+      // The second attempt waits until the test has read the job, or its own failure could overwrite the first's.
+      const read = signal();
       queue.handle("meeting_analysis", async (_job, context) => {
         startedMs.push(performance.now());
-        if (context.attempt === 2) retried.resolve(context);
+        if (context.attempt === 2) {
+          retried.resolve(context);
+          await read.promise;
+        }
         if (context.attempt < 3) throw new EngineError("model_unavailable", `attempt ${context.attempt} found no model`);
         return "third time";
       });
@@ -77,6 +82,7 @@ export function jobQueueContract(name: string, factory: QueueFactory): void {
       expect(second.jobId).toBe(job.id);
       // Between attempts the last error is on the job.
       const between = await queue.get(job.id);
+      read.resolve();
       expect(between?.error).toEqual({ code: "model_unavailable", message: "attempt 1 found no model" });
       const done = await settled(queue, job.id);
       expect(done).toMatchObject({ state: "completed", attemptsMade: 3, maxAttempts: 3, result: "third time", error: null });
