@@ -203,6 +203,8 @@ export class LoadGenerator {
         if (participantId === message.data.participant_id) speaker?.ledger.interimHeard(message.data.start_ms, Date.now());
         return;
       }
+      // An empty final only withdraws an interim line (Whisper heard nothing): not a transcript of the utterance.
+      if (message.data.text === "") return;
       this.#transcripts += 1;
       speaker?.ledger.transcriptHeard(participantId, message.data.end_ms, Date.now());
     };

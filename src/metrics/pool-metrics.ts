@@ -50,6 +50,22 @@ export function renderPoolMetrics(snapshots: readonly PoolSnapshot[]): string {
       ]),
     ),
     renderFamily(
+      "engine_inference_asr_interim_total",
+      "Interim caption runs of the pool's ASR: completed, skipped (due but no spare lane: the caption came later or not at all), failed.",
+      "counter",
+      answered.flatMap(({ pool, status }) =>
+        status.models.flatMap((m) =>
+          m.interim === undefined
+            ? []
+            : [
+                { labels: { pool, model: m.name, outcome: "completed" }, value: m.interim.completed },
+                { labels: { pool, model: m.name, outcome: "skipped" }, value: m.interim.skipped },
+                { labels: { pool, model: m.name, outcome: "failed" }, value: m.interim.failed },
+              ],
+        ),
+      ),
+    ),
+    renderFamily(
       "engine_inference_server_errors_total",
       "What the pool's gRPC server refused or caught: calls without the token, undecodable messages, handler exceptions.",
       "counter",

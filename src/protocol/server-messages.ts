@@ -24,7 +24,11 @@ export const relayedSignalMessage = z.object({
 
 export const textBroadcastMessage = z.object({ from: z.string(), name: z.string(), content: z.string(), at: z.number() });
 
-/** Offsets in ms since the session's start; final segments are persisted, idempotently on `segment_id`. */
+/**
+ * Offsets in ms since the session's start; final segments are persisted, idempotently on `segment_id`. Interims
+ * (`final: false`) of a segment come before its final and are replaced by it; a final with empty `text` comes only
+ * after interims (Whisper heard nothing in the whole utterance): it withdraws their line and is not persisted.
+ */
 export const transcriptMessage = z.object({
   segment_id: z.string(),
   participant_id: z.string(),

@@ -18,6 +18,7 @@ import type { JoinAuth } from "./join-authorization.js";
 import type { OrderedWrites } from "./ordered-writes.js";
 import { deliverResult, type ResultTarget } from "./result-delivery.js";
 import type { AnalysisWrites } from "./analysis-writes.js";
+import type { InterimSegments } from "./interim-segments.js";
 import type { RoomAudio } from "./room-audio.js";
 import type { RoomVideo } from "./room-video.js";
 import type { RoomTutor } from "./room-tutor.js";
@@ -37,6 +38,8 @@ export interface SessionParts {
   video: RoomVideo;
   writes: OrderedWrites;
   analyses: AnalysisWrites;
+  /** Segments whose interim caption went out, final not yet come (result-delivery.ts). */
+  interims: InterimSegments;
   /** A tutoring session's tutor; null for a meeting. */
   tutor: RoomTutor | null;
 }
@@ -163,6 +166,7 @@ export abstract class MachineRoom extends GuardedRoom {
       writes: this.writes,
       transcripts: this.deps.transcripts,
       analyses: this.analyses,
+      interims: this.#parts.interims,
       expressions: () => this.video.expressions,
       metrics: this.deps.metrics,
       events: this.deps.events,

@@ -6,6 +6,7 @@ import type { AnalysisWrites } from "./analysis-writes.js";
 import type { OrderedWrites } from "./ordered-writes.js";
 import type { ParticipantResult } from "../actors/session-machine.js";
 import type { ExpressionTracker } from "./expression-tracker.js";
+import type { InterimSegments } from "./interim-segments.js";
 import type { RoomDeps } from "./room-deps.js";
 import type { SessionState } from "./session-state.js";
 
@@ -20,6 +21,8 @@ export interface ResultTarget {
   analyses: AnalysisWrites;
   /** What each camera last showed (read only for video results: it is made with the room's first frame). */
   expressions(): ExpressionTracker;
+  /** Segments with an interim on screen. */
+  interims: InterimSegments;
   metrics: EngineMetrics;
   events: EventPublisher;
   sendToAll<T extends Broadcast>(type: T, message: ServerMessages[T]): void;
@@ -27,10 +30,22 @@ export interface ResultTarget {
   rejectMedia(participantId: string, media: "audio" | "video", code: RoomErrorCode, message: string): void;
 }
 
+/** What a transcript needs of its room (result-delivery.unit.test.ts drives it with these alone). */
+export interface TranscriptTarget {
+  sessionId: string;
+  writes: Pick<OrderedWrites, "enqueue">;
+  transcripts: Pick<RoomDeps["transcripts"], "saveSegment">;
+  interims: InterimSegments;
+  metrics: Pick<EngineMetrics, "transcriptPersisted" | "transcriptDelivered">;
+  events: Pick<EventPublisher, "publish">;
+  sendToAll(type: "transcript", message: ServerMessages["transcript"]): void;
+}
+
 /**
  * Applies a pool result: `speaking` in the state, a transcript to everyone (and, when final, to the database, idempotent
  * on its segment id; an interim, `final: false`, is only broadcast: the final with its segment id replaces it), a camera's faces to the state (and, when they change or every 2 s, to everyone and the
- * analyses), an error to the sender. Empty transcripts (silence Whisper heard nothing in) are not sent.
+ * analyses), an error to the sender. Empty transcripts (silence Whisper heard nothing in) are not sent, except an empty
+ * final of a segment whose interim went out: it withdraws that line (and is not persisted).
  */
 export function deliverResult(target: ResultTarget, result: ParticipantResult): void {
   switch (result.kind) {
@@ -52,34 +67,47 @@ export function deliverResult(target: ResultTarget, result: ParticipantResult): 
   }
 }
 
-function deliverTranscript(target: ResultTarget, result: Extract<ParticipantResult, { kind: "transcript" }>): void {
-  if (result.text === "") return;
-  target.sendToAll("transcript", {
+/**
+ * A transcript to everyone; a final also to the database and the event bus. An empty one is not sent, but for a final
+ * whose interim went out: it withdraws that line.
+ */
+export function deliverTranscript(target: TranscriptTarget, result: Extract<ParticipantResult, { kind: "transcript" }>): void {
+  const message = {
     segment_id: result.segmentId,
     participant_id: result.participantId,
     text: result.text,
     start_ms: result.startMs,
     end_ms: result.endMs,
     final: result.final,
-  });
-  // The write is queued before anything else can fail: a broadcast transcript is never left unpersisted.
-  if (result.final) {
-    target.writes.enqueue("transcript.segment", async () => {
-      await target.transcripts.saveSegment({
-        sessionId: target.sessionId,
-        segmentId: result.segmentId,
-        participantId: result.participantId,
-        text: result.text,
-        startMs: result.startMs,
-        endMs: result.endMs,
-        createdAt: new Date(),
-      });
-      target.metrics.transcriptPersisted();
-    });
-    target.events.publish("speech_recognition.completed", target.sessionId, { segment_id: result.segmentId, participant_id: result.participantId, start_ms: result.startMs, end_ms: result.endMs, text: result.text });
-    // Finals only: an interim has no end of speech, and its latency is not the transcript's.
-    target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
+  };
+  if (!result.final) {
+    if (result.text === "") return;
+    target.interims.shown(result.segmentId);
+    target.sendToAll("transcript", message);
+    return;
   }
+  const interimShown = target.interims.settle(result.segmentId);
+  if (result.text === "") {
+    if (interimShown) target.sendToAll("transcript", message);
+    return;
+  }
+  target.sendToAll("transcript", message);
+  // The write is queued before anything else can fail: a broadcast transcript is never left unpersisted.
+  target.writes.enqueue("transcript.segment", async () => {
+    await target.transcripts.saveSegment({
+      sessionId: target.sessionId,
+      segmentId: result.segmentId,
+      participantId: result.participantId,
+      text: result.text,
+      startMs: result.startMs,
+      endMs: result.endMs,
+      createdAt: new Date(),
+    });
+    target.metrics.transcriptPersisted();
+  });
+  target.events.publish("speech_recognition.completed", target.sessionId, { segment_id: result.segmentId, participant_id: result.participantId, start_ms: result.startMs, end_ms: result.endMs, text: result.text });
+  // Finals only: an interim has no end of speech, and its latency is not the transcript's.
+  target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
 }
 
 function deliverFaces(target: ResultTarget, result: Extract<ParticipantResult, { kind: "faces" }>): void {

@@ -10,6 +10,7 @@ import { roomCreateOptionsSchema, type RoomOptions, type RoomRestore } from "./r
 import { claimRoomSession, endUnrestored, restoreSeats, type RestoredSeat } from "./room-restore.js";
 import { OrderedWrites } from "./ordered-writes.js";
 import { AnalysisWrites } from "./analysis-writes.js";
+import { InterimSegments } from "./interim-segments.js";
 import type { MediaErrorCode } from "./error-notices.js";
 import { RoomAudio, type RoomAudioErrorCode, type RoomAudioOptions } from "./room-audio.js";
 import { RoomVideo } from "./room-video.js";
@@ -93,6 +94,7 @@ export abstract class SessionRoom extends MachineRoom {
       connections,
       writes,
       analyses: new AnalysisWrites(writes, this.deps.analyses),
+      interims: new InterimSegments(),
       // Options only where they differ from the defaults: a room's own copy of them costs every session.
       audio: new RoomAudio(audio === null ? media : { ...media, options: audio }),
       video: new RoomVideo({ ...media, options: { expressions: { noFaceAfterMs: this.deps.config.noFaceAfterMs } } }),

@@ -72,10 +72,15 @@ describe("GET /metrics", () => {
       engine_video_stage_latency_seconds: "histogram",
       engine_inference_model_batch_size: "histogram",
       engine_inference_model_queue_depth: "gauge",
+      engine_inference_asr_interim_total: "counter",
     });
     expect(metricValue(parsed, "engine_inference_pool_up", { pool: "0" })).toBe(1);
     expect(metricValue(parsed, "engine_inference_queue_depth", { pool: "0", queue: "asr_live" })).toBe(0);
     expect(metricValue(parsed, "engine_inference_model_loaded", { pool: "0", model: "whisper_tiny_en_int8" })).toBe(1);
+    // Interim captions are off in the test engines: their counts are there, at zero.
+    for (const outcome of ["completed", "skipped", "failed"]) {
+      expect(metricValue(parsed, "engine_inference_asr_interim_total", { pool: "0", model: "whisper_tiny_en_int8", outcome })).toBe(0);
+    }
     // The unauthorized scrape above is an API error.
     expect(unauthorized(parsed)).toBe(before + 1);
   });

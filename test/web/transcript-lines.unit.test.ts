@@ -14,7 +14,7 @@ const message = (segmentId: string, text: string, final: boolean): TranscriptMes
 describe("TranscriptLines", () => {
   it("grows an interim line in place, then the final replaces it", () => {
     const lines = new TranscriptLines();
-    expect(lines.apply(message("a.1", "the quick", false))).toEqual({ line: { segmentId: "a.1", participantId: "host", text: "the quick", final: false }, added: true });
+    expect(lines.apply(message("a.1", "the quick", false))).toEqual({ line: { segmentId: "a.1", participantId: "host", text: "the quick", final: false }, added: true, removed: false });
     expect(lines.apply(message("a.1", "the quick brown", false))).toMatchObject({ line: { text: "the quick brown", final: false }, added: false });
     expect(lines.apply(message("a.1", " The quick brown fox. ", true))).toMatchObject({ line: { text: "The quick brown fox.", final: true }, added: false });
   });
@@ -26,6 +26,18 @@ describe("TranscriptLines", () => {
     expect(lines.apply(message("a.1", "done again", true))).toBeNull();
     expect(lines.apply(message("a.2", "  ", false))).toBeNull();
     expect(lines.apply(message("a.2", "next", false))).toMatchObject({ added: true });
+  });
+
+  it("removes a growing line whose final is empty (Whisper heard nothing); an empty final of no line changes nothing", () => {
+    const lines = new TranscriptLines();
+    lines.apply(message("a.1", "the", false));
+    expect(lines.apply(message("a.1", "", true))).toEqual({ line: { segmentId: "a.1", participantId: "host", text: "", final: true }, added: false, removed: true });
+    // Closed as any final: a late interim or a repeat changes nothing.
+    expect(lines.apply(message("a.1", "the", false))).toBeNull();
+    expect(lines.apply(message("a.1", "", true))).toBeNull();
+    expect(lines.apply(message("a.2", "", true))).toBeNull();
+    lines.apply(message("a.3", "done", true));
+    expect(lines.apply(message("a.3", "", true))).toBeNull();
   });
 
   it("keeps segments of different speakers apart, and forgets the oldest past its bound", () => {

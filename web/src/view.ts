@@ -1,4 +1,4 @@
-import type { TranscriptLine } from "./transcript-lines.js";
+import type { TranscriptChange } from "./transcript-lines.js";
 
 /** The page's elements, looked up once; a missing one is a build mistake, reported loudly. */
 function byId<T extends HTMLElement>(id: string): T {
@@ -144,11 +144,15 @@ function appendEntry(list: HTMLOListElement, testId: string, speaker: string, te
 
 /**
  * A transcript line (transcript-lines.ts): appended when new, else its text replaced where it stands. An interim
- * line has the `interim` class (grey) until its final replaces it.
+ * line has the `interim` class (grey) until its final replaces it, or is removed when its final heard nothing.
  */
-export function showSegment(list: HTMLOListElement, change: { line: TranscriptLine; added: boolean }, speaker: string): void {
+export function showSegment(list: HTMLOListElement, change: TranscriptChange, speaker: string): void {
   const { line } = change;
   const shown = change.added ? undefined : [...list.children].find((item) => item instanceof HTMLLIElement && item.dataset["segment"] === line.segmentId);
+  if (change.removed) {
+    shown?.remove();
+    return;
+  }
   let item: HTMLLIElement;
   if (shown instanceof HTMLLIElement) {
     item = shown;
