@@ -1,3 +1,4 @@
+import { orAfter } from "./or-after.js";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:http";
 import { LocalDriver, LocalPresence, matchMaker, Server, type MatchMakerDriver, type Presence } from "@colyseus/core";
@@ -58,13 +59,6 @@ export const ENGINE_VERSION = "0.1.0";
 
 /** How long stop() waits for HTTP requests in flight once the listener closed. */
 const HTTP_CLOSE_TIMEOUT_MS = 5_000;
-
-/** Resolves when `promise` settles or `timeoutMs` passed, whichever is first. */
-async function untilOrAfter(promise: Promise<void>, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-  clearTimeout(timer);
-}
 
 /** How long start-up waits for REDIS_URL to answer before saying it cannot be reached. */
 const REDIS_PROBE_TIMEOUT_MS = 3_000;
@@ -352,7 +346,7 @@ export async function startEngine(config: EngineConfig, logger: Logger): Promise
         await server.gracefullyShutdown(false);
         // Colyseus closed the listener; requests in flight (answered 503 `draining`, or uploads) finish before the
         // database they read closes, for a bounded time.
-        await untilOrAfter(httpClosed, HTTP_CLOSE_TIMEOUT_MS);
+        await orAfter(httpClosed, HTTP_CLOSE_TIMEOUT_MS, undefined);
         httpServer.closeAllConnections();
         // Rooms disposed above started their sessions' analyses: finished (or their summaries cut) before the database closes.
         await meetingAnalyses.close();

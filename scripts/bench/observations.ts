@@ -114,11 +114,27 @@ export function benchObservations(report: BenchReport): string[] {
     const poolUs = round(session.wall_us_per_chunk - inProcess.wall_us_per_chunk, 1);
     const grpcUs = round(g.wall_us_per_chunk - session.wall_us_per_chunk, 1);
     out.push(
-      `${g.streams} streams, one thread's time per chunk: VadBatcher ${inProcess.wall_us_per_chunk} µs, + ${poolUs} µs ` +
+      `${g.streams} streams, wall time per chunk: VadBatcher ${inProcess.wall_us_per_chunk} µs, + ${poolUs} µs ` +
         `in the pool session (PCM decode, promise chain, segmenter), + ${grpcUs} µs over gRPC (client and server ` +
         `halves together) = ${g.wall_us_per_chunk} µs. Over gRPC the ` +
         `batcher had ${g.mean_vad_pending} chunks waiting on average (session: ${session.mean_vad_pending}) and ran ` +
         `batches of ${g.mean_batch_size} (session: ${session.mean_batch_size}).`,
+    );
+  }
+  for (const inProcess of batched) {
+    if (inProcess.streams < 64 || inProcess.batches === 0) continue;
+    const perBatch = (r: { chunks_per_s: number; mean_batch_size: number }) => round((1000 * r.mean_batch_size) / Math.max(1, r.chunks_per_s), 2);
+    const paths = [
+      ["pool session", report.pool_session_vad.find((x) => x.streams === inProcess.streams)],
+      ["gRPC", report.grpc_vad.find((x) => x.streams === inProcess.streams)],
+      ["gRPC to a worker", report.grpc_worker_vad.find((x) => x.streams === inProcess.streams)],
+    ] as const;
+    const parts = paths.flatMap(([name, r]) => (r === undefined ? [] : [`${name} ${r.model_run_ms_per_batch} of ${perBatch(r)} ms`]));
+    out.push(
+      `${inProcess.streams} streams, the VAD model's own run per batch of wall time per batch: VadBatcher ` +
+        `${round(inProcess.model_run_ms / inProcess.batches, 2)} of ${perBatch(inProcess)} ms, ${parts.join(", ")}. ` +
+        "Where a path's run grows while the time between runs stays small, what it lost is the model thread's CPU: " +
+        "its other threads (the pool's per-chunk JS, gRPC, the client) run on the same cores.",
     );
   }
   for (const g of report.grpc_worker_vad) {

@@ -58,6 +58,11 @@ export interface PoolStreamResult {
   round_latency: LatencySummary;
   mean_batch_size: number;
   /**
+   * The VAD's own time per batch (status `vad.runMsTotal`: the model thread's run, its message hop included). Set
+   * against the in-process batcher's, it says whether a path lost throughput between batches or inside them.
+   */
+  model_run_ms_per_batch: number;
+  /**
    * Chunks waiting in the pool's VAD batcher, sampled each event-loop turn (a worker-thread pool: each GetStatus,
    * about every millisecond): the backlog that reached the batcher.
    * Written chunks not counted here are still in transit (client, HTTP/2, the server's read path).
@@ -209,6 +214,7 @@ export async function runPoolStreamPass(
     writer_us_per_chunk: sent === 0 ? 0 : round((writeMs * 1000) / sent, 1),
     round_latency: roundLatency.summary(),
     mean_batch_size: batches === 0 ? 0 : round(chunksProcessed / batches, 1),
+    model_run_ms_per_batch: batches === 0 ? 0 : round((after.vad.runMsTotal - before.vad.runMsTotal) / batches, 2),
     mean_vad_pending: pendingSamples === 0 ? 0 : round(pendingSum / pendingSamples, 1),
     asr_jobs: after.asr.completed - before.asr.completed,
     transcripts: transport.counts.transcripts,

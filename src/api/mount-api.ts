@@ -1,3 +1,4 @@
+import { orAfter } from "../or-after.js";
 import { fileURLToPath } from "node:url";
 import express, { type Application, type Response } from "express";
 import { matchMaker } from "@colyseus/core";
@@ -86,10 +87,7 @@ function databaseReadiness(store: SessionStore): ReadinessCheck {
   return {
     name: "database",
     check: async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), DATABASE_PING_TIMEOUT_MS)));
-      const answer = await Promise.race([store.ping().then(() => "ok" as const, () => "unreachable" as const), timedOut]);
-      clearTimeout(timer);
+      const answer = await orAfter(store.ping().then(() => "ok" as const, () => "unreachable" as const), DATABASE_PING_TIMEOUT_MS, "timeout" as const);
       return answer === "ok" ? { ok: true, value: "ok" } : { ok: false, value: answer === "timeout" ? "not_answering" : "unreachable", reason: "the database is unreachable" };
     },
   };

@@ -1,3 +1,4 @@
+import { orAfter } from "../or-after.js";
 import type { Worker } from "node:worker_threads";
 import { createLogger, type Logger } from "../logger.js";
 import type { ModelState } from "./pool-service.js";
@@ -163,10 +164,7 @@ export async function startPoolThread(options: PoolThreadOptions): Promise<PoolT
       if (timer !== null) clearTimeout(timer);
       const { worker, exited } = current;
       worker.postMessage({ type: "close" });
-      let waiting: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((done) => (waiting = setTimeout(done, options.closeTimeoutMs)));
-      await Promise.race([exited, timeout]);
-      clearTimeout(waiting);
+      await orAfter(exited, options.closeTimeoutMs, undefined);
       await worker.terminate();
     },
   };

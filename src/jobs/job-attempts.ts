@@ -1,3 +1,4 @@
+import { orAfter } from "../or-after.js";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { EngineError, isEngineError } from "../errors.js";
@@ -127,14 +128,6 @@ export function decodeFailure(reason: string): JobFailure {
 }
 
 /** Resolves once every promise has settled or `timeoutMs` has passed, whichever is first: true when they all settled. */
-export async function settleWithin(promises: Iterable<Promise<unknown>>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([Promise.allSettled(promises).then(() => true), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function settleWithin(promises: Iterable<Promise<unknown>>, timeoutMs: number): Promise<boolean> {
+  return orAfter(Promise.allSettled(promises).then(() => true), timeoutMs, false);
 }

@@ -1,3 +1,4 @@
+import { orAfter } from "../or-after.js";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { SESSION_KINDS, SESSION_STATUSES, type LocalRoomListing } from "../domain.js";
 import type { PoolStatusView } from "../inference/pool-service.js";
@@ -211,7 +212,7 @@ export class EngineMetrics {
     return Promise.all(
       this.#sources.poolStatuses().map(async (pending, index) => {
         const pool = String(index);
-        const status = await withTimeout(pending, this.#options.poolStatusTimeoutMs).catch(() => null);
+        const status = await orAfter(pending, this.#options.poolStatusTimeoutMs, null).catch(() => null);
         if (status === null) this.#poolStatusFailures.inc({ pool });
         return { pool, status };
       }),
@@ -219,13 +220,3 @@ export class EngineMetrics {
   }
 }
 
-/** The promise's value, or null once `timeoutMs` passed first; rejections pass through. */
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

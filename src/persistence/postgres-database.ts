@@ -1,3 +1,4 @@
+import { orAfter } from "../or-after.js";
 /**
  * Real backend: a PostgreSQL server over postgres.js. Used when `DATABASE_URL` is configured (several nodes, or
  * data that must outlive the host).
@@ -63,7 +64,7 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions): Pr
     async ping() {
       // Bounded: while the server refuses connections, postgres.js can hold a query for its connect timeout or
       // longer (measured: 12 s for 2 of 48 pings right after `ALLOW_CONNECTIONS false`), and `/ready` must answer.
-      const answered = await settledOrAfter(db.execute(sql`select 1`).then(() => true), settings.pingTimeoutMs);
+      const answered = await orAfter(db.execute(sql`select 1`).then(() => true), settings.pingTimeoutMs, false);
       if (!answered) throw unavailable(`PostgreSQL did not answer within ${settings.pingTimeoutMs} ms`, null);
     },
     async close() {
@@ -102,7 +103,7 @@ function withSafeTransactions(client: postgres.Sql): postgres.Sql {
         return await body(sql);
       } catch (error) {
         if (!isConnectionLost(error)) throw error;
-        await settledOrAfter(settling, LOST_CONNECTION_GRACE_MS);
+        await orAfter(settling, LOST_CONNECTION_GRACE_MS, undefined);
         // Rejected by the close: never settle, so postgres.js sends no ROLLBACK on the dead connection.
         if (settled) return new Promise<T>(() => {});
         throw error;
@@ -120,15 +121,6 @@ function withSafeTransactions(client: postgres.Sql): postgres.Sql {
   });
 }
 
-/** `settling`'s value, or false once `ms` passed first; its rejection passes through. */
-async function settledOrAfter<T>(settling: Promise<T>, ms: number): Promise<T | false> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([settling, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function unavailable(message: string, cause: unknown): EngineError {
   return new EngineError("database_unavailable", message, { cause });

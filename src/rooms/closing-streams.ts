@@ -1,3 +1,4 @@
+import { orAfter } from "../or-after.js";
 /**
  * A room's media streams closed but not yet acknowledged by the pool (their last utterance or frame may still be in
  * analysis): draining waits for them, bounded.
@@ -20,9 +21,6 @@ export class ClosingStreams {
   async settled(timeoutMs: number): Promise<void> {
     const pending = [...this.#waiting.keys()].map((streamId) => new Promise<void>((resolve) => this.#waiting.set(streamId, resolve)));
     if (pending.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.all(pending), timeout]);
-    clearTimeout(timer);
+    await orAfter(Promise.all(pending), timeoutMs, undefined);
   }
 }
