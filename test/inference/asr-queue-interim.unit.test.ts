@@ -108,4 +108,34 @@ describe("AsrQueue interim work", () => {
     expect(queue.stats().interim).toEqual({ running: 0, completed: 1, skipped: 2, failed: 1 });
     expect(queue.stats().failed).toBe(0);
   });
+  it("is skipped while finals kept the slots busier than interimMaxBusy over the window, and runs again once they did not", async () => {
+    let nowMs = 0;
+    const queue = new AsrQueue<string>({ concurrency: 2, interimMaxBusy: 0.5, busyWindowMs: 1_000, busyClock: () => nowMs });
+    const a = held("a");
+    const first = queue.submit({ priority: "live", run: a.run });
+    // 0.8 of the window's 2 slot-seconds: 0.4, under the bound.
+    nowMs = 800;
+    expect(queue.busyShare()).toBeCloseTo(0.4);
+    const interim = held("so far");
+    const allowed = queue.tryRunInterim(interim.run);
+    expect(allowed).not.toBeNull();
+    interim.finish();
+    await allowed;
+    await slotFreed();
+    const b = held("b");
+    const second = queue.submit({ priority: "live", run: b.run });
+    // a's 1.0 s and b's 0.2 s: 0.6, over it.
+    nowMs = 1_000;
+    expect(queue.busyShare()).toBeCloseTo(0.6);
+    expect(queue.tryRunInterim(held("x").run)).toBeNull();
+    a.finish();
+    b.finish();
+    await Promise.all([first, second]);
+    await slotFreed();
+    // A window later none of it is left.
+    nowMs = 2_100;
+    expect(queue.busyShare()).toBe(0);
+    expect(queue.tryRunInterim(held("y").run)).not.toBeNull();
+    expect(queue.stats().interim).toMatchObject({ skipped: 1, running: 1 });
+  });
 });

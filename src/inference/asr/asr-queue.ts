@@ -19,7 +19,10 @@ import type { PoolErrorCode } from "../pool-types.js";
  * - `close()` rejects waiting jobs with `model_unavailable` (retryable) and resolves once running jobs have settled.
  * - Interim work (`tryRunInterim`, live captions of speech still going on) is never queued: it starts at once on a
  *   free slot when no job waits and fewer than `maxInterimRunning` interim runs are going, or is skipped (null), so
- *   it never makes a live or file job wait for a slot it took while they were queued.
+ *   it never makes a live or file job wait for a slot it took while they were queued. It is skipped too while live
+ *   and file jobs kept more than `interimMaxBusy` of the slots' time busy over the last `busyWindowMs`: a free slot
+ *   is not free CPU (every slot shares the machine's cores), so near capacity an interim run would slow the finals
+ *   running beside it.
  */
 
 export type AsrPriority = "live" | "file";
@@ -56,6 +59,11 @@ export interface AsrQueueOptions {
    * for a final. With one slot an interim run can hold it while a final arrives (that final waits for it).
    */
   maxInterimRunning: number | null;
+  /** Share (0–1) of the slots' time live and file jobs may have used over `busyWindowMs` with interims still run. */
+  interimMaxBusy: number;
+  busyWindowMs: number;
+  /** What the busy share is measured with (a test's own clock). */
+  busyClock: () => number;
 }
 
 export const DEFAULT_ASR_QUEUE_OPTIONS: AsrQueueOptions = {
@@ -65,6 +73,9 @@ export const DEFAULT_ASR_QUEUE_OPTIONS: AsrQueueOptions = {
   liveEvictsFile: true,
   waitSampleLimit: 256,
   maxInterimRunning: null,
+  interimMaxBusy: 0.5,
+  busyWindowMs: 2_000,
+  busyClock: () => performance.now(),
 };
 
 export class AsrQueueError extends Error {
@@ -97,7 +108,7 @@ export interface AsrQueueStats {
 export interface AsrInterimStats {
   running: number;
   completed: number;
-  /** Not started: no free slot, a job waiting, or `maxInterimRunning` already running. */
+  /** Not started: no free slot, a job waiting, `maxInterimRunning` already running, or the slots busy past `interimMaxBusy`. */
   skipped: number;
   /** Whose `run()` threw. */
   failed: number;
@@ -122,6 +133,9 @@ export class AsrQueue<T> {
   private readonly maxInterimRunning: number;
   private readonly interim: AsrInterimStats = { running: 0, completed: 0, skipped: 0, failed: 0 };
   private readonly waitSamples: number[] = [];
+  /** Live and file runs that ended within `busyWindowMs` (start, end), oldest first; and those running (start). */
+  private readonly recentRuns: { startMs: number; endMs: number }[] = [];
+  private readonly runningStarts = new Set<{ startMs: number }>();
   private readonly rejected: Partial<Record<PoolErrorCode, number>> = {};
   private completed = 0;
   private failed = 0;
@@ -140,7 +154,7 @@ export class AsrQueue<T> {
    */
   tryRunInterim(run: () => Promise<T>): Promise<AsrJobResult<T>> | null {
     const free = !this.closed && this.runningJobs.size < this.options.concurrency && this.queuedCount() === 0;
-    if (!free || this.interim.running >= this.maxInterimRunning) {
+    if (!free || this.interim.running >= this.maxInterimRunning || this.busyShare() > this.options.interimMaxBusy) {
       this.interim.skipped += 1;
       return null;
     }
@@ -269,6 +283,17 @@ export class AsrQueue<T> {
     }
   }
 
+  /** Live and file jobs' share of the slots' time over the last `busyWindowMs`. */
+  busyShare(): number {
+    const nowMs = this.options.busyClock();
+    const from = nowMs - this.options.busyWindowMs;
+    while ((this.recentRuns[0]?.endMs ?? Infinity) < from) this.recentRuns.shift();
+    let busyMs = 0;
+    for (const run of this.recentRuns) busyMs += run.endMs - Math.max(from, run.startMs);
+    for (const run of this.runningStarts) busyMs += nowMs - Math.max(from, run.startMs);
+    return busyMs / (this.options.busyWindowMs * this.options.concurrency);
+  }
+
   private execute(
     run: () => Promise<T>,
     submittedMs: number,
@@ -278,9 +303,11 @@ export class AsrQueue<T> {
   ): void {
     const startedMs = performance.now();
     const queueMs = startedMs - submittedMs;
+    const busy = { startMs: this.options.busyClock() };
     if (kind === "job") {
       this.waitSamples.push(queueMs);
       if (this.waitSamples.length > this.options.waitSampleLimit) this.waitSamples.shift();
+      this.runningStarts.add(busy);
     }
 
     const running = (async () => {
@@ -300,6 +327,11 @@ export class AsrQueue<T> {
     void running.finally(() => {
       this.runningJobs.delete(running);
       if (kind === "interim") this.interim.running -= 1;
+      else if (this.runningStarts.delete(busy)) {
+        // Pruned here too: with interims off nothing else reads (and trims) it.
+        this.recentRuns.push({ startMs: busy.startMs, endMs: this.options.busyClock() });
+        this.busyShare();
+      }
       this.pump();
     });
   }
