@@ -122,7 +122,13 @@ export async function runPoolStreamPass(
   const local = target.transport === "grpc_worker" ? null : target.pool;
   const status = (): Promise<PoolStatusView> =>
     target.transport === "session" ? Promise.resolve(target.pool.status()) : target.client.status();
-  const progress = (): Promise<PoolStatusView> => (local === null ? status() : Promise.resolve(local.status()));
+  // On this thread the writer polls every turn: the batcher's two counters, not the whole status view, whose building
+  // (every model's histograms) cost the shared thread more than a chunk does and is no part of the path measured.
+  const progress = async (): Promise<{ processed: number; pending: number }> => {
+    if (local !== null) return local.vadProgress();
+    const view = await status();
+    return { processed: view.vad.items, pending: view.vadPending };
+  };
   const before = await status();
   const transport =
     target.transport === "session" ? sessionTransport(target.pool, streams) : grpcTransport(target.client, streams, target.coalesce ?? {});
@@ -136,14 +142,14 @@ export async function runPoolStreamPass(
   const window = Math.max(windowChunks, k);
   const perStream = Math.max(1, Math.floor(bounds.maxChunks / (streams * k)));
   const messageAt = messageBuilder(pcm16Chunks, k);
-  const itemsAtStart = (await progress()).vad.items;
+  const itemsAtStart = (await progress()).processed;
   let pendingSum = 0;
   let pendingSamples = 0;
   const processed = async () => {
     const now = await progress();
-    pendingSum += now.vadPending;
+    pendingSum += now.pending;
     pendingSamples += 1;
-    return now.vad.items - itemsAtStart;
+    return now.processed - itemsAtStart;
   };
   const roundLatency = new LatencyRecorder(perStream);
   const roundSentMs: number[] = [];

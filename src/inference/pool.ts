@@ -369,6 +369,15 @@ export class InferencePool implements InferencePoolService {
     return poolStatusView({ models: this.#registry.status(), device: this.#options.device, openStreams: this.#streams.size });
   }
 
+  /**
+   * The VAD's chunks run and waiting, read off its batcher's counters without building the status view: for a
+   * caller on this thread polling every turn (the bench's writer), where `status()` would cost more than the chunk.
+   */
+  vadProgress(): { processed: number; pending: number } {
+    const batcher = this.#batcher;
+    return batcher === null ? { processed: 0, pending: 0 } : batcher.progress();
+  }
+
   /** The schedulers first (they wait for runs in flight), then the models under them. */
   async close(): Promise<void> {
     await this.#wav.close();

@@ -123,6 +123,8 @@ describe("VadBatcher with Silero VAD v5", () => {
     expect(stats.runMs.reduce((sum, b) => sum + b.count, 0)).toBe(stats.batchesRun);
     expect(stats.runMs.at(-1)?.le).toBe(Number.POSITIVE_INFINITY);
     expect(stats).toMatchObject({ pendingChunks: 0, inFlightChunks: 0, openStreams: streams, failedBatches: 0 });
+    // The poller's cheap read says what the full stats say.
+    expect(batcher.progress()).toEqual({ processed: stats.chunksProcessed, pending: stats.pendingChunks });
   });
 
   it("keeps each stream's chunks in order when many are pending at once", async () => {

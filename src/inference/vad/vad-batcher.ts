@@ -180,6 +180,11 @@ export class VadBatcher {
     };
   }
 
+  /** The two counters a poller needs (chunks run, chunks waiting), without the histograms `stats()` copies. */
+  progress(): { processed: number; pending: number } {
+    return { processed: this.chunksProcessed, pending: this.pendingChunks };
+  }
+
   private markReady(entry: StreamEntry): void {
     this.ready.add(entry);
     if (this.busy) return; // the batch's completion schedules the next one
