@@ -21,6 +21,12 @@ export interface FacesResult {
   receivedAtMs: number;
 }
 
+/** An utterance whose final transcript failed (its error goes to the sender): its interim line, if any, is withdrawn. */
+export interface TranscriptFailure {
+  participantId: string;
+  segmentId: string;
+}
+
 /** A refusal of the participant's audio or video, for their connection. */
 export interface MediaErrorResult {
   participantId: string;
@@ -34,6 +40,7 @@ export type ParticipantResult =
   /** `heardMs`: how much of the speech had reached the engine when the pool confirmed it (or its end). */
   | { kind: "speech"; participantId: string; speaking: boolean; heardMs?: number }
   | ({ kind: "transcript" } & TranscriptResult)
+  | ({ kind: "transcript_failed" } & TranscriptFailure)
   | ({ kind: "faces" } & FacesResult)
   | ({ kind: "error" } & MediaErrorResult);
 
@@ -97,6 +104,7 @@ export type SessionMachineEvent =
   | { type: "speech.ended"; participantId: string }
   | { type: "transcript.final"; transcript: TranscriptResult }
   | { type: "transcript.interim"; transcript: TranscriptResult }
+  | { type: "transcript.failed"; failure: TranscriptFailure }
   | { type: "video.faces"; faces: FacesResult }
   | { type: "media.error"; error: MediaErrorResult }
   /** The room's reply runner: the turn's first audio went out / everything was said (and heard) / it failed. */
@@ -138,6 +146,10 @@ export function resultEvent(result: ParticipantResult): SessionMachineEvent {
     case "transcript": {
       const { kind: _kind, ...transcript } = result;
       return { type: transcript.final ? "transcript.final" : "transcript.interim", transcript };
+    }
+    case "transcript_failed": {
+      const { kind: _kind, ...failure } = result;
+      return { type: "transcript.failed", failure };
     }
     case "faces": {
       const { kind: _kind, ...faces } = result;

@@ -26,6 +26,8 @@ function resultOf(event: SessionMachineEvent): ParticipantResult | null {
     case "transcript.final":
     case "transcript.interim":
       return { kind: "transcript", ...event.transcript };
+    case "transcript.failed":
+      return { kind: "transcript_failed", ...event.failure };
     case "video.faces":
       return { kind: "faces", ...event.faces };
     case "media.error":
@@ -190,6 +192,7 @@ export const sessionMachine = setup({
     "speech.ended": { actions: "deliverResult" },
     "transcript.final": { actions: "deliverResult" },
     "transcript.interim": { actions: "deliverResult" },
+    "transcript.failed": { actions: "deliverResult" },
     "video.faces": { actions: "deliverResult" },
     "media.error": { actions: "deliverResult" },
   },

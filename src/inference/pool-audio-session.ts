@@ -89,7 +89,10 @@ export function audioSessionHandle(
           if (n < seen.speaking) return;
           seen.speaking = n;
         }
-        const renamed = output.kind === "transcript" && n > 1 ? { ...output, segmentId: `${output.segmentId}~${n}` } : output;
+        const renamed =
+          (output.kind === "transcript" || output.kind === "error") && output.segmentId !== undefined && n > 1
+            ? { ...output, segmentId: `${output.segmentId}~${n}` }
+            : output;
         send({ ...renamed, streamId: open.streamId });
       });
     },

@@ -95,7 +95,8 @@ export type PoolOutput =
       final: boolean;
       timings: StageTimings;
     }
-  | { kind: "error"; streamId: string; code: PoolErrorCode; message: string }
+  /** `segmentId`: the utterance whose final transcript this failure stands for (absent for other errors). */
+  | { kind: "error"; streamId: string; code: PoolErrorCode; message: string; segmentId?: string }
   /** After `close`: the stream's last utterance has been transcribed (or failed); nothing more will come for it. */
   | { kind: "closed"; streamId: string };
 

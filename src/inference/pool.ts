@@ -303,7 +303,7 @@ export class InferencePool implements InferencePoolService {
         const code = poolErrorCodeOf(error);
         this.#log.warn({ stream_id: streamId, code }, "utterance not transcribed");
         stream.awaitingFinal.delete(n);
-        stream.emit({ kind: "error", streamId, code, message: error instanceof Error ? error.message : "transcription failed" });
+        stream.emit({ kind: "error", streamId, code, message: error instanceof Error ? error.message : "transcription failed", segmentId });
       }
     }, (error: unknown) => this.#unavailable(stream, error)).finally(() => stream.awaitingFinal.delete(n));
     stream.inFlight.add(job);

@@ -27,7 +27,8 @@ export const textBroadcastMessage = z.object({ from: z.string(), name: z.string(
 /**
  * Offsets in ms since the session's start; final segments are persisted, idempotently on `segment_id`. Interims
  * (`final: false`) of a segment come before its final and are replaced by it; a final with empty `text` comes only
- * after interims (Whisper heard nothing in the whole utterance): it withdraws their line and is not persisted.
+ * after interims (Whisper heard nothing in the whole utterance, or its transcription failed): it withdraws their line
+ * and is not persisted.
  */
 export const transcriptMessage = z.object({
   segment_id: z.string(),

@@ -45,7 +45,8 @@ export interface TranscriptTarget {
  * Applies a pool result: `speaking` in the state, a transcript to everyone (and, when final, to the database, idempotent
  * on its segment id; an interim, `final: false`, is only broadcast: the final with its segment id replaces it), a camera's faces to the state (and, when they change or every 2 s, to everyone and the
  * analyses), an error to the sender. Empty transcripts (silence Whisper heard nothing in) are not sent, except an empty
- * final of a segment whose interim went out: it withdraws that line (and is not persisted).
+ * final of a segment whose interim went out: it withdraws that line (and is not persisted). A failed final withdraws
+ * its interim line the same way (its error went to the sender).
  */
 export function deliverResult(target: ResultTarget, result: ParticipantResult): void {
   switch (result.kind) {
@@ -57,6 +58,9 @@ export function deliverResult(target: ResultTarget, result: ParticipantResult): 
     }
     case "transcript":
       deliverTranscript(target, result);
+      return;
+    case "transcript_failed":
+      withdrawInterim(target, result.segmentId);
       return;
     case "faces":
       deliverFaces(target, result);
@@ -82,11 +86,11 @@ export function deliverTranscript(target: TranscriptTarget, result: Extract<Part
   };
   if (!result.final) {
     if (result.text === "") return;
-    target.interims.shown(result.segmentId);
+    target.interims.shown(message);
     target.sendToAll("transcript", message);
     return;
   }
-  const interimShown = target.interims.settle(result.segmentId);
+  const interimShown = target.interims.settle(result.segmentId) !== undefined;
   if (result.text === "") {
     if (interimShown) target.sendToAll("transcript", message);
     return;
@@ -108,6 +112,15 @@ export function deliverTranscript(target: TranscriptTarget, result: Extract<Part
   target.events.publish("speech_recognition.completed", target.sessionId, { segment_id: result.segmentId, participant_id: result.participantId, start_ms: result.startMs, end_ms: result.endMs, text: result.text });
   // Finals only: an interim has no end of speech, and its latency is not the transcript's.
   target.metrics.transcriptDelivered(result.timings, performance.now() - result.receivedAtMs);
+}
+
+/**
+ * The segment's final failed: if its interim is on screen, an empty final at the interim's times takes the grey line
+ * down (as for an utterance Whisper heard nothing in); nothing is stored. No interim out: nothing to send.
+ */
+export function withdrawInterim(target: Pick<TranscriptTarget, "interims" | "sendToAll">, segmentId: string): void {
+  const shown = target.interims.settle(segmentId);
+  if (shown !== undefined) target.sendToAll("transcript", { ...shown, text: "", final: true });
 }
 
 function deliverFaces(target: ResultTarget, result: Extract<ParticipantResult, { kind: "faces" }>): void {

@@ -177,6 +177,10 @@ export class RoomAudio {
         });
         return;
       case "error":
+        // A failed utterance's interim line comes down whether or not its sender is told (notices are throttled).
+        if (output.segmentId !== undefined) {
+          this.#listener.mediaResult({ kind: "transcript_failed", participantId, segmentId: `${output.streamId}/${output.segmentId}` });
+        }
         this.#notify(participantId, output.code, output.message);
         return;
       case "closed": {

@@ -89,6 +89,23 @@ describe("an audio session's stream reopened after a gap", () => {
     expect(outputs.every((o) => o.streamId === "a")).toBe(true);
   });
 
+  it("a failed utterance's error names its segment as the transcript would have; other errors name none", () => {
+    const pool = fakePool();
+    const outputs: PoolOutput[] = [];
+    const session = audioSessionHandle("c1:", pool.ops, { maxStreamsPerCall: 4 }, (output) => outputs.push(output));
+    session.open(open("a", 0));
+    session.close("a");
+    session.open(open("a", 5_000));
+    pool.emitAs("c1:a#1", { kind: "error", streamId: "ignored", code: "deadline_exceeded", message: "late", segmentId: "x.1.1" });
+    pool.emitAs("c1:a#2", { kind: "error", streamId: "ignored", code: "deadline_exceeded", message: "late", segmentId: "x.1.1" });
+    pool.emitAs("c1:a#2", { kind: "error", streamId: "ignored", code: "overloaded", message: "behind" });
+    expect(outputs.map((o) => (o.kind === "error" ? [o.streamId, o.code, o.segmentId] : o.kind))).toEqual([
+      ["a", "deadline_exceeded", "x.1.1"],
+      ["a", "deadline_exceeded", "x.1.1~2"],
+      ["a", "overloaded", undefined],
+    ]);
+  });
+
   it("an id reopened after its earlier open has finished still gets new keys and segment ids", () => {
     const pool = fakePool();
     const outputs: PoolOutput[] = [];

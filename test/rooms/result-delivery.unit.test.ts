@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TranscriptResult } from "../../src/actors/session-events.js";
 import type { ServerMessages } from "../../src/protocol/server-messages.js";
 import { InterimSegments } from "../../src/rooms/interim-segments.js";
-import { deliverTranscript, type TranscriptTarget } from "../../src/rooms/result-delivery.js";
+import { deliverTranscript, withdrawInterim, type TranscriptTarget } from "../../src/rooms/result-delivery.js";
 
 /** A room's transcript side, recording what it was asked to do (the writes run at once). */
 function room() {
@@ -73,6 +73,22 @@ describe("deliverTranscript", () => {
     ]);
     expect(r.saved).toEqual(["a.3:hello there"]);
     expect(r.published).toEqual(["speech_recognition.completed"]);
+  });
+
+  it("a failed final withdraws its interim line at the interim's times; one with no interim out sends nothing", async () => {
+    const r = room();
+    deliverTranscript(r.target, { ...result("a.1", "the quick", false), startMs: 500, endMs: 1_700 });
+    withdrawInterim(r.target, "a.1");
+    withdrawInterim(r.target, "a.2");
+    // Settled: a late repeat (or a final after all) finds no line to take down.
+    withdrawInterim(r.target, "a.1");
+    await r.settled();
+    expect(r.sent).toEqual([
+      { segment_id: "a.1", participant_id: "host", text: "the quick", start_ms: 500, end_ms: 1_700, final: false },
+      { segment_id: "a.1", participant_id: "host", text: "", start_ms: 500, end_ms: 1_700, final: true },
+    ]);
+    expect(r.saved).toEqual([]);
+    expect(r.published).toEqual([]);
   });
 
   it("remembers only the latest interim segments past its bound", () => {

@@ -96,7 +96,14 @@ export function outputFromWire(message: AudioOut__Output): PoolOutput | null {
   }
   if (message.error) {
     const code = poolErrorCode.safeParse(message.error.code);
-    return { kind: "error", streamId: message.error.stream_id, code: code.success ? code.data : "internal", message: message.error.message };
+    const segmentId = message.error.segment_id;
+    return {
+      kind: "error",
+      streamId: message.error.stream_id,
+      code: code.success ? code.data : "internal",
+      message: message.error.message,
+      ...(segmentId === "" ? {} : { segmentId }),
+    };
   }
   if (message.closed) return { kind: "closed", streamId: message.closed.stream_id };
   return null;

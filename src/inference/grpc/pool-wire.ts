@@ -98,7 +98,7 @@ export function toWire(output: PoolOutput): AudioOut {
         },
       };
     case "error":
-      return { error: { stream_id: output.streamId, code: output.code, message: output.message } };
+      return { error: { stream_id: output.streamId, code: output.code, message: output.message, segment_id: output.segmentId ?? "" } };
     case "closed":
       return { closed: { stream_id: output.streamId } };
   }
