@@ -101,8 +101,12 @@ export type PoolStreamTarget =
   | { transport: "grpc"; pool: InferencePool; client: PoolClient; coalesce?: Partial<ChunkCoalescerOptions> }
   | { transport: "grpc_worker"; client: PoolClient; coalesce?: Partial<ChunkCoalescerOptions> };
 
-/** A pool on another thread is read through GetStatus at most this often (each call costs that thread a little). */
-const REMOTE_STATUS_EVERY_MS = 1;
+/**
+ * How often the writer reads the VAD's progress (through GetStatus when the pool is on another thread: each call
+ * costs that thread a little). A timer, not every turn: a writer spinning on setImmediate keeps its thread busy all
+ * the time, which on a small machine slows the model's thread beside it and is no part of the path measured.
+ */
+const STATUS_EVERY_MS = 1;
 
 /**
  * N streams on one audio session, the same 512-sample chunks as the in-process batcher pass, written round-robin
@@ -190,8 +194,7 @@ export async function runPoolStreamPass(
       }
       // Chunks the pool refused never reach the VAD count; every stream acknowledged closed ends the wait anyway.
       if (closing && (roundsSeen >= rounds || allClosed || now > deadlineMs + CALL_TIMEOUT_MS)) resolve();
-      else if (local === null) setTimeout(next, REMOTE_STATUS_EVERY_MS);
-      else setImmediate(next);
+      else setTimeout(next, STATUS_EVERY_MS);
     };
     const next = () => void tick().catch(reject);
     next();
