@@ -3,6 +3,7 @@ import type { AsrQueue } from "./asr/asr-queue.js";
 import { segmentIdOf, type AudioStream } from "./pool-stream.js";
 import { poolErrorCodeOf } from "./pool-types.js";
 import type { AsrModel } from "./registry/model-module.js";
+import type { InProgressUtterance } from "./vad/segmenter.js";
 
 /** Interim captions: the open utterance transcribed while it is still spoken, as best-effort ASR work. */
 export interface InterimOptions {
@@ -55,9 +56,13 @@ export class InterimCaptions {
       state.nextAtMs = this.#options.firstMs;
     }
     if (heardMs < state.nextAtMs) return;
-    const open = stream.segmenter.inProgress();
-    if (open === null) return;
-    const run = this.#queue.tryRunInterim(async () => (await asr.transcribe(open.samples)).text);
+    // The utterance so far is copied only once the run is admitted: a skipped one (every chunk, under load) would
+    // otherwise copy the growing utterance 31 times a second per speaker for nothing.
+    let open: InProgressUtterance | null = null;
+    const run = this.#queue.tryRunInterim(async () => {
+      open = stream.segmenter.inProgress();
+      return open === null ? "" : (await asr.transcribe(open.samples)).text;
+    });
     if (run === null) return;
     state.running = true;
     state.nextAtMs = heardMs + this.#options.intervalMs;
@@ -67,6 +72,8 @@ export class InterimCaptions {
     run.then(
       ({ value: text, runMs }) => {
         state.running = false;
+        const heard: InProgressUtterance | null = open;
+        if (heard === null) return;
         if (!hasWords(text)) {
           // The first word is often not out yet: try again soon rather than a whole interval later.
           if (state.segment === segment) state.nextAtMs = Math.min(state.nextAtMs, retryAtMs);
@@ -75,7 +82,7 @@ export class InterimCaptions {
         if (!this.#pending(stream, segment)) return;
         const timings = { queueMs: 0, asrMs: runMs, totalMs: runMs };
         const segmentId = segmentIdOf(stream, segment);
-        stream.emit({ kind: "transcript", streamId, segmentId, text, startMs: offsetMs + open.startMs, endMs: offsetMs + open.endMs, final: false, timings });
+        stream.emit({ kind: "transcript", streamId, segmentId, text, startMs: offsetMs + heard.startMs, endMs: offsetMs + heard.endMs, final: false, timings });
       },
       (error: unknown) => {
         state.running = false;

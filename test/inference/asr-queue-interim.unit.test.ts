@@ -56,7 +56,8 @@ describe("AsrQueue interim work", () => {
   });
 
   it("is skipped while any job waits, and when every slot is busy", async () => {
-    const queue = new AsrQueue<string>({ concurrency: 1 });
+    let nowMs = 0;
+    const queue = new AsrQueue<string>({ concurrency: 1, busyClock: () => nowMs });
     const busy = held("a");
     const running = queue.submit({ priority: "live", run: busy.run });
     expect(queue.tryRunInterim(held("b").run)).toBeNull();
@@ -71,6 +72,9 @@ describe("AsrQueue interim work", () => {
     await queued;
     await slotFreed();
     expect(queue.stats().interim.skipped).toBe(2);
+    // The file job had to wait: for a window no interim runs (the next final could come while it held the slot).
+    expect(queue.tryRunInterim(held("early").run)).toBeNull();
+    nowMs = 2_001;
     // With one slot, an interim may take it once it is free (maxInterimRunning is at least 1).
     const alone = held("e");
     const interim = queue.tryRunInterim(alone.run);
@@ -108,6 +112,37 @@ describe("AsrQueue interim work", () => {
     expect(queue.stats().interim).toEqual({ running: 0, completed: 1, skipped: 2, failed: 1 });
     expect(queue.stats().failed).toBe(0);
   });
+  it("is skipped for a window after a final found every slot taken and waited, however idle the slots are since", async () => {
+    let nowMs = 0;
+    const queue = new AsrQueue<string>({ concurrency: 2, interimMaxBusy: 1, busyWindowMs: 1_000, busyClock: () => nowMs });
+    const a = held("a");
+    const b = held("b");
+    const c = held("c");
+    const first = queue.submit({ priority: "live", run: a.run });
+    // b starts at once: a slot was free, nothing waited.
+    const second = queue.submit({ priority: "live", run: b.run });
+    a.finish();
+    b.finish();
+    await Promise.all([first, second]);
+    await slotFreed();
+    const ok = held("ok");
+    const interim = queue.tryRunInterim(ok.run);
+    expect(interim).not.toBeNull();
+    const d = held("d");
+    const busy = [queue.submit({ priority: "live", run: c.run }), queue.submit({ priority: "file", run: d.run })];
+    // Both slots taken (the interim and c): d waited.
+    expect(queue.stats().queued.file).toBe(1);
+    ok.finish();
+    c.finish();
+    d.finish();
+    await Promise.all([...busy, interim]);
+    await slotFreed();
+    nowMs = 999;
+    expect(queue.tryRunInterim(held("no").run)).toBeNull();
+    nowMs = 1_001;
+    expect(queue.tryRunInterim(held("yes").run)).not.toBeNull();
+  });
+
   it("is skipped while finals kept the slots busier than interimMaxBusy over the window, and runs again once they did not", async () => {
     let nowMs = 0;
     const queue = new AsrQueue<string>({ concurrency: 2, interimMaxBusy: 0.5, busyWindowMs: 1_000, busyClock: () => nowMs });

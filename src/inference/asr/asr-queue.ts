@@ -22,7 +22,8 @@ import type { PoolErrorCode } from "../pool-types.js";
  *   it never makes a live or file job wait for a slot it took while they were queued. It is skipped too while live
  *   and file jobs kept more than `interimMaxBusy` of the slots' time busy over the last `busyWindowMs`: a free slot
  *   is not free CPU (every slot shares the machine's cores), so near capacity an interim run would slow the finals
- *   running beside it.
+ *   running beside it; and for `busyWindowMs` after a live or file job found every slot taken and had to wait: near
+ *   capacity the next job may come while an interim holds the slot it would have had.
  */
 
 export type AsrPriority = "live" | "file";
@@ -108,7 +109,7 @@ export interface AsrQueueStats {
 export interface AsrInterimStats {
   running: number;
   completed: number;
-  /** Not started: no free slot, a job waiting, `maxInterimRunning` already running, or the slots busy past `interimMaxBusy`. */
+  /** Not started: no free slot, a job waiting, `maxInterimRunning` already running, a job that had to wait within `busyWindowMs`, or the slots busy past `interimMaxBusy`. */
   skipped: number;
   /** Whose `run()` threw. */
   failed: number;
@@ -136,6 +137,8 @@ export class AsrQueue<T> {
   /** Live and file runs that ended within `busyWindowMs` (start, end), oldest first; and those running (start). */
   private readonly recentRuns: { startMs: number; endMs: number }[] = [];
   private readonly runningStarts = new Set<{ startMs: number }>();
+  /** When (busyClock) a live or file job last found no free slot and waited; -Infinity: never. */
+  private lastWaitedMs = Number.NEGATIVE_INFINITY;
   private readonly rejected: Partial<Record<PoolErrorCode, number>> = {};
   private completed = 0;
   private failed = 0;
@@ -154,7 +157,8 @@ export class AsrQueue<T> {
    */
   tryRunInterim(run: () => Promise<T>): Promise<AsrJobResult<T>> | null {
     const free = !this.closed && this.runningJobs.size < this.options.concurrency && this.queuedCount() === 0;
-    if (!free || this.interim.running >= this.maxInterimRunning || this.busyShare() > this.options.interimMaxBusy) {
+    const waitedLately = this.options.busyClock() - this.lastWaitedMs < this.options.busyWindowMs;
+    if (!free || this.interim.running >= this.maxInterimRunning || waitedLately || this.busyShare() > this.options.interimMaxBusy) {
       this.interim.skipped += 1;
       return null;
     }
@@ -206,6 +210,7 @@ export class AsrQueue<T> {
       this.queues[job.priority].push(queued);
       if (job.deadlineMs !== undefined) this.armDeadline(queued, job.deadlineMs);
       this.pump();
+      if (state === "waiting") this.lastWaitedMs = this.options.busyClock();
     });
   }
 
