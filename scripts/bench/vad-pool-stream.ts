@@ -126,8 +126,8 @@ export async function runPoolStreamPass(
   const local = target.transport === "grpc_worker" ? null : target.pool;
   const status = (): Promise<PoolStatusView> =>
     target.transport === "session" ? Promise.resolve(target.pool.status()) : target.client.status();
-  // On this thread the writer polls every turn: the batcher's two counters, not the whole status view, whose building
-  // (every model's histograms) cost the shared thread more than a chunk does and is no part of the path measured.
+  // On this thread the writer reads the batcher's two counters, not the whole status view, whose building (every
+  // model's histograms) cost the shared thread more than a chunk does and is no part of the path measured.
   const progress = async (): Promise<{ processed: number; pending: number }> => {
     if (local !== null) return local.vadProgress();
     const view = await status();

@@ -167,7 +167,7 @@ export class RoomAudio {
         this.#listener.mediaResult({
           kind: "transcript",
           participantId,
-          segmentId: `${output.streamId}/${output.segmentId}`,
+          segmentId: roomSegmentId(output.streamId, output.segmentId),
           text: output.text,
           startMs: Math.round(stream.offsetMs + output.startMs),
           endMs: Math.round(stream.offsetMs + output.endMs),
@@ -179,7 +179,7 @@ export class RoomAudio {
       case "error":
         // A failed utterance's interim line comes down whether or not its sender is told (notices are throttled).
         if (output.segmentId !== undefined) {
-          this.#listener.mediaResult({ kind: "transcript_failed", participantId, segmentId: `${output.streamId}/${output.segmentId}` });
+          this.#listener.mediaResult({ kind: "transcript_failed", participantId, segmentId: roomSegmentId(output.streamId, output.segmentId) });
         }
         this.#notify(participantId, output.code, output.message);
         return;
@@ -207,4 +207,9 @@ export class RoomAudio {
     if (!this.#opened().notices.allow(participantId, code, Date.now())) return;
     this.#listener.mediaResult({ kind: "error", participantId, media: "audio", code: participantCode(code), message });
   }
+}
+
+/** A pool segment id as the room's transcripts carry it: unique across the participant's streams. */
+function roomSegmentId(streamId: string, segmentId: string): string {
+  return `${streamId}/${segmentId}`;
 }
